@@ -1,0 +1,118 @@
+"""The environment contract: which variable names each service may receive.
+
+One file (``config/env_contract.yaml``) lists, per service, every allowed
+environment variable and whether it is required and whether it is a secret.
+Both clouds build service environments only through :meth:`ServiceContract.check`,
+so a name outside the schema, a missing required name, or a secret passed as
+a plain value stops synth with a message naming the file, the service and the
+variable.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from types import MappingProxyType
+from typing import Mapping
+
+from envconfig.errors import ConfigError
+from envconfig.reader import load_yaml
+
+CONTRACT_FILE = Path(__file__).resolve().parent.parent / "config" / "env_contract.yaml"
+_NAME = r"[A-Z][A-Z0-9_]*"
+
+
+class ContractError(ConfigError):
+    """A service environment does not match the contract."""
+
+
+@dataclass(frozen=True)
+class Variable:
+    name: str
+    required: bool
+    secret: bool
+    description: str
+
+
+@dataclass(frozen=True)
+class ServiceContract:
+    """The allowed variables of one service."""
+
+    path: Path
+    service: str
+    variables: Mapping[str, Variable]
+
+    @property
+    def required(self) -> frozenset[str]:
+        return frozenset(v.name for v in self.variables.values() if v.required)
+
+    @property
+    def secrets(self) -> frozenset[str]:
+        return frozenset(v.name for v in self.variables.values() if v.secret)
+
+    def check(self, *, plain: Mapping[str, str], secrets: Mapping[str, object], source: str) -> None:
+        """Validate one service environment.
+
+        ``plain`` maps names to literal values; ``secrets`` maps names to
+        references (an SSM parameter name, a Secret Manager secret). ``source``
+        names who built the environment (a stack or construct path) for the
+        message.
+        """
+        where = f"services.{self.service} (environment built by {source})"
+        for name in sorted(set(plain) | set(secrets)):
+            if name not in self.variables:
+                raise ContractError(self.path, f"{where}: {name}", "is not in the environment contract; add it to the schema or use the schema's name")
+        for name in sorted(set(plain) & set(secrets)):
+            raise ContractError(self.path, f"{where}: {name}", "is given both as a plain value and as a secret reference")
+        for name in sorted(set(plain) & self.secrets):
+            raise ContractError(self.path, f"{where}: {name}", "is a secret and must be injected as a secret reference, never as a plain value")
+        for name in sorted(set(secrets) - self.secrets):
+            raise ContractError(self.path, f"{where}: {name}", "is not marked secret in the contract; pass it as a plain value")
+        missing = sorted(self.required - set(plain) - set(secrets))
+        if missing:
+            raise ContractError(self.path, f"{where}: {missing[0]}", f"is required by the contract but missing (all missing: {missing})")
+        for name, value in plain.items():
+            if not isinstance(value, str):
+                raise ContractError(self.path, f"{where}: {name}", f"must be a string, got {type(value).__name__}")
+
+
+@dataclass(frozen=True)
+class EnvContract:
+    path: Path
+    services: Mapping[str, ServiceContract]
+
+    def service(self, name: str) -> ServiceContract:
+        if name not in self.services:
+            raise ContractError(self.path, f"services.{name}", f"no such service in the contract (known: {sorted(self.services)})")
+        return self.services[name]
+
+
+def load_contract(path: Path = CONTRACT_FILE) -> EnvContract:
+    """Read and validate the contract file."""
+    reader = load_yaml(path)
+    services: dict[str, ServiceContract] = {}
+    for service, sreader in reader.sections("services").items():
+        sreader.str("description", default="")
+        variables: dict[str, Variable] = {}
+        for name, vreader in sreader.sections("variables").items():
+            if not re.fullmatch(_NAME, name):
+                raise ConfigError(path, f"services.{service}.variables.{name}", "variable names are UPPER_SNAKE_CASE")
+            variables[name] = Variable(
+                name=name,
+                required=vreader.bool("required", default=False),
+                secret=vreader.bool("secret", default=False),
+                description=vreader.str("description", default=""),
+            )
+            vreader.finish()
+        sreader.finish()
+        services[service] = ServiceContract(path, service, MappingProxyType(variables))
+    reader.finish()
+    return EnvContract(path, MappingProxyType(services))
+
+
+@lru_cache(maxsize=None)
+def default_contract() -> EnvContract:
+    """The repository's contract, read once per process."""
+    return load_contract(CONTRACT_FILE)

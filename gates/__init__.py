@@ -1,0 +1,1 @@
+"""Policy gates run on synthesized output (checkov, cfn-lint)."""

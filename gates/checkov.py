@@ -1,0 +1,89 @@
+"""Run checkov (from its own virtual environment) on synthesized output.
+
+checkov pins ``packaging<24`` and cannot share pytest 9's environment, so it
+is installed into ``.venv-checkov`` by ``bin/install`` and invoked here as a
+subprocess. Skips come from ``policy/checkov_skips.yaml`` only, each with a
+reason; a skip without a reason is an error.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+SKIPS_FILE = ROOT / "policy" / "checkov_skips.yaml"
+CHECKOV = ROOT / ".venv-checkov" / "bin" / "checkov"
+
+
+@dataclass(frozen=True)
+class Finding:
+    check_id: str
+    check_name: str
+    resource: str
+    file: str
+
+
+@dataclass(frozen=True)
+class CheckovResult:
+    passed: int
+    failed: int
+    skipped: int
+    resource_count: int
+    findings: tuple[Finding, ...] = field(default=())
+
+    def describe(self) -> str:
+        lines = [f"checkov: {self.passed} passed, {self.failed} failed, {self.skipped} skipped, {self.resource_count} resources"]
+        lines += [f"  {f.check_id} {f.resource} ({f.file}): {f.check_name}" for f in self.findings]
+        return "\n".join(lines)
+
+
+def load_skips(cloud: str, path: Path = SKIPS_FILE) -> dict[str, str]:
+    """Skip id -> reason for one cloud section; every skip needs a reason."""
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    section = data.get(cloud) or {}
+    for check_id, reason in section.items():
+        if not isinstance(reason, str) or len(reason.strip()) < 20:
+            raise ValueError(f"{path}: {cloud}.{check_id}: every skip needs a specific reason (at least 20 characters)")
+    return dict(section)
+
+
+def run_checkov(targets: list[Path], *, framework: str, cloud: str) -> CheckovResult:
+    """Scan ``targets`` (files) with ``framework`` and the skips of ``cloud``."""
+    if not CHECKOV.exists():
+        raise FileNotFoundError(f"{CHECKOV} is missing: run bin/install first")
+    cmd = [str(CHECKOV), "--framework", framework, "-o", "json", "--quiet", "--compact", "--skip-download"]
+    skips = load_skips(cloud)
+    if skips:
+        cmd += ["--skip-check", ",".join(sorted(skips))]
+    for target in targets:
+        cmd += ["-f", str(target)]
+    env = {**os.environ, "BC_SKIP_MAPPING": "TRUE", "CHECKOV_RUN_SCA_PACKAGE_SCAN_V2": "false", "LOG_LEVEL": "ERROR"}
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=900)
+    if proc.returncode not in (0, 1):
+        raise RuntimeError(f"checkov exited {proc.returncode}: {proc.stderr[-2000:]}")
+    return parse_report(proc.stdout)
+
+
+def parse_report(stdout: str) -> CheckovResult:
+    text = stdout.strip()
+    if not text:
+        return CheckovResult(0, 0, 0, 0)
+    data = json.loads(text)
+    reports = data if isinstance(data, list) else [data]
+    passed = failed = skipped = resources = 0
+    findings: list[Finding] = []
+    for report in reports:
+        summary = report.get("summary", {})
+        passed += summary.get("passed", 0)
+        failed += summary.get("failed", 0)
+        skipped += summary.get("skipped", 0)
+        resources += summary.get("resource_count", 0)
+        for check in report.get("results", {}).get("failed_checks", []):
+            findings.append(Finding(check["check_id"], check.get("check_name", ""), check.get("resource", ""), check.get("file_path", "")))
+    return CheckovResult(passed, failed, skipped, resources, tuple(findings))
