@@ -65,6 +65,13 @@ class Reader:
             raise self.error(key, rule or f"must match {pattern!r}, got {value!r}")
         return value
 
+    def optional_str(self, key: str, *, pattern: str | None = None, rule: str = "") -> str | None:
+        """A string that may be absent or null (returns None then)."""
+        if self._data.get(key) is None:
+            self._seen.add(key)
+            return None
+        return self.str(key, pattern=pattern, rule=rule)
+
     def int(self, key: str, *, minimum: int | None = None, maximum: int | None = None, default: Any = _MISSING) -> int:
         value = self._get(key, default)
         if isinstance(value, bool) or not isinstance(value, int):

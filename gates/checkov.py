@@ -4,6 +4,11 @@ checkov pins ``packaging<24`` and cannot share pytest 9's environment, so it
 is installed into ``.venv-checkov`` by ``bin/install`` and invoked here as a
 subprocess. Skips come from ``policy/checkov_skips.yaml`` only, each with a
 reason; a skip without a reason is an error.
+
+A skip is either ``CHECK_ID: "reason"`` (the check is skipped everywhere) or
+``CHECK_ID: {reason: "...", resources: ["<glob>", ...]}`` (only findings on
+resources whose checkov id, e.g. ``AWS::S3::Bucket.AccessLogsBucket1234``,
+matches a glob are skipped; the check still runs on everything else).
 """
 
 from __future__ import annotations
@@ -11,6 +16,7 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+from fnmatch import fnmatchcase
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -43,14 +49,32 @@ class CheckovResult:
         return "\n".join(lines)
 
 
-def load_skips(cloud: str, path: Path = SKIPS_FILE) -> dict[str, str]:
-    """Skip id -> reason for one cloud section; every skip needs a reason."""
+@dataclass(frozen=True)
+class Skip:
+    check_id: str
+    reason: str
+    resources: tuple[str, ...] = ()  # empty: skipped everywhere
+
+    def covers(self, finding: Finding) -> bool:
+        return finding.check_id == self.check_id and any(fnmatchcase(finding.resource, g) for g in self.resources)
+
+
+def load_skips(cloud: str, path: Path = SKIPS_FILE) -> dict[str, Skip]:
+    """Skips of one cloud section; every skip needs a reason."""
     data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     section = data.get(cloud) or {}
-    for check_id, reason in section.items():
+    skips: dict[str, Skip] = {}
+    for check_id, entry in section.items():
+        if isinstance(entry, dict):
+            reason, resources = entry.get("reason"), entry.get("resources")
+            if not isinstance(resources, list) or not resources or not all(isinstance(g, str) for g in resources):
+                raise ValueError(f"{path}: {cloud}.{check_id}.resources: must be a non-empty list of resource globs")
+        else:
+            reason, resources = entry, []
         if not isinstance(reason, str) or len(reason.strip()) < 20:
             raise ValueError(f"{path}: {cloud}.{check_id}: every skip needs a specific reason (at least 20 characters)")
-    return dict(section)
+        skips[check_id] = Skip(check_id, reason.strip(), tuple(resources))
+    return skips
 
 
 def run_checkov(targets: list[Path], *, framework: str, cloud: str) -> CheckovResult:
@@ -59,15 +83,23 @@ def run_checkov(targets: list[Path], *, framework: str, cloud: str) -> CheckovRe
         raise FileNotFoundError(f"{CHECKOV} is missing: run bin/install first")
     cmd = [str(CHECKOV), "--framework", framework, "-o", "json", "--quiet", "--compact", "--skip-download"]
     skips = load_skips(cloud)
-    if skips:
-        cmd += ["--skip-check", ",".join(sorted(skips))]
+    everywhere = sorted(k for k, v in skips.items() if not v.resources)
+    if everywhere:
+        cmd += ["--skip-check", ",".join(everywhere)]
     for target in targets:
         cmd += ["-f", str(target)]
     env = {**os.environ, "BC_SKIP_MAPPING": "TRUE", "CHECKOV_RUN_SCA_PACKAGE_SCAN_V2": "false", "LOG_LEVEL": "ERROR"}
     proc = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=900)
     if proc.returncode not in (0, 1):
         raise RuntimeError(f"checkov exited {proc.returncode}: {proc.stderr[-2000:]}")
-    return parse_report(proc.stdout)
+    return apply_scoped_skips(parse_report(proc.stdout), [v for v in skips.values() if v.resources])
+
+
+def apply_scoped_skips(result: CheckovResult, skips: list[Skip]) -> CheckovResult:
+    """Move findings covered by a resource-scoped skip from failed to skipped."""
+    kept = tuple(f for f in result.findings if not any(s.covers(f) for s in skips))
+    moved = len(result.findings) - len(kept)
+    return CheckovResult(result.passed, result.failed - moved, result.skipped + moved, result.resource_count, kept)
 
 
 def parse_report(stdout: str) -> CheckovResult:
