@@ -1,0 +1,1 @@
+"""Operations commands (each with --help and a clear exit status)."""
