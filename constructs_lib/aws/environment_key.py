@@ -1,0 +1,67 @@
+"""The environment's customer-managed KMS key."""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+from aws_cdk import Duration, RemovalPolicy, Stack
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from constructs import Construct
+
+from constructs_lib.aws._props import merge_props
+
+
+class EnvironmentKey(Construct):
+    """A customer-managed KMS key with rotation on and an alias.
+
+    Defaults (caller ``key_props`` may change them):
+      * ``pending_window`` 30 days: the longest window to cancel a deletion.
+    Required (cannot be overridden):
+      * ``enable_key_rotation`` True: yearly rotation (SPEC invariant).
+      * ``removal_policy`` RETAIN: deleting the stack must never schedule the
+        deletion of a key that still encrypts table data.
+      * ``alias``: ``alias/<alias>``, so humans and ops commands find the key.
+    The key policy is CDK's default (the account root, never ``*``) plus one
+    statement per AWS service given in ``service_principals``, each limited
+    to this account through ``aws:SourceAccount``.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        id_: str,
+        *,
+        alias: str,
+        description: str,
+        service_principals: Sequence[str] = (),
+        key_props: kms.KeyProps | None = None,
+    ) -> None:
+        super().__init__(scope, id_)
+        props = merge_props(
+            "EnvironmentKey",
+            {"pending_window": Duration.days(30), "description": description},
+            key_props,
+            {"enable_key_rotation": True, "removal_policy": RemovalPolicy.RETAIN, "alias": f"alias/{alias}"},
+        )
+        self.key = kms.Key(self, "Key", **props)
+        self.alias_name = f"alias/{alias}"
+        for principal in service_principals:
+            self.allow_service(principal)
+
+    def allow_service(self, service_principal: str, *, actions: Sequence[str] = ("kms:Decrypt", "kms:GenerateDataKey*", "kms:Encrypt", "kms:ReEncrypt*", "kms:DescribeKey")) -> None:
+        """Let an AWS service of this account use the key (CloudWatch Logs, SNS, CloudTrail ...).
+
+        Key policies always name ``Resource: "*"``, which in a key policy means
+        this key only (https://docs.aws.amazon.com/kms/latest/developerguide/key-policy-overview.html).
+        """
+        account = Stack.of(self).account
+        self.key.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid=f"Allow{service_principal.split('.')[0].capitalize()}",
+                principals=[iam.ServicePrincipal(service_principal)],
+                actions=list(actions),
+                resources=["*"],
+                conditions={"StringEquals": {"aws:SourceAccount": account}},
+            )
+        )

@@ -1,0 +1,57 @@
+"""Data stack: the environment key, the three Oracle tables, the baselines bucket, backups."""
+
+from __future__ import annotations
+
+from aws_cdk import CfnOutput, Duration
+from aws_cdk import aws_dynamodb as dynamodb
+from constructs import Construct
+
+from constructs_lib.aws import EncryptedTable, EnvironmentKey, HardenedBucket, TableBackup
+from envconfig.aws import AwsEnvironment, TableName
+from stacks.base import EnvironmentStack, PublishedValue
+
+# Key schema per table; ids are the stable logical-id roots (tests/aws/logical_ids.json).
+_TABLES: dict[TableName, tuple[str, dynamodb.Attribute, dynamodb.Attribute | None]] = {
+    TableName.FP_EVENTS: ("FpEvents", dynamodb.Attribute(name="pk", type=dynamodb.AttributeType.STRING), dynamodb.Attribute(name="sk", type=dynamodb.AttributeType.STRING)),
+    TableName.CONSENT: ("Consent", dynamodb.Attribute(name="pk", type=dynamodb.AttributeType.STRING), dynamodb.Attribute(name="sk", type=dynamodb.AttributeType.STRING)),
+    TableName.BLOCK_COUNTER: ("BlockCounter", dynamodb.Attribute(name="pk", type=dynamodb.AttributeType.STRING), None),
+}
+
+
+class DataStack(EnvironmentStack):
+    def __init__(self, scope: Construct, id_: str, *, config: AwsEnvironment) -> None:
+        super().__init__(scope, id_, config=config, description=f"Mirror Dissonance data ({config.name.value}): key, tables, baselines, backups")
+        self.key = EnvironmentKey(
+            self, "DataKey", alias=f"{config.resource_prefix}-data",
+            description=f"Encrypts the {config.name.value} tables, baselines bucket and backups",
+        )
+        self.tables: dict[TableName, EncryptedTable] = {}
+        for table, (construct_id, partition_key, sort_key) in _TABLES.items():
+            self.tables[table] = EncryptedTable(
+                self,
+                construct_id,
+                table_props=dynamodb.TablePropsV2(table_name=config.table_name(table), partition_key=partition_key, sort_key=sort_key),
+                encryption_key=self.key.key,
+                pitr_recovery_period_days=config.data.pitr_recovery_period_days,
+                deletion_protection=config.data.deletion_protection,
+            )
+            CfnOutput(self, f"{construct_id}TableName", value=self.tables[table].table.table_name)
+        self.baselines = HardenedBucket(
+            self,
+            "Baselines",
+            encryption_key=self.key.key,
+            noncurrent_version_expiration=Duration.days(config.data.noncurrent_version_expiration_days),
+            bucket_props={"bucket_name": f"{config.resource_prefix}-baselines-{config.account}"},
+        )
+        self.backup = TableBackup(
+            self,
+            "Backup",
+            vault_name=f"{config.resource_prefix}-tables",
+            encryption_key=self.key.key,
+            tables=[t.table for t in self.tables.values()],
+            retention=Duration.days(config.data.backup_retention_days),
+        )
+        self.publish(PublishedValue.DATA_KEY_ARN, self.key.key.key_arn)
+        CfnOutput(self, "DataKeyArn", value=self.key.key.key_arn)
+        CfnOutput(self, "BaselinesBucketName", value=self.baselines.bucket.bucket_name)
+        CfnOutput(self, "BackupVaultName", value=self.backup.vault.backup_vault_name)

@@ -1,0 +1,46 @@
+"""Secrets stack: the key and IAM access of the SecureString parameters.
+
+The parameters themselves (``/<prefix>/<env>/nonce`` and ``/github-token``)
+are created and rotated by the ops commands (``bin/ops rotate-nonce``,
+``bin/ops set-github-token``): CloudFormation cannot create SecureStrings and
+their values must never be in a template. Nonce rotation keeps the previous
+value in the parameter's own version history and a plain String parameter
+``nonce-rotation`` with the previous version number and the end of its grace
+period; readers need ``GetParameter`` on both names, which the read policy
+grants.
+"""
+
+from __future__ import annotations
+
+from aws_cdk import CfnOutput
+from constructs import Construct
+
+from constructs_lib.aws import EnvironmentKey, SecureParameterAccess
+from envconfig.aws import AwsEnvironment
+from stacks.base import EnvironmentStack, PublishedValue
+
+
+class SecretsStack(EnvironmentStack):
+    def __init__(self, scope: Construct, id_: str, *, config: AwsEnvironment) -> None:
+        super().__init__(scope, id_, config=config, description=f"Mirror Dissonance secrets ({config.name.value}): key and access for SecureString parameters")
+        self.key = EnvironmentKey(
+            self, "SecretsKey", alias=f"{config.resource_prefix}-secrets",
+            description=f"Encrypts the {config.name.value} SecureString parameters (nonce, GitHub token)",
+        )
+        readable = (config.nonce_parameter, config.nonce_rotation_parameter, config.github_token_parameter)
+        self.access = SecureParameterAccess(
+            self,
+            "ParameterAccess",
+            encryption_key=self.key.key,
+            read_parameters=readable,
+            write_parameters=readable,
+            policy_name_prefix=f"{config.resource_prefix}-parameters",
+        )
+        self.publish(PublishedValue.SECRETS_KEY_ARN, self.key.key.key_arn)
+        CfnOutput(self, "SecretsKeyArn", value=self.key.key.key_arn)
+        CfnOutput(self, "SecretsKeyAlias", value=self.key.alias_name)
+        CfnOutput(self, "NonceParameterName", value=config.nonce_parameter)
+        CfnOutput(self, "NonceRotationParameterName", value=config.nonce_rotation_parameter)
+        CfnOutput(self, "GitHubTokenParameterName", value=config.github_token_parameter)
+        CfnOutput(self, "ReadPolicyArn", value=self.access.read_policy.managed_policy_arn)
+        CfnOutput(self, "WritePolicyArn", value=self.access.write_policy.managed_policy_arn)

@@ -1,0 +1,47 @@
+"""One CDK Stage per environment: ``Staging`` and ``Production``, five stacks each."""
+
+from __future__ import annotations
+
+from aws_cdk import Environment, Stage, Tags, Validations
+from cdk_nag import AwsSolutionsChecks
+from constructs import Construct
+
+from envconfig.aws import AwsEnvironment
+from stacks.data import DataStack
+from stacks.observability import ObservabilityStack
+from stacks.oidc import OidcStack
+from stacks.runtime import RuntimeStack
+from stacks.secrets import SecretsStack
+
+
+class EnvironmentStage(Stage):
+    """``cdk deploy 'Staging/*'`` deploys exactly this Stage's stacks.
+
+    Stack ids are fixed (``Data``, ``Secrets``, ``Observability``, ``Oidc``,
+    ``Runtime``); the environment lives in the Stage id, so CloudFormation
+    stack names are ``Staging-Data`` and so on. cdk-nag runs as a validation
+    plugin on the Stage (plugins and aspects on the App do not reach stacks
+    inside a Stage: SPEC, Traps).
+    """
+
+    def __init__(self, scope: Construct, config: AwsEnvironment) -> None:
+        super().__init__(scope, config.name.stage_id, env=Environment(account=config.account, region=config.region))
+        self.config = config
+        self.data = DataStack(self, "Data", config=config)
+        self.secrets = SecretsStack(self, "Secrets", config=config)
+        self.observability = ObservabilityStack(self, "Observability", config=config)
+        self.oidc = OidcStack(self, "Oidc", config=config)
+        self.runtime = RuntimeStack(self, "Runtime", config=config)
+        # Consumers read published values (stacks/base.py) at deploy time, so
+        # the producers must be deployed first; no exports are involved.
+        for consumer in (self.observability, self.oidc, self.runtime):
+            consumer.add_stack_dependency(self.data)
+            consumer.add_stack_dependency(self.secrets)
+        self.runtime.add_stack_dependency(self.observability)
+        Tags.of(self).add("Project", config.name_prefix)
+        Tags.of(self).add("Environment", config.name.value)
+        Validations.of(self).add_plugins(AwsSolutionsChecks(self))
+
+    @property
+    def stacks(self):
+        return (self.data, self.secrets, self.observability, self.oidc, self.runtime)
