@@ -1,0 +1,5 @@
+import sys
+
+from localaws.control import main
+
+sys.exit(main())

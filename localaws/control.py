@@ -1,0 +1,207 @@
+"""``bin/local-aws start|stop|status``: run the local AWS target in the background.
+
+State lives in ``.local-aws/`` at the repository root (``LOCAL_AWS_STATE_DIR``
+overrides it, so tests never touch a developer's running target):
+``state.json`` (pid, port, account) and ``server.log``.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from localaws.server import HOST
+
+REPO = Path(__file__).resolve().parent.parent
+DEFAULT_PORT = 4566
+DEFAULT_ACCOUNT = "123456789012"
+START_TIMEOUT_S = 30
+
+
+class LocalAwsError(Exception):
+    """A failure the user can act on; printed as one line."""
+
+
+@dataclass
+class State:
+    pid: int
+    port: int
+    account: str
+    log: str
+
+    @property
+    def endpoint(self) -> str:
+        # "localhost", not 127.0.0.1: moto's S3 reads the bucket name from a
+        # dotted-quad host wrongly (SPEC, "The local AWS target").
+        return f"http://localhost:{self.port}"
+
+
+def state_dir() -> Path:
+    return Path(os.environ.get("LOCAL_AWS_STATE_DIR") or REPO / ".local-aws")
+
+
+def _state_file() -> Path:
+    return state_dir() / "state.json"
+
+
+def read_state() -> State | None:
+    try:
+        return State(**json.loads(_state_file().read_text()))
+    except (FileNotFoundError, ValueError, TypeError):
+        return None
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    # A zombie child still answers kill(0); treat it as gone.
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split()[2] != "Z"
+    except OSError:
+        return True
+
+
+def port_in_use(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((HOST, port))
+        except OSError:
+            return True
+    return False
+
+
+def _listening(port: int) -> bool:
+    try:
+        with socket.create_connection((HOST, port), timeout=0.5):
+            return True
+    except OSError:
+        return False
+
+
+def default_account() -> str:
+    """The staging account from config, so ARNs match what synth produced."""
+    try:
+        from envconfig import aws
+
+        return aws.load("staging").account
+    except Exception:  # noqa: BLE001 - the emulator still works with moto's default
+        return DEFAULT_ACCOUNT
+
+
+def running() -> State | None:
+    state = read_state()
+    if state and _alive(state.pid):
+        return state
+    return None
+
+
+def start(port: int = DEFAULT_PORT, account: str | None = None) -> State:
+    current = running()
+    if current:
+        if current.port != port:
+            raise LocalAwsError(
+                f"local AWS target already running on port {current.port} (pid {current.pid}); "
+                f"stop it first (bin/local-aws stop) to use port {port}")
+        return current
+    if port_in_use(port):
+        raise LocalAwsError(
+            f"port {port} on {HOST} is already in use by another process; "
+            f"choose a free one with --port N")
+    directory = state_dir()
+    directory.mkdir(parents=True, exist_ok=True)
+    log = directory / "server.log"
+    account = account or default_account()
+    env = dict(os.environ, MOTO_ACCOUNT_ID=account, PYTHONPATH=str(REPO))
+    for var in ("AWS_ENDPOINT_URL", "AWS_PROFILE"):
+        env.pop(var, None)
+    with open(log, "ab") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "localaws.server", "--port", str(port)],
+            stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+            cwd=REPO, env=env, start_new_session=True,  # survives the shell that started it
+        )
+    deadline = time.monotonic() + START_TIMEOUT_S
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            tail = log.read_text(errors="replace").strip().splitlines()[-1:] or ["(no output)"]
+            raise LocalAwsError(f"local AWS target exited during start: {tail[0]} (log: {log})")
+        if _listening(port):
+            state = State(pid=proc.pid, port=port, account=account, log=str(log))
+            _state_file().write_text(json.dumps(asdict(state)))
+            return state
+        time.sleep(0.1)
+    proc.terminate()
+    raise LocalAwsError(f"local AWS target did not listen on {HOST}:{port} within {START_TIMEOUT_S}s (log: {log})")
+
+
+def stop() -> State | None:
+    state = read_state()
+    if state is None:
+        return None
+    if _alive(state.pid):
+        os.kill(state.pid, signal.SIGTERM)
+        deadline = time.monotonic() + 10
+        while _alive(state.pid) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        if _alive(state.pid):
+            os.kill(state.pid, signal.SIGKILL)
+    try:
+        os.waitpid(state.pid, os.WNOHANG)  # reap it if we are its parent (tests)
+    except ChildProcessError:
+        pass
+    _state_file().unlink(missing_ok=True)
+    return state
+
+
+def env_lines(state: State) -> list[str]:
+    return [
+        f"export AWS_ENDPOINT_URL={state.endpoint}",
+        "export AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_REGION=us-east-1",
+    ]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="bin/local-aws", description="Run the local AWS target (moto + CloudFormation extensions) on 127.0.0.1.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    p_start = sub.add_parser("start", help="start in the background (no-op if already running)")
+    p_start.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"port on 127.0.0.1 (default {DEFAULT_PORT})")
+    p_start.add_argument("--account", help="12-digit account id the target acts as (default: staging config's account)")
+    sub.add_parser("stop", help="stop the running target")
+    sub.add_parser("status", help="print whether it runs; exit 0 if it does, 3 if not")
+    args = parser.parse_args(argv)
+    try:
+        if args.command == "start":
+            state = start(args.port, args.account)
+            print(f"local AWS target running on {state.endpoint} (pid {state.pid}, account {state.account}, log {state.log})")
+            print("point the AWS CLI, the CDK CLI and bin/ops at it with:")
+            print("\n".join("  " + line for line in env_lines(state)))
+            return 0
+        if args.command == "stop":
+            state = stop()
+            print(f"local AWS target stopped (pid {state.pid})" if state else "local AWS target was not running")
+            return 0
+        state = running()
+        if state:
+            print(f"running on {state.endpoint} (pid {state.pid}, account {state.account})")
+            return 0
+        print("not running")
+        return 3
+    except LocalAwsError as exc:
+        print(f"local-aws: {exc}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
