@@ -23,7 +23,8 @@ Gaps closed here (measured against moto 5.2.5 with the CDK CLI 2.1148):
 5. A modified resource whose moto model has no update method is silently
    replaced by ``None`` in the resource map (its Refs then resolve to None).
    Here the update fails with a message naming the resource type.
-6. Removing a resource during an update deletes it even when its
+6. The stack of a CREATE change set cannot see other stacks' exports.
+7. Removing a resource during an update deletes it even when its
    ``DeletionPolicy`` is ``Retain`` (data loss).  Retained resources are now
    left in place on update as well as on stack delete, as in AWS.
 """
@@ -271,6 +272,21 @@ def _check_first(original, template_arg: str):
     return wrapper
 
 
+def _create_change_set(original):
+    """moto builds the stack of a CREATE change set without the region's
+    exports, so its ``Fn::ImportValue`` always fails: hand them over."""
+
+    @functools.wraps(original)
+    def create_change_set(self, *args, **kwargs):
+        change_set_id, stack_id = original(self, *args, **kwargs)
+        stack = self.stacks[stack_id]
+        stack.cross_stack_resources = self.exports
+        stack.resource_map.cross_stack_resources = self.exports
+        return change_set_id, stack_id
+
+    return create_change_set
+
+
 def _create_resources(original):
     @functools.wraps(original)
     def create_resources(self):
@@ -308,7 +324,7 @@ def install() -> None:
 
     backend = cfn_models.CloudFormationBackend
     backend.execute_change_set = _execute_change_set(backend.execute_change_set)
-    backend.create_change_set = _check_first(backend.create_change_set, "template")
+    backend.create_change_set = _check_first(_create_change_set(backend.create_change_set), "template")
     backend.create_stack = _check_first(backend.create_stack, "template")
     backend.update_stack = _check_first(backend.update_stack, "template")
     cfn_models.Stack.create_resources = _create_resources(cfn_models.Stack.create_resources)

@@ -44,7 +44,7 @@ class Alarm(Handler):
             threshold=float(props["Threshold"]) if props.get("Threshold") is not None else None,
             statistic=props.get("Statistic"),
             description=props.get("AlarmDescription"),
-            dimensions=[{"name": d["Name"], "value": d["Value"]} for d in props.get("Dimensions", [])],
+            dimensions=[{"Name": d["Name"], "Value": d["Value"]} for d in props.get("Dimensions", [])],
             alarm_actions=props.get("AlarmActions", []),
             metric_data_queries=_queries(props.get("Metrics")),
             datapoints_to_alarm=int(props["DatapointsToAlarm"]) if props.get("DatapointsToAlarm") else None,

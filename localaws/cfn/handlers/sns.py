@@ -49,7 +49,7 @@ class TopicPolicy(Handler):
         backend = sns_backends[account_id][region]
         policy = json.dumps(props["PolicyDocument"])
         for topic_arn in props["Topics"]:
-            backend.set_topic_attribute(topic_arn, "Policy", policy)
+            backend.get_topic(topic_arn).policy = policy  # the model's setter parses the JSON
         return Resource(cls, name, {"Id": name}, account_id, region, topics=list(props["Topics"]))
 
     @classmethod

@@ -1,0 +1,76 @@
+"""bin/local-aws: start / status / stop, and the errors a user can hit."""
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def run(*args, state_dir):
+    env = dict(os.environ, LOCAL_AWS_STATE_DIR=str(state_dir))
+    return subprocess.run([sys.executable, "-m", "localaws", *args], cwd=REPO, env=env,
+                          capture_output=True, text=True, timeout=60)
+
+
+@pytest.fixture
+def state_dir(tmp_path):
+    yield tmp_path
+    run("stop", state_dir=tmp_path)  # never leave a server behind
+
+
+def test_start_status_stop(state_dir):
+    port = free_port()
+    started = run("start", "--port", str(port), state_dir=state_dir)
+    assert started.returncode == 0, started.stderr
+    assert f"http://localhost:{port}" in started.stdout
+    # listens on 127.0.0.1 only
+    with socket.create_connection(("127.0.0.1", port), timeout=2):
+        pass
+    assert run("start", "--port", str(port), state_dir=state_dir).returncode == 0  # idempotent
+    other = run("start", "--port", str(free_port()), state_dir=state_dir)
+    assert other.returncode == 1 and "already running on port" in other.stderr
+    status = run("status", state_dir=state_dir)
+    assert status.returncode == 0 and "running on" in status.stdout
+    stopped = run("stop", state_dir=state_dir)
+    assert stopped.returncode == 0 and "stopped" in stopped.stdout
+    status = run("status", state_dir=state_dir)
+    assert status.returncode == 3 and "not running" in status.stdout
+
+
+def test_port_taken_is_a_clear_error(state_dir):
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        sock.listen()
+        port = sock.getsockname()[1]
+        result = run("start", "--port", str(port), state_dir=state_dir)
+    assert result.returncode == 1
+    assert result.stderr.strip() == (
+        f"local-aws: port {port} on 127.0.0.1 is already in use by another process; choose a free one with --port N")
+
+
+def test_stop_when_not_running(state_dir):
+    result = run("stop", state_dir=state_dir)
+    assert result.returncode == 0 and "was not running" in result.stdout
+
+
+def test_server_refuses_a_taken_port_with_a_message(state_dir):
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        sock.listen()
+        port = sock.getsockname()[1]
+        result = subprocess.run([sys.executable, "-m", "localaws.server", "--port", str(port)], cwd=REPO,
+                                capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2
+    assert f"cannot listen on 127.0.0.1:{port}" in result.stderr

@@ -1,0 +1,105 @@
+"""The engine fixes: unknown types fail, failures are terminal and explained,
+outputs and exports appear after change sets, Retain is honoured on update."""
+from __future__ import annotations
+
+import json
+
+import pytest
+from botocore.exceptions import ClientError
+
+from localaws_kit import Stack, client
+
+TOPIC = {"Type": "AWS::SNS::Topic", "Properties": {"TopicName": "t"}}
+
+
+def test_unknown_type_is_rejected_before_anything_is_created(stack):
+    with pytest.raises(ClientError) as err:
+        stack.deploy({"Topic": TOPIC, "Odd": {"Type": "AWS::Foo::Bar", "Properties": {}}})
+    message = err.value.response["Error"]["Message"]
+    assert "no handler for resource types ['AWS::Foo::Bar']" in message
+    assert client("sns").list_topics()["Topics"] == []
+
+
+def test_unknown_type_is_rejected_by_create_stack_too():
+    cf = client("cloudformation")
+    body = json.dumps({"Resources": {"Odd": {"Type": "AWS::Foo::Bar"}}})
+    with pytest.raises(ClientError, match="no handler for resource types"):
+        cf.create_stack(StackName="direct", TemplateBody=body)
+
+
+@pytest.mark.parametrize("rtype", ["Custom::Thing", "AWS::CloudFormation::CustomResource"])
+def test_custom_resources_are_rejected(stack, rtype):
+    with pytest.raises(ClientError, match="custom resources never answer here"):
+        stack.deploy({"C": {"Type": rtype, "Properties": {"ServiceToken": "arn:aws:lambda:us-east-1:123456789012:function:f"}}})
+
+
+def test_failed_create_rolls_back_and_names_the_resource(stack):
+    stack.deploy({"Topic": TOPIC,
+                  "Policy": {"Type": "AWS::S3::BucketPolicy", "DependsOn": "Topic",
+                             "Properties": {"Bucket": "missing", "PolicyDocument": {}}}})
+    assert stack.describe()["StackStatus"] == "ROLLBACK_COMPLETE"
+    failed = [e for e in stack.events() if e["ResourceStatus"] == "CREATE_FAILED"]
+    assert failed[0]["LogicalResourceId"] == "Policy"
+    assert "bucket does not exist" in failed[0]["ResourceStatusReason"]
+    assert client("sns").list_topics()["Topics"] == []  # rolled back
+
+
+def test_failed_update_is_terminal_and_says_it_was_not_rolled_back(stack):
+    stack.deploy({"Topic": TOPIC})
+    stack.deploy({"Topic": TOPIC, "Policy": {"Type": "AWS::S3::BucketPolicy",
+                                              "Properties": {"Bucket": "missing", "PolicyDocument": {}}}})
+    status = stack.describe()
+    assert status["StackStatus"] == "UPDATE_ROLLBACK_FAILED"
+    reasons = [e.get("ResourceStatusReason") or "" for e in stack.events()]
+    assert any("failed to create: [Policy]" in r and "does not roll back updates" in r for r in reasons)
+
+
+def test_outputs_and_exports_exist_after_a_create_change_set(stack):
+    stack.deploy({"Topic": TOPIC}, {"TopicArn": {"Value": {"Ref": "Topic"}, "Export": {"Name": "the-topic"}}})
+    arn = stack.outputs()["TopicArn"]
+    assert arn.endswith(":t")
+    exports = client("cloudformation").list_exports()["Exports"]
+    assert [(e["Name"], e["Value"]) for e in exports] == [("the-topic", arn)]
+
+
+def test_update_of_a_type_without_update_fails_instead_of_dropping_it(stack):
+    perm = {"Type": "AWS::Lambda::Permission",
+            "Properties": {"Action": "lambda:InvokeFunction", "FunctionName": "f", "Principal": "s3.amazonaws.com"}}
+    # moto's Permission model has no update: the engine must say so.
+    from localaws.cfn import engine
+
+    failure = None
+    try:
+        engine.parsing.parse_and_update_resource("P", perm, {}, "123456789012", "us-east-1")
+    except engine.ResourceFailed as exc:
+        failure = exc
+    assert failure is not None and "cannot update this resource type in place" in failure.reason
+
+
+def test_retained_resource_survives_removal_from_template(stack):
+    stack.deploy({"Topic": dict(TOPIC, DeletionPolicy="Retain"), "Other": {"Type": "AWS::SNS::Topic"}})
+    stack.deploy({"Other": {"Type": "AWS::SNS::Topic"}})
+    assert stack.describe()["StackStatus"] == "UPDATE_COMPLETE"
+    names = [t["TopicArn"].rsplit(":", 1)[1] for t in client("sns").list_topics()["Topics"]]
+    assert "t" in names
+
+
+def test_retained_resource_survives_stack_delete(stack):
+    stack.deploy({"Topic": dict(TOPIC, DeletionPolicy="Retain"), "Other": {"Type": "AWS::SNS::Topic", "Properties": {"TopicName": "o"}}})
+    stack.delete()
+    names = [t["TopicArn"].rsplit(":", 1)[1] for t in client("sns").list_topics()["Topics"]]
+    assert names == ["t"]
+
+
+def test_unsupported_getatt_fails_loudly(stack):
+    stack.deploy({"Meta": {"Type": "AWS::CDK::Metadata", "Properties": {}},
+                  "Topic": {"Type": "AWS::SNS::Topic", "Properties": {"TopicName": {"Fn::GetAtt": ["Meta", "Nope"]}}}})
+    assert stack.describe()["StackStatus"] == "ROLLBACK_COMPLETE"
+
+
+def test_second_stack_can_import_an_export():
+    producer, consumer = Stack(), Stack()
+    producer.deploy({"Topic": TOPIC}, {"Arn": {"Value": {"Ref": "Topic"}, "Export": {"Name": "topic-arn"}}})
+    consumer.deploy({"Sub": {"Type": "AWS::SNS::Subscription", "Properties": {
+        "TopicArn": {"Fn::ImportValue": "topic-arn"}, "Protocol": "email", "Endpoint": "a@example.com"}}})
+    assert consumer.describe()["StackStatus"] == "CREATE_COMPLETE"
