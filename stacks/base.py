@@ -26,7 +26,7 @@ class PublishedValue(str, Enum):
 
     DATA_KEY_ARN = "data-key-arn"
     SECRETS_KEY_ARN = "secrets-key-arn"
-    ALERT_TOPIC_ARN = "alert-topic-arn"
+    ORACLE_API_ID = "oracle-api-id"
 
 
 def published_parameter_name(config: AwsEnvironment, value: PublishedValue) -> str:

@@ -23,8 +23,9 @@ class DataStack(EnvironmentStack):
         super().__init__(scope, id_, config=config, description=f"Mirror Dissonance data ({config.name.value}): key, tables, baselines, backups")
         self.key = EnvironmentKey(
             self, "DataKey", alias=f"{config.resource_prefix}-data",
-            description=f"Encrypts the {config.name.value} tables, baselines bucket and backups",
+            description=f"Encrypts the {config.name.value} tables, baselines bucket, backups and the runtime's logs",
         )
+        self.key.allow_cloudwatch_logs()
         self.tables: dict[TableName, EncryptedTable] = {}
         for table, (construct_id, partition_key, sort_key) in _TABLES.items():
             self.tables[table] = EncryptedTable(

@@ -1,13 +1,123 @@
-"""Observability stack (filled by the observability / OIDC / runtime work)."""
+"""Observability stack: alert topic, the alarms of seeds 001 and 004, dashboard, audit trail."""
 
 from __future__ import annotations
 
+from aws_cdk import CfnOutput, Duration, RemovalPolicy
+from aws_cdk import aws_cloudtrail as cloudtrail
+from aws_cdk import aws_cloudwatch as cw
+from aws_cdk import aws_logs as logs
 from constructs import Construct
 
-from envconfig.aws import AwsEnvironment
-from stacks.base import EnvironmentStack
+from constructs_lib.aws import EnvironmentKey, HardenedBucket
+from constructs_lib.aws.alert_topic import AlertTopic
+from constructs_lib.aws.monitoring import MonitoringFacade, sum_metric
+from constructs_lib.aws.retention import retention_days
+from envconfig.aws import AwsEnvironment, TableName, Threshold
+from stacks.base import EnvironmentStack, PublishedValue
+
+
+def _minutes(threshold: Threshold) -> Duration:
+    return Duration.minutes(threshold.period_minutes)
 
 
 class ObservabilityStack(EnvironmentStack):
     def __init__(self, scope: Construct, id_: str, *, config: AwsEnvironment) -> None:
-        super().__init__(scope, id_, config=config, description=f"Mirror Dissonance observability ({config.name.value})")
+        super().__init__(scope, id_, config=config, description=f"Mirror Dissonance observability ({config.name.value}): alarms, dashboard, audit trail")
+        obs = config.observability
+        self.key = EnvironmentKey(
+            self, "ObservabilityKey", alias=f"{config.resource_prefix}-observability",
+            description=f"Encrypts the {config.name.value} alert topic, audit trail and its logs",
+        )
+        # Alarms publish to the encrypted topic as CloudWatch; CloudTrail encrypts log files.
+        self.key.allow_service("cloudwatch.amazonaws.com", actions=("kms:Decrypt", "kms:GenerateDataKey*"))
+        self.key.allow_cloudwatch_logs()
+        self.alerts = AlertTopic(self, "Alerts", topic_name=f"{config.resource_prefix}-alerts", encryption_key=self.key.key, emails=obs.alarm_emails)
+        self.monitoring = MonitoringFacade(self, "Alarms", topic=self.alerts.topic, name_prefix=config.resource_prefix)
+
+        # Seed 001, alarms 1-6: read/write throttles on each table.
+        t = obs.table_throttle
+        table_metrics: dict[TableName, dict[str, cw.Metric]] = {}
+        for table in TableName:
+            name = config.table_name(table)
+            table_metrics[table] = {
+                kind: sum_metric("AWS/DynamoDB", f"{kind}ThrottleEvents", {"TableName": name}, _minutes(t), label=f"{table.value} {kind.lower()} throttles")
+                for kind in ("Read", "Write")
+            }
+            for kind, metric in table_metrics[table].items():
+                self.monitoring.add(
+                    f"{table.value}-{kind.lower()}-throttle", metric=metric, thresholds={t.severity: t.value},
+                    description=f"{name}: {kind}ThrottleEvents above {t.value:g} per {t.period_minutes} min",
+                )
+        # Seed 001, alarms 7-8: the Oracle's custom metrics.
+        env_dim = {"Environment": config.name.value}
+        ssm_failures = sum_metric(obs.metrics_namespace, "SSMParameterFailures", env_dim, _minutes(obs.ssm_parameter_failures))
+        breaker = sum_metric(obs.metrics_namespace, "CircuitBreakerTriggers", env_dim, _minutes(obs.circuit_breaker_triggers))
+        s, c = obs.ssm_parameter_failures, obs.circuit_breaker_triggers
+        self.monitoring.add("ssm-parameter-failures", metric=ssm_failures, thresholds={s.severity: s.value},
+                            description=f"Oracle failed to read its SSM parameters more than {s.value:g} times in {s.period_minutes} min")
+        self.monitoring.add("circuit-breaker-triggered", metric=breaker, thresholds={c.severity: c.value},
+                            description=f"Oracle circuit breaker tripped (more than {c.value:g} in {c.period_minutes} min)")
+
+        # Seed 004: runtime alarms on the Oracle function (deterministic name) and its API (published id).
+        function_dim = {"FunctionName": f"{config.resource_prefix}-oracle"}
+        e, lat, thr = obs.lambda_error_rate_percent, obs.api_latency_p95_ms, obs.lambda_throttles
+        errors = sum_metric("AWS/Lambda", "Errors", function_dim, _minutes(e))
+        invocations = sum_metric("AWS/Lambda", "Invocations", function_dim, _minutes(e))
+        error_rate = cw.MathExpression(
+            expression="IF(invocations > 0, 100 * errors / invocations, 0)",
+            using_metrics={"errors": errors, "invocations": invocations},
+            label="Oracle error rate (%)", period=_minutes(e),
+        )
+        api_dim = {"ApiId": self.published(PublishedValue.ORACLE_API_ID)}
+        latency = cw.Metric(namespace="AWS/ApiGateway", metric_name="Latency", dimensions_map=api_dim, statistic="p95", period=_minutes(lat), label="API latency p95 (ms)")
+        throttles = sum_metric("AWS/Lambda", "Throttles", function_dim, _minutes(thr))
+        self.monitoring.add("oracle-error-rate", metric=error_rate, thresholds={e.severity: e.value},
+                            description=f"Oracle Lambda error rate above {e.value:g} % over {e.period_minutes} min")
+        self.monitoring.add("oracle-api-latency-p95", metric=latency, thresholds={lat.severity: lat.value},
+                            description=f"Oracle API p95 latency above {lat.value:g} ms over {lat.period_minutes} min")
+        self.monitoring.add("oracle-throttles", metric=throttles, thresholds={thr.severity: thr.value},
+                            description=f"Oracle Lambda throttled (reserved concurrency {config.runtime.reserved_concurrency})")
+
+        # Seed 001 Day 22 dashboard panels, plus runtime latency and errors.
+        self.dashboard = cw.Dashboard(self, "Dashboard", dashboard_name=f"{config.resource_prefix}-oracle")
+        self.dashboard.add_widgets(
+            cw.GraphWidget(title="DynamoDB capacity (read)", width=12, left=[
+                cw.Metric(namespace="AWS/DynamoDB", metric_name="ConsumedReadCapacityUnits", dimensions_map={"TableName": config.table_name(tb)}, statistic="Sum", label=tb.value) for tb in TableName]),
+            cw.GraphWidget(title="DynamoDB capacity (write)", width=12, left=[
+                cw.Metric(namespace="AWS/DynamoDB", metric_name="ConsumedWriteCapacityUnits", dimensions_map={"TableName": config.table_name(tb)}, statistic="Sum", label=tb.value) for tb in TableName]),
+        )
+        self.dashboard.add_widgets(
+            cw.GraphWidget(title="DynamoDB user and system errors", width=12, left=[
+                cw.Metric(namespace="AWS/DynamoDB", metric_name="UserErrors", statistic="Sum", label="user errors (account)"),
+                *[cw.Metric(namespace="AWS/DynamoDB", metric_name="SystemErrors", dimensions_map={"TableName": config.table_name(tb), "Operation": "PutItem"}, statistic="Sum", label=f"{tb.value} system errors") for tb in TableName]]),
+            cw.GraphWidget(title="Throttles", width=12, left=[m for metrics in table_metrics.values() for m in metrics.values()]),
+        )
+        self.dashboard.add_widgets(
+            cw.GraphWidget(title="SSM parameter failures", width=8, left=[ssm_failures]),
+            cw.GraphWidget(title="Circuit breaker events", width=8, left=[breaker]),
+            cw.AlarmStatusWidget(title="Alarm status", width=8, alarms=list(self.monitoring.alarms.values())),
+        )
+        self.dashboard.add_widgets(
+            cw.GraphWidget(title="Oracle API latency p95", width=12, left=[latency]),
+            cw.GraphWidget(title="Oracle errors", width=12, left=[error_rate], right=[errors, throttles]),
+        )
+
+        # Audit trail: multi-region, validated, KMS, its own hardened bucket, CloudWatch Logs.
+        self.trail_bucket = HardenedBucket(
+            self, "TrailBucket", encryption_key=self.key.key,
+            noncurrent_version_expiration=Duration.days(config.data.noncurrent_version_expiration_days),
+            bucket_props={"bucket_name": f"{config.resource_prefix}-audit-trail-{config.account}"},
+        )
+        self.trail_logs = logs.LogGroup(
+            self, "TrailLogs", log_group_name=f"/aws/cloudtrail/{config.resource_prefix}", retention=retention_days(obs.log_retention_days),
+            encryption_key=self.key.key, removal_policy=RemovalPolicy.RETAIN,
+        )
+        self.trail = cloudtrail.Trail(
+            self, "AuditTrail", trail_name=f"{config.resource_prefix}-audit", bucket=self.trail_bucket.bucket,
+            encryption_key=self.key.key, enable_file_validation=True, is_multi_region_trail=True,
+            include_global_service_events=True, send_to_cloud_watch_logs=True, cloud_watch_log_group=self.trail_logs,
+        )
+        CfnOutput(self, "AlertTopicArn", value=self.alerts.topic.topic_arn)
+        CfnOutput(self, "DashboardName", value=self.dashboard.dashboard_name)
+        CfnOutput(self, "TrailArn", value=self.trail.trail_arn)
+        CfnOutput(self, "AlarmCount", value=str(len(self.monitoring.alarms)))

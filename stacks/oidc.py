@@ -1,13 +1,93 @@
-"""Oidc stack (filled by the observability / OIDC / runtime work)."""
+"""OIDC stack: GitHub Actions provider, the deploy role and the Oracle role."""
 
 from __future__ import annotations
 
+from aws_cdk import Acknowledgment, CfnOutput, Duration, Validations
+from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
 from constructs import Construct
 
-from envconfig.aws import AwsEnvironment
-from stacks.base import EnvironmentStack
+from constructs_lib.aws.acknowledgments import acknowledge_cmk_table_grant
+from constructs_lib.aws.github_oidc import GitHubOidc
+from constructs_lib.aws.oracle_service import ORACLE_ROUTES
+from envconfig.aws import AwsEnvironment, TableName
+from stacks.base import EnvironmentStack, PublishedValue
+
+# The CDK bootstrap roles (default qualifier) are all the deploy role may assume.
+BOOTSTRAP_ROLES = ("deploy-role", "file-publishing-role", "image-publishing-role", "lookup-role")
+BOOTSTRAP_QUALIFIER = "hnb659fds"
 
 
 class OidcStack(EnvironmentStack):
     def __init__(self, scope: Construct, id_: str, *, config: AwsEnvironment) -> None:
-        super().__init__(scope, id_, config=config, description=f"Mirror Dissonance oidc ({config.name.value})")
+        super().__init__(scope, id_, config=config, description=f"Mirror Dissonance GitHub OIDC ({config.name.value}): provider, deploy and Oracle roles")
+        self.github = GitHubOidc(
+            self,
+            "GitHub",
+            subjects=config.github_subjects,
+            create_provider=config.github.create_oidc_provider,
+            existing_provider_arn=config.github.existing_oidc_provider_arn,
+            max_session_duration=Duration.hours(config.github.max_session_hours),
+        )
+
+        self.deploy_role = self.github.role(
+            "DeployRole", role_name=f"{config.resource_prefix}-github-deploy",
+            description=f"GitHub Actions deploys {config.name.value} through the CDK bootstrap roles, nothing else",
+        )
+        self.deploy_role.add_to_policy(
+            iam.PolicyStatement(
+                sid="AssumeCdkBootstrapRoles",
+                actions=["sts:AssumeRole", "sts:TagSession"],
+                resources=[
+                    f"arn:{self.partition}:iam::{config.account}:role/cdk-{BOOTSTRAP_QUALIFIER}-{role}-{config.account}-{config.region}"
+                    for role in BOOTSTRAP_ROLES
+                ],
+            )
+        )
+
+        # Seed 004's name for the role the Oracle's workflows assume.
+        self.oracle_role = self.github.role(
+            "OracleRole", role_name=f"MirrorDissonanceOracleRole-{config.name.value}",
+            description="The Oracle (GitHub Actions): read/write its tables, read its parameters, put its metrics, call its API",
+        )
+        data_key = kms.Key.from_key_arn(self, "DataKey", self.published(PublishedValue.DATA_KEY_ARN))
+        for table in TableName:
+            construct_id = "".join(p.capitalize() for p in table.value.split("-")) + "Table"
+            dynamodb.TableV2.from_table_attributes(
+                self, construct_id, table_name=config.table_name(table), encryption_key=data_key
+            ).grant_read_write_data(self.oracle_role)
+        self.oracle_role.add_managed_policy(
+            iam.ManagedPolicy.from_managed_policy_name(self, "ParameterRead", f"{config.resource_prefix}-parameters-read")
+        )
+        self.oracle_role.add_to_policy(
+            iam.PolicyStatement(
+                sid="PutOracleMetrics",
+                actions=["cloudwatch:PutMetricData"],
+                # PutMetricData has no resource type; the namespace condition is the narrowest scope AWS offers
+                # (https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazoncloudwatch.html).
+                resources=["*"],
+                conditions={"StringEquals": {"cloudwatch:namespace": config.observability.metrics_namespace}},
+            )
+        )
+        self.oracle_role.add_to_policy(
+            iam.PolicyStatement(
+                sid="InvokeOracleApi",
+                actions=["execute-api:Invoke"],
+                # Exactly the Oracle API's routes on its $default stage: no wildcard.
+                resources=[
+                    self.format_arn(service="execute-api", resource=self.published(PublishedValue.ORACLE_API_ID), resource_name=f"$default/{route}")
+                    for route in ORACLE_ROUTES
+                ],
+            )
+        )
+        Validations.of(self.oracle_role).acknowledge(
+            Acknowledgment(
+                id="AwsSolutions-IAM5[Resource::*]",
+                reason="cloudwatch:PutMetricData has no resource type; limited by the cloudwatch:namespace condition to the Oracle's namespace.",
+            )
+        )
+        acknowledge_cmk_table_grant(self.oracle_role)
+        CfnOutput(self, "DeployRoleArn", value=self.deploy_role.role_arn)
+        CfnOutput(self, "OracleRoleArn", value=self.oracle_role.role_arn)
+        CfnOutput(self, "OidcProviderArn", value=self.github.provider.oidc_provider_arn)

@@ -1,13 +1,72 @@
-"""Runtime stack (filled by the observability / OIDC / runtime work)."""
+"""Runtime stack: the Oracle Lambda behind an IAM-authorized HTTP API."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
+from aws_cdk import CfnOutput, Duration
+from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
 from constructs import Construct
 
-from envconfig.aws import AwsEnvironment
-from stacks.base import EnvironmentStack
+from constructs_lib.aws.acknowledgments import acknowledge_cmk_table_grant
+from constructs_lib.aws.oracle_service import OracleService
+from constructs_lib.aws.retention import retention_days
+from envconfig.aws import AwsEnvironment, TableName
+from envconfig.contract import default_contract
+from stacks.base import EnvironmentStack, PublishedValue
+
+LAMBDA_SOURCE = Path(__file__).resolve().parent.parent / "lambda" / "oracle"
+
+
+def oracle_environment(config: AwsEnvironment) -> dict[str, str]:
+    """The Oracle's environment: every name is from the contract's ``oracle`` service."""
+    return {
+        "ENVIRONMENT": config.name.value,
+        "DYNAMODB_TABLE_PREFIX": config.table_prefix,
+        "FP_EVENTS_TABLE": config.table_name(TableName.FP_EVENTS),
+        "CONSENT_TABLE": config.table_name(TableName.CONSENT),
+        "BLOCK_COUNTER_TABLE": config.table_name(TableName.BLOCK_COUNTER),
+        "SSM_PARAMETER_PREFIX": config.parameter_prefix,
+        "NONCE_SSM": config.nonce_parameter,
+        "GITHUB_TOKEN_SSM": config.github_token_parameter,
+        "METRICS_NAMESPACE": config.observability.metrics_namespace,
+        "LOG_LEVEL": config.runtime.log_level,
+    }
 
 
 class RuntimeStack(EnvironmentStack):
     def __init__(self, scope: Construct, id_: str, *, config: AwsEnvironment) -> None:
-        super().__init__(scope, id_, config=config, description=f"Mirror Dissonance runtime ({config.name.value})")
+        super().__init__(scope, id_, config=config, description=f"Mirror Dissonance runtime ({config.name.value}): Oracle Lambda and HTTP API")
+        data_key = kms.Key.from_key_arn(self, "DataKey", self.published(PublishedValue.DATA_KEY_ARN))
+        self.oracle = OracleService(
+            self,
+            "Oracle",
+            function_name=f"{config.resource_prefix}-oracle",
+            code_path=LAMBDA_SOURCE,
+            handler="handler.handler",
+            contract=default_contract().service("oracle"),
+            environment=oracle_environment(config),
+            encryption_key=data_key,
+            log_retention=retention_days(config.observability.log_retention_days),
+            reserved_concurrency=config.runtime.reserved_concurrency,
+            memory_mb=config.runtime.memory_mb,
+            timeout=Duration.seconds(config.runtime.timeout_seconds),
+            throttle_rate=config.runtime.api_throttle_rate,
+            throttle_burst=config.runtime.api_throttle_burst,
+        )
+        function = self.oracle.function
+        # Least privilege by name: the tables and the parameter-read policy are
+        # derived from configuration, never passed from the Data/Secrets stacks.
+        fp_events = dynamodb.TableV2.from_table_attributes(
+            self, "FpEventsTable", table_name=config.table_name(TableName.FP_EVENTS), encryption_key=data_key
+        )
+        fp_events.grant_write_data(function)
+        acknowledge_cmk_table_grant(function)
+        read_parameters = iam.ManagedPolicy.from_managed_policy_name(self, "ParameterRead", f"{config.resource_prefix}-parameters-read")
+        function.role.add_managed_policy(read_parameters)
+        self.publish(PublishedValue.ORACLE_API_ID, self.oracle.api.api_id)
+        CfnOutput(self, "OracleFunctionName", value=function.function_name)
+        CfnOutput(self, "OracleApiEndpoint", value=self.oracle.api.api_endpoint)
+

@@ -33,11 +33,13 @@ class EnvironmentStage(Stage):
         self.oidc = OidcStack(self, "Oidc", config=config)
         self.runtime = RuntimeStack(self, "Runtime", config=config)
         # Consumers read published values (stacks/base.py) at deploy time, so
-        # the producers must be deployed first; no exports are involved.
+        # the producers deploy first: Data, Secrets -> Runtime -> Oidc,
+        # Observability (which read the Oracle API id). No exports are involved.
         for consumer in (self.observability, self.oidc, self.runtime):
             consumer.add_stack_dependency(self.data)
             consumer.add_stack_dependency(self.secrets)
-        self.runtime.add_stack_dependency(self.observability)
+        self.oidc.add_stack_dependency(self.runtime)
+        self.observability.add_stack_dependency(self.runtime)
         Tags.of(self).add("Project", config.name_prefix)
         Tags.of(self).add("Environment", config.name.value)
         Validations.of(self).add_plugins(AwsSolutionsChecks(self))

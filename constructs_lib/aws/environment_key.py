@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Sequence
+from typing import Mapping, Sequence
 
 from aws_cdk import Duration, RemovalPolicy, Stack
 from aws_cdk import aws_iam as iam
@@ -49,11 +49,20 @@ class EnvironmentKey(Construct):
         for principal in service_principals:
             self.allow_service(principal)
 
-    def allow_service(self, service_principal: str, *, actions: Sequence[str] = ("kms:Decrypt", "kms:GenerateDataKey*", "kms:Encrypt", "kms:ReEncrypt*", "kms:DescribeKey")) -> None:
-        """Let an AWS service of this account use the key (CloudWatch Logs, SNS, CloudTrail ...).
+    def allow_service(
+        self,
+        service_principal: str,
+        *,
+        actions: Sequence[str] = ("kms:Decrypt", "kms:GenerateDataKey*", "kms:Encrypt", "kms:ReEncrypt*", "kms:DescribeKey"),
+        conditions: Mapping[str, Mapping[str, object]] | None = None,
+    ) -> None:
+        """Let an AWS service use the key for this account only (CloudWatch, SNS, Logs ...).
 
-        Key policies always name ``Resource: "*"``, which in a key policy means
-        this key only (https://docs.aws.amazon.com/kms/latest/developerguide/key-policy-overview.html).
+        ``conditions`` default to ``aws:SourceAccount`` = this account; services
+        that do not send it (CloudWatch Logs) pass their own documented
+        condition. Key policies always name ``Resource: "*"``, which in a key
+        policy means this key only
+        (https://docs.aws.amazon.com/kms/latest/developerguide/key-policy-overview.html).
         """
         account = Stack.of(self).account
         self.key.add_to_resource_policy(
@@ -62,6 +71,15 @@ class EnvironmentKey(Construct):
                 principals=[iam.ServicePrincipal(service_principal)],
                 actions=list(actions),
                 resources=["*"],
-                conditions={"StringEquals": {"aws:SourceAccount": account}},
+                conditions=dict(conditions) if conditions is not None else {"StringEquals": {"aws:SourceAccount": account}},
             )
+        )
+
+    def allow_cloudwatch_logs(self) -> None:
+        """Let CloudWatch Logs of this account and region encrypt log groups with the key
+        (https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/encrypt-log-data-kms.html)."""
+        stack = Stack.of(self)
+        self.allow_service(
+            f"logs.{stack.region}.amazonaws.com",
+            conditions={"ArnLike": {"kms:EncryptionContext:aws:logs:arn": f"arn:{stack.partition}:logs:{stack.region}:{stack.account}:log-group:*"}},
         )

@@ -1,0 +1,46 @@
+"""Secrets concern: the KMS key ring (one key per purpose) and the Secret Manager secrets."""
+
+from __future__ import annotations
+
+from constructs_lib.gcp import tf
+from constructs_lib.gcp.kms import KeyRing, ServiceAgent, grant_encrypt_decrypt
+from constructs_lib.gcp.secrets import Secret
+from envconfig.gcp import GcpConfig
+
+KEY_PURPOSES = ("storage", "sql", "redis", "firestore", "secrets")
+
+# Contract variable -> secret suffix. DB_PG_PASSWORD and BETTER_AUTH_SECRET are
+# written by operators; the KV_REDIS_* values by Terraform from the instance.
+SECRETS = {
+    "BETTER_AUTH_SECRET": "better-auth-secret",
+    "DB_PG_PASSWORD": "db-pg-password",
+    "KV_REDIS_URL": "kv-redis-url",
+    "KV_REDIS_PASSWORD": "kv-redis-password",
+}
+
+
+class Secrets(tf.Construct):
+    """Attributes: ``key_ring``, ``secret_manager_key_grant``, ``secrets`` (contract variable -> Secret)."""
+
+    def __init__(self, scope: tf.Construct, id_: str, *, config: GcpConfig, project_number: str) -> None:
+        super().__init__(scope, id_)
+        self.key_ring = KeyRing(
+            self, "Kms", project=config.project_id, location=config.region.value, name=config.name("keys"), purposes=KEY_PURPOSES
+        )
+        self.secret_manager_key_grant = grant_encrypt_decrypt(
+            self, "SecretManagerKeyGrant", key=self.key_ring.key("secrets"),
+            member=ServiceAgent.SECRET_MANAGER.format(number=project_number),
+        )
+        self.secrets = {
+            variable: Secret(
+                self,
+                suffix.title().replace("-", ""),
+                project=config.project_id,
+                location=config.region.value,
+                secret_id=config.name(suffix),
+                kms_key=self.key_ring.key("secrets"),
+                key_grant=self.secret_manager_key_grant,
+                deletion_protection=config.deletion_protection,
+            )
+            for variable, suffix in SECRETS.items()
+        }
