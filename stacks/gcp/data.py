@@ -50,6 +50,6 @@ class Data(tf.Construct):
             kms_key=keys.key("firestore"), service_agent=ServiceAgent.FIRESTORE.format(number=project_number),
         )
         self.bucket = SecureBucket(
-            self, "Assets", project=project, location=region.upper(), name=config.name("assets"),
+            self, "Assets", project=project, location=region.upper(), name=f"{project}-assets",  # bucket names are global; project ids are unique
             kms_key=keys.key("storage"), service_agent=ServiceAgent.STORAGE.format(number=project_number),
         )

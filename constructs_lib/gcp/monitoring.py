@@ -1,0 +1,228 @@
+"""Observability facade: channels, alert policies, uptime checks, dashboard."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from enum import Enum
+from typing import Mapping, Sequence
+
+from constructs_lib.gcp import tf
+
+
+class Severity(Enum):
+    """Cloud Monitoring alert severities; every policy carries one."""
+
+    CRITICAL = "CRITICAL"
+    ERROR = "ERROR"
+    WARNING = "WARNING"
+
+
+@dataclass(frozen=True)
+class AlertThresholds:
+    """SPEC observability thresholds (seed 002 / 003), from configuration."""
+
+    error_ratio_percent: float = 5.0
+    latency_p95_ms: float = 500.0
+    sql_connections: int = 80
+    sql_disk_percent: float = 80.0
+    redis_memory_percent: float = 75.0
+
+
+@dataclass(frozen=True)
+class _Alert:
+    key: str
+    title: str
+    severity: Severity
+    filter: str
+    threshold: float
+    aligner: str
+    reducer: str | None = None
+    denominator_filter: str | None = None
+    duration: str = "300s"
+    group_by: tuple[str, ...] = ()
+
+
+def _alerts(*, thresholds: AlertThresholds, run_services: Sequence[str], sql_id: str, redis_id: str,
+            job_name: str) -> list[_Alert]:
+    services = " OR ".join(f'resource.labels.service_name = "{s}"' for s in run_services)
+    run = f'resource.type = "cloud_run_revision" AND ({services})'
+    return [
+        _Alert(
+            "ErrorRatio", "Cloud Run 5xx ratio", Severity.CRITICAL,
+            f'{run} AND metric.type = "run.googleapis.com/request_count" AND metric.labels.response_code_class = "5xx"',
+            thresholds.error_ratio_percent / 100, "ALIGN_RATE", "REDUCE_SUM",
+            denominator_filter=f'{run} AND metric.type = "run.googleapis.com/request_count"',
+            group_by=("resource.labels.service_name",),
+        ),
+        _Alert(
+            "LatencyP95", "Cloud Run p95 latency", Severity.ERROR,
+            f'{run} AND metric.type = "run.googleapis.com/request_latencies"',
+            thresholds.latency_p95_ms, "ALIGN_PERCENTILE_95",
+        ),
+        _Alert(
+            "SqlConnections", "Cloud SQL connections", Severity.WARNING,
+            f'resource.type = "cloudsql_database" AND resource.labels.database_id = "{sql_id}" '
+            'AND metric.type = "cloudsql.googleapis.com/database/postgresql/num_backends"',
+            thresholds.sql_connections, "ALIGN_MEAN", "REDUCE_SUM",
+        ),
+        _Alert(
+            "SqlDisk", "Cloud SQL disk utilization", Severity.ERROR,
+            f'resource.type = "cloudsql_database" AND resource.labels.database_id = "{sql_id}" '
+            'AND metric.type = "cloudsql.googleapis.com/database/disk/utilization"',
+            thresholds.sql_disk_percent / 100, "ALIGN_MEAN",
+        ),
+        _Alert(
+            "RedisMemory", "Memorystore memory usage", Severity.ERROR,
+            f'resource.type = "redis_instance" AND resource.labels.instance_id = "{redis_id}" '
+            'AND metric.type = "redis.googleapis.com/stats/memory/usage_ratio"',
+            thresholds.redis_memory_percent / 100, "ALIGN_MEAN",
+        ),
+        # Seed 003 "alerts exist: migrations failures": any failed execution pages.
+        _Alert(
+            "MigrationsFailed", "Migrations job failed", Severity.CRITICAL,
+            f'resource.type = "cloud_run_job" AND resource.labels.job_name = "{job_name}" '
+            'AND metric.type = "run.googleapis.com/job/completed_execution_count" AND metric.labels.result = "failed"',
+            0, "ALIGN_DELTA", "REDUCE_SUM", duration="0s",
+        ),
+    ]
+
+
+def _dashboard(*, title: str, run_services: Sequence[str], sql_id: str, redis_id: str) -> str:
+    def chart(name: str, flt: str, aligner: str, reducer: str = "REDUCE_NONE", group: Sequence[str] = ()) -> dict:
+        return {
+            "title": name,
+            "xyChart": {
+                "dataSets": [{
+                    "plotType": "LINE",
+                    "timeSeriesQuery": {"timeSeriesFilter": {
+                        "filter": flt,
+                        "aggregation": {"alignmentPeriod": "60s", "perSeriesAligner": aligner,
+                                        "crossSeriesReducer": reducer, "groupByFields": list(group)},
+                    }},
+                }],
+            },
+        }
+
+    services = " OR ".join(f'resource.labels.service_name = "{s}"' for s in run_services)
+    run = f'resource.type = "cloud_run_revision" AND ({services})'
+    sql = f'resource.type = "cloudsql_database" AND resource.labels.database_id = "{sql_id}"'
+    redis = f'resource.type = "redis_instance" AND resource.labels.instance_id = "{redis_id}"'
+    by_service = ["resource.labels.service_name"]
+    tiles = [
+        chart("Requests by service", f'{run} AND metric.type = "run.googleapis.com/request_count"', "ALIGN_RATE", "REDUCE_SUM", by_service),
+        chart("5xx by service", f'{run} AND metric.type = "run.googleapis.com/request_count" AND metric.labels.response_code_class = "5xx"', "ALIGN_RATE", "REDUCE_SUM", by_service),
+        chart("p95 latency (ms)", f'{run} AND metric.type = "run.googleapis.com/request_latencies"', "ALIGN_PERCENTILE_95"),
+        chart("Instances", f'{run} AND metric.type = "run.googleapis.com/container/instance_count"', "ALIGN_MEAN", "REDUCE_SUM", by_service),
+        chart("Cloud SQL CPU", f'{sql} AND metric.type = "cloudsql.googleapis.com/database/cpu/utilization"', "ALIGN_MEAN"),
+        chart("Cloud SQL connections", f'{sql} AND metric.type = "cloudsql.googleapis.com/database/postgresql/num_backends"', "ALIGN_MEAN", "REDUCE_SUM"),
+        chart("Cloud SQL disk", f'{sql} AND metric.type = "cloudsql.googleapis.com/database/disk/utilization"', "ALIGN_MEAN"),
+        chart("Redis memory ratio", f'{redis} AND metric.type = "redis.googleapis.com/stats/memory/usage_ratio"', "ALIGN_MEAN"),
+        chart("Redis connected clients", f'{redis} AND metric.type = "redis.googleapis.com/clients/connected"', "ALIGN_MEAN"),
+    ]
+    return json.dumps({"displayName": title, "mosaicLayout": {"columns": 12, "tiles": [
+        {"xPos": (i % 2) * 6, "yPos": (i // 2) * 4, "width": 6, "height": 4, "widget": w} for i, w in enumerate(tiles)
+    ]}}, sort_keys=True)
+
+
+class PlatformMonitoring(tf.Construct):
+    """E-mail channels, the SPEC alert policies, uptime checks, one dashboard.
+
+    ``public_services`` maps a construct-id-safe name to a Cloud Run service
+    URI; each gets an HTTPS uptime check on ``health_path`` and an alert when
+    it fails from two or more regions. Every alert policy has a severity,
+    documentation and all e-mail channels.
+
+    Resource ids of Cloud SQL / Redis are the ``project:name`` and
+    ``projects/<p>/locations/<r>/instances/<name>`` the metrics carry.
+
+    Attributes: ``channels``, ``alert_policies`` (key -> policy),
+    ``uptime_checks`` and ``uptime_alerts`` (service -> resource),
+    ``dashboard``.
+    """
+
+    def __init__(self, scope: tf.Construct, id_: str, *, project: str, name: str, emails: Sequence[str],
+                 thresholds: AlertThresholds, run_services: Sequence[str], public_services: Mapping[str, str],
+                 sql_database_id: str, redis_instance_id: str, migrations_job_name: str,
+                 health_path: str = "/health") -> None:
+        super().__init__(scope, id_)
+        if not emails:
+            raise ValueError(f"{self.node.path}: at least one e-mail channel is required")
+        mon = tf.monitoring_alert_policy
+        self.channels = [
+            tf.monitoring_notification_channel.MonitoringNotificationChannel(
+                self, f"Email{index}", project=project, type="email", display_name=f"{name} {email}",
+                labels={"email_address": email},
+            )
+            for index, email in enumerate(emails)
+        ]
+        channel_ids = [c.id for c in self.channels]
+
+        def policy(id_suffix: str, title: str, severity: Severity, condition: mon.MonitoringAlertPolicyConditions) -> mon.MonitoringAlertPolicy:
+            return mon.MonitoringAlertPolicy(
+                self, id_suffix, project=project, display_name=f"{name}: {title}", combiner="OR",
+                severity=severity.value, notification_channels=channel_ids, conditions=[condition],
+                documentation=mon.MonitoringAlertPolicyDocumentation(
+                    mime_type="text/markdown", subject=f"[{severity.value}] {name}: {title}",
+                    content=f"{title} crossed its threshold in {name}. Runbook: docs/gcp.md#operations.",
+                ),
+                alert_strategy=mon.MonitoringAlertPolicyAlertStrategy(auto_close="1800s"),
+            )
+
+        self.alert_policies: dict[str, mon.MonitoringAlertPolicy] = {}
+        for alert in _alerts(thresholds=thresholds, run_services=run_services, sql_id=sql_database_id,
+                             redis_id=redis_instance_id, job_name=migrations_job_name):
+            aggregation = dict(alignment_period="60s", per_series_aligner=alert.aligner)
+            if alert.reducer:
+                aggregation.update(cross_series_reducer=alert.reducer, group_by_fields=list(alert.group_by))
+            threshold = mon.MonitoringAlertPolicyConditionsConditionThreshold(
+                filter=alert.filter, comparison="COMPARISON_GT", threshold_value=alert.threshold,
+                duration=alert.duration,
+                aggregations=[mon.MonitoringAlertPolicyConditionsConditionThresholdAggregations(**aggregation)],
+                denominator_filter=alert.denominator_filter,
+                denominator_aggregations=(
+                    [mon.MonitoringAlertPolicyConditionsConditionThresholdDenominatorAggregations(**aggregation)]
+                    if alert.denominator_filter else None
+                ),
+                trigger=mon.MonitoringAlertPolicyConditionsConditionThresholdTrigger(count=1),
+            )
+            self.alert_policies[alert.key] = policy(
+                alert.key, alert.title, alert.severity,
+                mon.MonitoringAlertPolicyConditions(display_name=alert.title, condition_threshold=threshold),
+            )
+
+        up = tf.monitoring_uptime_check_config
+        self.uptime_checks: dict[str, up.MonitoringUptimeCheckConfig] = {}
+        self.uptime_alerts: dict[str, mon.MonitoringAlertPolicy] = {}
+        for service, uri in public_services.items():
+            key = service.title().replace("-", "")
+            check = up.MonitoringUptimeCheckConfig(
+                self, f"{key}Uptime", project=project, display_name=f"{name} {service} {health_path}",
+                timeout="10s", period="60s",
+                http_check=up.MonitoringUptimeCheckConfigHttpCheck(path=health_path, port=443, use_ssl=True, validate_ssl=True),
+                monitored_resource=up.MonitoringUptimeCheckConfigMonitoredResource(
+                    type="uptime_url", labels={"project_id": project, "host": tf.Fn.replace(uri, "https://", "")}
+                ),
+            )
+            self.uptime_checks[service] = check
+            self.uptime_alerts[service] = policy(
+                f"{key}UptimeFailing", f"{service} uptime check failing", Severity.CRITICAL,
+                mon.MonitoringAlertPolicyConditions(
+                    display_name=f"{service} uptime",
+                    condition_threshold=mon.MonitoringAlertPolicyConditionsConditionThreshold(
+                        filter=(f'resource.type = "uptime_url" AND metric.type = "monitoring.googleapis.com/uptime_check/check_passed" '
+                                f'AND metric.labels.check_id = "{check.uptime_check_id}"'),
+                        comparison="COMPARISON_GT", threshold_value=1, duration="300s",
+                        aggregations=[mon.MonitoringAlertPolicyConditionsConditionThresholdAggregations(
+                            alignment_period="60s", per_series_aligner="ALIGN_NEXT_OLDER",
+                            cross_series_reducer="REDUCE_COUNT_FALSE", group_by_fields=["resource.labels.host"],
+                        )],
+                        trigger=mon.MonitoringAlertPolicyConditionsConditionThresholdTrigger(count=1),
+                    ),
+                ),
+            )
+
+        self.dashboard = tf.monitoring_dashboard.MonitoringDashboard(
+            self, "Dashboard", project=project,
+            dashboard_json=_dashboard(title=name, run_services=run_services, sql_id=sql_database_id, redis_id=redis_instance_id),
+        )

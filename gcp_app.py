@@ -1,0 +1,50 @@
+"""cdktf entry point of the GCP side: one stack per environment.
+
+``cdktf synth`` (cdktf.json runs ``.venv/bin/python gcp_app.py``) writes
+``cdktf.out/stacks/gcp-staging`` and ``cdktf.out/stacks/gcp-production``.
+``GCP_TF_BACKEND=local`` replaces the GCS state backend by a local state file
+(offline synth, experiments); see docs/gcp.md.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+from envconfig.errors import ConfigError
+from envconfig.gcp import Environment, load_environment
+
+BACKEND_ENV = "GCP_TF_BACKEND"
+
+
+def local_backend_requested(environ: dict[str, str] | os._Environ = os.environ) -> bool:
+    value = environ.get(BACKEND_ENV, "gcs")
+    if value not in ("gcs", "local"):
+        raise ConfigError(BACKEND_ENV, "<environment variable>", f"must be 'gcs' or 'local', got {value!r}")
+    return value == "local"
+
+
+def build_app(*, outdir: str | None = None, local_backend: bool = False):
+    # Configuration first: a bad file stops here, before the ~10 s provider import.
+    configs = [load_environment(env) for env in Environment]
+    from constructs_lib.gcp import tf
+    from stacks.gcp.platform import GcpPlatformStack
+
+    app = tf.App(outdir=outdir) if outdir else tf.App()
+    for config in configs:
+        GcpPlatformStack(app, config=config, local_backend=local_backend)
+    return app
+
+
+def main() -> int:
+    try:
+        app = build_app(local_backend=local_backend_requested())
+    except ConfigError as exc:
+        print(f"gcp_app: configuration error: {exc}", file=sys.stderr)
+        return 2
+    app.synth()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,47 @@
+"""Observability concern: alerting, uptime checks, the dashboard, the budget."""
+
+from __future__ import annotations
+
+from constructs_lib.gcp import tf
+from constructs_lib.gcp.budget import BudgetAlerts
+from constructs_lib.gcp.monitoring import AlertThresholds, PlatformMonitoring
+from envconfig.gcp import GcpConfig
+from stacks.gcp.runtime import Runtime, migrations_job_name, service_name
+
+
+class Observability(tf.Construct):
+    """Attributes: ``monitoring``, ``budget``."""
+
+    def __init__(self, scope: tf.Construct, id_: str, *, config: GcpConfig, runtime: Runtime, project_number: str) -> None:
+        super().__init__(scope, id_)
+        m = config.monitoring
+        self.monitoring = PlatformMonitoring(
+            self,
+            "Monitoring",
+            project=config.project_id,
+            name=config.name("platform"),
+            emails=m.emails,
+            thresholds=AlertThresholds(
+                error_ratio_percent=m.error_ratio_percent,
+                latency_p95_ms=m.latency_p95_ms,
+                sql_connections=m.sql_connections,
+                sql_disk_percent=m.sql_disk_percent,
+                redis_memory_percent=m.redis_memory_percent,
+            ),
+            run_services=[service_name(config, s) for s in runtime.services],
+            public_services={s.value: svc.service.uri for s, svc in runtime.services.items() if svc.public_invoker is not None},
+            # The ids Cloud Monitoring labels these resources with.
+            sql_database_id=f"{config.project_id}:{config.name('pg')}",
+            redis_instance_id=f"projects/{config.project_id}/locations/{config.region.value}/instances/{config.name('redis')}",
+            migrations_job_name=migrations_job_name(config),
+        )
+        self.budget = BudgetAlerts(
+            self,
+            "Budget",
+            billing_account=config.budget.billing_account,
+            project_number=project_number,
+            display_name=f"{config.project_id} monthly",
+            amount_usd=config.budget.amount_usd,
+            thresholds_usd=config.budget.alert_thresholds_usd,
+            notification_channels=[c.id for c in self.monitoring.channels],
+        )

@@ -1,0 +1,76 @@
+"""The ``gcp-<env>`` stack: provider, backend, APIs and the five concerns."""
+
+from __future__ import annotations
+
+from constructs_lib.gcp import tf
+from constructs_lib.gcp.apis import ProjectApis
+from envconfig.contract import EnvContract
+from envconfig.gcp import GcpConfig
+from stacks.gcp.data import Data
+from stacks.gcp.observability import Observability
+from stacks.gcp.oidc import Oidc
+from stacks.gcp.runtime import Runtime
+from stacks.gcp.secrets import Secrets
+
+
+class GcpPlatformStack(tf.TerraformStack):
+    """One environment of the GCP side.
+
+    State lives in the GCS bucket/prefix from configuration. ``local_backend``
+    (``GCP_TF_BACKEND=local`` in gcp_app.py) switches to a local state file
+    for offline synth and experiments; never for a shared environment.
+
+    Attributes: ``config``, ``provider``, ``backend``, ``project``, ``apis``,
+    ``secrets``, ``data``, ``runtime``, ``oidc``, ``observability``.
+    """
+
+    def __init__(self, scope: tf.Construct, *, config: GcpConfig, local_backend: bool = False,
+                 contract: EnvContract | None = None) -> None:
+        super().__init__(scope, config.stack_name)
+        self.config = config
+        self.provider = tf.provider.GoogleProvider(
+            self,
+            "Google",
+            project=config.project_id,
+            region=config.region.value,
+            # Billing budgets and a few other APIs bill the quota to the
+            # caller's project; make it ours, not the credentials' home project.
+            user_project_override=True,
+            billing_project=config.project_id,
+            default_labels={"system": "mirror-dissonance", "environment": config.environment.value, "managed-by": "cdktf"},
+        )
+        if local_backend:
+            self.backend = tf.LocalBackend(self, path=f"terraform.{config.stack_name}.tfstate")
+        else:
+            self.backend = tf.GcsBackend(self, bucket=config.backend.bucket, prefix=config.backend.prefix)
+        self.project = tf.data_google_project.DataGoogleProject(self, "Project", project_id=config.project_id)
+        number = self.project.number
+        self.apis = ProjectApis(self, "Apis", project=config.project_id)
+
+        self.secrets = Secrets(self, "Secrets", config=config, project_number=number)
+        self.data = Data(self, "Data", config=config, project_number=number, keys=self.secrets.key_ring,
+                         secrets=self.secrets.secrets)
+        self.runtime = Runtime(self, "Runtime", config=config, data=self.data, secrets=self.secrets.secrets,
+                               contract=contract)
+        self.oidc = Oidc(self, "Oidc", config=config, runtime=self.runtime)
+        self.observability = Observability(self, "Observability", config=config, runtime=self.runtime,
+                                           project_number=number)
+        self._wait_for_apis()
+        self._outputs()
+
+    def _wait_for_apis(self) -> None:
+        """Every resource depends on the enabled APIs, so a first apply on a
+        fresh project does not race the API enablement."""
+        api_ids = [f"{api.terraform_resource_type}.{api.friendly_unique_id}" for api in self.apis.services.values()]
+        api_nodes = {api.node.path for api in self.apis.services.values()}
+        for construct in self.node.find_all():
+            if isinstance(construct, tf.TerraformResource) and construct.node.path not in api_nodes:
+                construct.depends_on = sorted(set(construct.depends_on or []) | set(api_ids))
+
+    def _outputs(self) -> None:
+        """What the deploy workflow and the rollout command read back."""
+        for service, svc in self.runtime.services.items():
+            tf.TerraformOutput(self, f"{service.value.title()}Url", value=svc.service.uri)
+        tf.TerraformOutput(self, "MigrationsJob", value=self.runtime.migrations.job.name)
+        tf.TerraformOutput(self, "WorkloadIdentityProvider", value=self.oidc.github.provider.name)
+        tf.TerraformOutput(self, "DeployServiceAccount", value=self.oidc.github.service_account.email)

@@ -1,0 +1,90 @@
+"""Runtime concern: the Cloud Run services and the migrations job."""
+
+from __future__ import annotations
+
+from constructs_lib.gcp import tf
+from constructs_lib.gcp.cloud_run import CloudRunService, MigrationsJob
+from constructs_lib.gcp.secrets import Secret
+from envconfig.contract import EnvContract, default_contract
+from envconfig.gcp import GcpConfig, Service
+from stacks.gcp.data import Data
+
+# Seed 000 / SPEC: every deployed environment runs the production build.
+NODE_ENV = "production"
+POSTGRES_PORT = "5432"
+
+
+def service_name(config: GcpConfig, service: Service) -> str:
+    return config.name(service.value)
+
+
+def migrations_job_name(config: GcpConfig) -> str:
+    return config.name("migrations")
+
+
+class Runtime(tf.Construct):
+    """Attributes: ``services`` (Service -> CloudRunService), ``migrations``."""
+
+    def __init__(self, scope: tf.Construct, id_: str, *, config: GcpConfig, data: Data, secrets: dict[str, Secret],
+                 contract: EnvContract | None = None) -> None:
+        super().__init__(scope, id_)
+        contract = contract or default_contract()
+        project, region = config.project_id, config.region.value
+        network_id, subnet_id = data.network.network.id, data.network.subnet.id
+        database = {
+            "DB_PG_HOST": data.sql.instance.private_ip_address,
+            "DB_PG_PORT": POSTGRES_PORT,
+            "DB_PG_DATABASE": config.sql.database,
+            "DB_PG_USER": config.sql.user,
+            "DB_PG_SSL": "true",  # the instance accepts encrypted connections only
+        }
+        common = {"NODE_ENV": NODE_ENV, "APP_ENV": config.environment.value, "LOG_LEVEL": config.app.log_level}
+        service_plain = {
+            **common,
+            **database,
+            "BETTER_AUTH_URL": config.app.better_auth_url,
+            "TRUSTED_ORIGINS": ",".join(config.app.trusted_origins),
+        }
+        service_secrets = {name: secrets[name] for name in ("BETTER_AUTH_SECRET", "KV_REDIS_URL", "KV_REDIS_PASSWORD", "DB_PG_PASSWORD")}
+
+        self.services: dict[Service, CloudRunService] = {}
+        for service, sc in config.services.items():
+            self.services[service] = CloudRunService(
+                self,
+                service.value.title(),
+                project=project,
+                region=region,
+                name=service_name(config, service),
+                account_id=config.name(service.value),
+                image=config.bootstrap_image,
+                port=sc.port,
+                cpu=sc.cpu,
+                memory=sc.memory,
+                min_instances=sc.min_instances,
+                max_instances=sc.max_instances,
+                public=sc.public,
+                contract=contract.service(service.value),
+                plain_env=service_plain,
+                secret_env=service_secrets,
+                network_id=network_id,
+                subnet_id=subnet_id,
+                deletion_protection=config.deletion_protection,
+            )
+        self.migrations = MigrationsJob(
+            self,
+            "Migrations",
+            project=project,
+            region=region,
+            name=migrations_job_name(config),
+            account_id=config.name("migrations"),
+            image=config.bootstrap_image,
+            cpu=config.migrations.cpu,
+            memory=config.migrations.memory,
+            timeout_seconds=config.migrations.timeout_seconds,
+            contract=contract.service("migrations"),
+            plain_env={**common, **database},
+            secret_env={"DB_PG_PASSWORD": secrets["DB_PG_PASSWORD"]},
+            network_id=network_id,
+            subnet_id=subnet_id,
+            deletion_protection=config.deletion_protection,
+        )
