@@ -14,11 +14,14 @@ class PrivateNetwork(tf.Construct):
     - the subnet has flow logs (5 s aggregation, full sampling, all metadata)
       and Private Google Access, and is what Cloud Run Direct VPC egress
       attaches to (no Serverless VPC Access connector VMs to pay for);
+    - an explicit, logged deny-all ingress rule: nothing in this VPC serves
+      inbound traffic (Cloud Run only egresses into it), and the log shows
+      anyone probing; GCP's implied deny is not logged;
     - a /``private_service_prefix_length`` range is reserved for private
       services access and peered with ``servicenetworking.googleapis.com``, so
       Cloud SQL and Memorystore get private IPs only.
 
-    Attributes: ``network``, ``subnet``, ``private_service_range``,
+    Attributes: ``network``, ``subnet``, ``deny_ingress``, ``private_service_range``,
     ``private_service_connection``.
     """
 
@@ -40,6 +43,18 @@ class PrivateNetwork(tf.Construct):
             log_config=tf.compute_subnetwork.ComputeSubnetworkLogConfig(
                 aggregation_interval="INTERVAL_5_SEC", flow_sampling=1.0, metadata="INCLUDE_ALL_METADATA"
             ),
+        )
+        self.deny_ingress = tf.compute_firewall.ComputeFirewall(
+            self,
+            "DenyAllIngress",
+            project=project,
+            name=f"{name}-deny-all-ingress",
+            network=self.network.id,
+            direction="INGRESS",
+            priority=65534,
+            source_ranges=["0.0.0.0/0"],
+            deny=[tf.compute_firewall.ComputeFirewallDeny(protocol="all")],
+            log_config=tf.compute_firewall.ComputeFirewallLogConfig(metadata="INCLUDE_ALL_METADATA"),
         )
         self.private_service_range = tf.compute_global_address.ComputeGlobalAddress(
             self,

@@ -7,12 +7,13 @@ from constructs_lib.gcp.kms import grant_encrypt_decrypt
 from envconfig.gcp import SqlAvailability, SqlTier
 
 # Logging flags CIS GCP 6.2 asks for (checkov CKV_GCP_51..57, 108-111): who
-# connected, slow and failed statements, lock waits, temp files; pgaudit on.
+# connected, statement durations and errors, lock waits, temp files; pgaudit on.
 # Statement text is not logged (log_statement "ddl" only): no PII in logs (seed 003).
 LOGGING_FLAGS: dict[str, str] = {
     "log_checkpoints": "on",
     "log_connections": "on",
     "log_disconnections": "on",
+    "log_duration": "on",
     "log_lock_waits": "on",
     "log_hostname": "on",
     "log_min_messages": "error",

@@ -14,11 +14,15 @@ def github_condition(*, repository: str, environment: str, branch: str | None = 
     """The CEL ``attribute_condition`` a token must satisfy to be exchanged.
 
     Google rejects GitHub providers without a condition (any repository on
-    github.com could otherwise mint tokens for the pool). We pin the exact
-    repository and the GitHub environment (whose protection rules gate
-    production), and the branch when given.
+    github.com could otherwise mint tokens for the pool). We pin the ``sub``
+    claim exactly, as on AWS: ``repo:<owner>/<name>:environment:<env>`` (a job
+    that runs in that GitHub environment, whose protection rules gate
+    production), the repository claim again, and the branch when given.
     """
-    parts = [f'assertion.repository == "{repository}"', f'assertion.environment == "{environment}"']
+    parts = [
+        f'assertion.sub == "repo:{repository}:environment:{environment}"',
+        f'assertion.repository == "{repository}"',
+    ]
     if branch:
         parts.append(f'assertion.ref == "refs/heads/{branch}"')
     return " && ".join(parts)
