@@ -31,6 +31,7 @@ class ObservabilityStack(EnvironmentStack):
         # Alarms publish to the encrypted topic as CloudWatch; CloudTrail encrypts log files.
         self.key.allow_service("cloudwatch.amazonaws.com", actions=("kms:Decrypt", "kms:GenerateDataKey*"))
         self.key.allow_cloudwatch_logs()
+        self.key.allow_cloudtrail()
         self.alerts = AlertTopic(self, "Alerts", topic_name=f"{config.resource_prefix}-alerts", encryption_key=self.key.key, emails=obs.alarm_emails)
         self.monitoring = MonitoringFacade(self, "Alarms", topic=self.alerts.topic, name_prefix=config.resource_prefix)
 

@@ -55,6 +55,7 @@ class EnvironmentKey(Construct):
         *,
         actions: Sequence[str] = ("kms:Decrypt", "kms:GenerateDataKey*", "kms:Encrypt", "kms:ReEncrypt*", "kms:DescribeKey"),
         conditions: Mapping[str, Mapping[str, object]] | None = None,
+        sid: str | None = None,
     ) -> None:
         """Let an AWS service use the key for this account only (CloudWatch, SNS, Logs ...).
 
@@ -67,13 +68,23 @@ class EnvironmentKey(Construct):
         account = Stack.of(self).account
         self.key.add_to_resource_policy(
             iam.PolicyStatement(
-                sid=f"Allow{service_principal.split('.')[0].capitalize()}",
+                sid=sid or f"Allow{service_principal.split('.')[0].capitalize()}",
                 principals=[iam.ServicePrincipal(service_principal)],
                 actions=list(actions),
                 resources=["*"],
                 conditions=dict(conditions) if conditions is not None else {"StringEquals": {"aws:SourceAccount": account}},
             )
         )
+
+    def allow_cloudtrail(self) -> None:
+        """Let CloudTrail trails of this account encrypt log files with the key
+        (https://docs.aws.amazon.com/awscloudtrail/latest/userguide/create-kms-key-policy-for-cloudtrail.html)."""
+        stack = Stack.of(self)
+        self.allow_service(
+            "cloudtrail.amazonaws.com", actions=("kms:GenerateDataKey*",), sid="AllowCloudTrailEncrypt",
+            conditions={"StringLike": {"kms:EncryptionContext:aws:cloudtrail:arn": f"arn:{stack.partition}:cloudtrail:*:{stack.account}:trail/*"}},
+        )
+        self.allow_service("cloudtrail.amazonaws.com", actions=("kms:DescribeKey",), sid="AllowCloudTrailDescribe")
 
     def allow_cloudwatch_logs(self) -> None:
         """Let CloudWatch Logs of this account and region encrypt log groups with the key
