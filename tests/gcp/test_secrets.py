@@ -1,0 +1,73 @@
+"""Secrets concern: KMS rotation, Secret Manager without values, narrow access."""
+
+from __future__ import annotations
+
+import json
+import re
+
+from constructs_lib.gcp.kms import ServiceAgent
+from stacks.gcp.secrets import KEY_PURPOSES, SECRETS
+
+MAX_ROTATION_SECONDS = 90 * 24 * 3600
+
+
+def test_every_kms_key_rotates_within_90_days_and_is_never_destroyed(synth):
+    keys = synth.resources("google_kms_crypto_key")
+    assert {k["name"] for k in keys.values()} == set(KEY_PURPOSES)
+    for name, key in keys.items():
+        seconds = int(key["rotation_period"].rstrip("s"))
+        assert 0 < seconds <= MAX_ROTATION_SECONDS, name
+        assert key["lifecycle"]["prevent_destroy"] is True, name
+        assert key["purpose"] == "ENCRYPT_DECRYPT"
+    ring = synth.one("google_kms_key_ring", "Secrets/Kms")
+    assert ring["location"] == synth.config.region.value
+
+
+def test_key_grants_go_only_to_google_service_agents(synth):
+    agents = tuple(a.split("{number}")[1] for a in vars(ServiceAgent).values() if isinstance(a, str) and "{number}" in a)
+    grants = synth.resources("google_kms_crypto_key_iam_member")
+    assert len(grants) == 5
+    for name, grant in grants.items():
+        assert grant["role"] == "roles/cloudkms.cryptoKeyEncrypterDecrypter", name
+        assert grant["member"].startswith("serviceAccount:service-") and grant["member"].endswith(agents), name
+
+
+def test_secrets_are_regional_cmek_and_protected(synth):
+    secrets = synth.resources("google_secret_manager_secret")
+    assert {s["secret_id"] for s in secrets.values()} == {synth.config.name(s) for s in SECRETS.values()}
+    key = synth.ref("google_kms_crypto_key", "Secrets/Kms/SecretsKey")
+    for name, secret in secrets.items():
+        replicas = secret["replication"]["user_managed"]["replicas"]
+        assert replicas == [{"location": synth.config.region.value, "customer_managed_encryption": {"kms_key_name": key}}], name
+        assert secret["deletion_protection"] is True, name
+
+
+def test_no_secret_value_is_written_in_the_synthesized_file(synth):
+    versions = synth.resources("google_secret_manager_secret_version")
+    # Only the two values Terraform itself learns from the Redis instance.
+    assert len(versions) == 2
+    for name, version in versions.items():
+        assert re.fullmatch(r"(rediss://)?\$\{google_redis_instance\.[A-Za-z0-9_]+\.(host|auth_string)\}(:\$\{google_redis_instance\.[A-Za-z0-9_]+\.port\})?",
+                            version["secret_data"]), (name, version["secret_data"])
+    text = synth.path.read_text()
+    for forbidden in ('"password":', '"root_password"', '"auth_string":', "BEGIN PRIVATE KEY", '"private_key"'):
+        assert forbidden not in text, forbidden
+    assert not synth.resources("google_service_account_key"), "no service account keys, ever"
+
+
+def test_secret_access_is_per_service_account_only(synth):
+    bindings = synth.resources("google_secret_manager_secret_iam_member")
+    runtime_accounts = {
+        f"serviceAccount:{synth.ref('google_service_account', path + '/Identity/ServiceAccount', 'email')}"
+        for path in ("Runtime/Api", "Runtime/Websocket", "Runtime/Agent", "Runtime/Migrations")
+    }
+    for name, binding in bindings.items():
+        assert binding["role"] == "roles/secretmanager.secretAccessor", name
+        assert binding["member"] in runtime_accounts, name
+    # The migrations job reads only the database password.
+    migrations = [b for b in bindings.values() if "Migrations" in b["member"]]
+    assert len(migrations) == 1 and "DbPgPassword" in migrations[0]["secret_id"]
+    # No project-wide secret access.
+    for name, member in synth.resources("google_project_iam_member").items():
+        assert "secretmanager" not in member["role"], name
+    assert json.dumps(bindings).count("allUsers") == 0
