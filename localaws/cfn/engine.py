@@ -24,7 +24,9 @@ Gaps closed here (measured against moto 5.2.5 with the CDK CLI 2.1148):
    replaced by ``None`` in the resource map (its Refs then resolve to None).
    Here the update fails with a message naming the resource type.
 6. The stack of a CREATE change set cannot see other stacks' exports.
-7. Removing a resource during an update deletes it even when its
+7. ``Fn::GetAtt`` of an attribute a model lacks is logged and left
+   unresolved (a dict where a string belongs); it now fails the resource.
+8. Removing a resource during an update deletes it even when its
    ``DeletionPolicy`` is ``Retain`` (data loss).  Retained resources are now
    left in place on update as well as on stack delete, as in AWS.
 """
@@ -41,6 +43,7 @@ from moto.cloudformation import parsing
 from moto.cloudformation.exceptions import ValidationError
 from moto.cloudformation.utils import yaml_tag_constructor
 
+from .. import service_fixes
 from . import handlers
 
 _INSTALLED = False
@@ -173,6 +176,22 @@ def _wrap_update(original):
         return resource
 
     return parse_and_update_resource
+
+
+def _clean_json(original):
+    """moto logs and leaves ``Fn::GetAtt`` unresolved when a model lacks the
+    attribute; the resource is then created with a dict where a string
+    belongs. Fail instead."""
+
+    @functools.wraps(original)
+    def clean_json(resource_json, resources_map):
+        result = original(resource_json, resources_map)
+        if isinstance(result, dict) and "Fn::GetAtt" in result:
+            raise ValidationError(
+                message=f"Template error: the local AWS target cannot resolve Fn::GetAtt {result['Fn::GetAtt']}")
+        return result
+
+    return clean_json
 
 
 def _reason(exc: Exception) -> str:
@@ -315,6 +334,8 @@ def install() -> None:
     global _INSTALLED
     if _INSTALLED:
         return
+    service_fixes.install()
+    parsing.clean_json = _clean_json(parsing.clean_json)
     parsing.get_model_map = model_map
     parsing.get_name_type_map = name_type_map
     parsing.resource_class_from_type = _resource_class_from_type

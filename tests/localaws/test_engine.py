@@ -103,3 +103,18 @@ def test_second_stack_can_import_an_export():
     consumer.deploy({"Sub": {"Type": "AWS::SNS::Subscription", "Properties": {
         "TopicArn": {"Fn::ImportValue": "topic-arn"}, "Protocol": "email", "Endpoint": "a@example.com"}}})
     assert consumer.describe()["StackStatus"] == "CREATE_COMPLETE"
+
+
+def test_getatt_of_an_attribute_moto_lacks_fails_loudly():
+    # Some moto models raise NotImplementedError for an attribute (IAM Group's
+    # Arn); moto logs it and passes the unresolved {"Fn::GetAtt": ...} on.
+    from moto.cloudformation import parsing
+    from moto.cloudformation.exceptions import ValidationError
+
+    class Model:
+        def get_cfn_attribute(self, name):
+            raise NotImplementedError('"Fn::GetAtt" : [ "{0}" , "Arn" ]"')
+
+    with pytest.raises(ValidationError) as err:
+        parsing.clean_json({"Name": {"Fn::GetAtt": ["G", "Arn"]}}, {"G": Model()})
+    assert "cannot resolve Fn::GetAtt ['G', 'Arn']" in err.value.message

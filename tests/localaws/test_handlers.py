@@ -74,11 +74,12 @@ def test_table_pitr_and_sse(stack):
 
 
 def test_kms_key_dict_policy_rotation_and_update(stack):
-    stack.deploy({"Key": key(Description="one")}, {"Arn": {"Value": {"Fn::GetAtt": ["Key", "Arn"]}}})
+    stack.deploy({"Key": key(Description="one", Tags=[{"Key": "Project", "Value": "md"}])}, {"Arn": {"Value": {"Fn::GetAtt": ["Key", "Arn"]}}})
     kms = client("kms")
     key_id = kms.list_keys()["Keys"][0]["KeyId"]
     assert json.loads(kms.get_key_policy(KeyId=key_id, PolicyName="default")["Policy"]) == POLICY
     assert kms.get_key_rotation_status(KeyId=key_id)["KeyRotationEnabled"] is True
+    assert kms.list_resource_tags(KeyId=key_id)["Tags"] == [{"TagKey": "Project", "TagValue": "md"}]
     stack.deploy({"Key": key(Description="two", EnableKeyRotation=False)})
     assert kms.describe_key(KeyId=key_id)["KeyMetadata"]["Description"] == "two"
     assert kms.get_key_rotation_status(KeyId=key_id)["KeyRotationEnabled"] is False
@@ -272,3 +273,23 @@ def test_http_api_stage_integration_route(stack):
 def test_cdk_metadata_is_a_no_op(stack):
     stack.deploy({"CDKMetadata": {"Type": "AWS::CDK::Metadata", "Properties": {"Analytics": "v2:deflate64:abc"}}})
     assert stack.describe()["StackStatus"] == "CREATE_COMPLETE"
+
+
+def test_ssm_string_parameter_map_tags_generated_name_and_versioned_update(stack):
+    param = {"Type": "AWS::SSM::Parameter", "Properties": {"Name": "/md/infra/key-arn", "Type": "String", "Value": "one",
+                                                          "Tags": {"Project": "md"}}}
+    unnamed = {"Type": "AWS::SSM::Parameter", "Properties": {"Type": "String", "Value": "x"}}
+    stack.deploy({"P": param, "U": unnamed}, {"Unnamed": {"Value": {"Ref": "U"}}})
+    ssm = client("ssm")
+    assert ssm.list_tags_for_resource(ResourceType="Parameter", ResourceId="/md/infra/key-arn")["TagList"] == [
+        {"Key": "Project", "Value": "md"}]
+    assert ssm.get_parameter(Name=stack.outputs()["Unnamed"])["Parameter"]["Value"] == "x"
+    param["Properties"]["Value"] = "two"
+    stack.deploy({"P": param, "U": unnamed})
+    got = ssm.get_parameter(Name="/md/infra/key-arn")["Parameter"]
+    assert (got["Value"], got["Version"]) == ("two", 2)
+
+
+def test_ssm_securestring_is_refused_as_in_cloudformation(stack):
+    stack.deploy({"P": {"Type": "AWS::SSM::Parameter", "Properties": {"Name": "/s", "Type": "SecureString", "Value": "v"}}})
+    assert stack.describe()["StackStatus"] == "ROLLBACK_COMPLETE"

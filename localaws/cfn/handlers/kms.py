@@ -25,6 +25,8 @@ class Key(Handler):
         props = dict(props)
         if "KeyPolicy" in props:
             props["KeyPolicy"] = _policy_text(props["KeyPolicy"])
+        # moto's model passes Tags straight to CreateKey, whose shape is TagKey/TagValue.
+        props["Tags"] = [{"TagKey": t["Key"], "TagValue": t["Value"]} for t in props.get("Tags", [])]
         key = MotoKey.create_from_cloudformation_json(name, {"Properties": props}, account_id, region)
         key.key_rotation_status = as_bool(props.get("EnableKeyRotation"))
         if props.get("RotationPeriodInDays"):
