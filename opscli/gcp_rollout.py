@@ -66,8 +66,9 @@ def plan(config: GcpConfig, tag: str) -> list[Step]:
     return steps
 
 
-def rollout(config: GcpConfig, tag: str, *, executor: Executor = gcloud_executor, out: TextIO = sys.stdout) -> int:
+def rollout(config: GcpConfig, tag: str, *, executor: Executor = gcloud_executor, out: TextIO | None = None) -> int:
     """Run the steps in order; stop at the first failure. Returns the exit status."""
+    out = out or sys.stdout
     steps = plan(config, tag)
     for index, step in enumerate(steps, start=1):
         print(f"[{index}/{len(steps)}] {step.description}", file=out, flush=True)
@@ -93,7 +94,8 @@ def parser() -> argparse.ArgumentParser:
     return p
 
 
-def main(argv: Sequence[str] | None = None, *, executor: Executor = gcloud_executor, out: TextIO = sys.stdout) -> int:
+def main(argv: Sequence[str] | None = None, *, executor: Executor = gcloud_executor, out: TextIO | None = None) -> int:
+    out = out or sys.stdout
     args = parser().parse_args(argv)
     if not re.fullmatch(TAG, args.tag):
         print(f"gcp-rollout: --tag: must be a Docker tag ({TAG}), got {args.tag!r}", file=sys.stderr)

@@ -1,0 +1,111 @@
+"""Configuration errors: every rule a user can break, with its message."""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+
+import pytest
+import yaml
+
+from envconfig.errors import ConfigError
+from envconfig.gcp import CONFIG_DIR, Environment, load_environment, load_gcp_config
+
+
+def _write(tmp_path: Path, env: str, mutate) -> Path:
+    data = yaml.safe_load((CONFIG_DIR / f"{env}.yaml").read_text())
+    data = copy.deepcopy(data)
+    mutate(data)
+    path = tmp_path / f"{env}.yaml"
+    path.write_text(yaml.safe_dump(data))
+    return path
+
+
+def _set(dotted: str, value):
+    def mutate(data):
+        *parents, last = dotted.split(".")
+        node = data
+        for p in parents:
+            node = node[p]
+        if value is _DELETE:
+            del node[last]
+        else:
+            node[last] = value
+    return mutate
+
+
+_DELETE = object()
+
+
+@pytest.mark.parametrize("env", [e.value for e in Environment])
+def test_repository_files_load(env):
+    config = load_environment(env)
+    assert config.stack_name == f"gcp-{env}"
+
+
+CASES = [
+    ("staging", "project_id", "My_Project", "project_id: must be a GCP project id"),
+    ("staging", "project_id", "abc", "project_id: must be a GCP project id"),
+    ("staging", "region", "mars-north1", "region: must be one of ['us-central1'"),
+    ("staging", "environment", "production", "environment: must match the file name ('staging'), got 'production'"),
+    ("staging", "name_prefix", "This-Prefix-Is-Far-Too-Long", "name_prefix: must be 3-15 lowercase letters"),
+    ("staging", "github.repository", "just-a-repo", "github.repository: must be a GitHub repository of the form owner/name"),
+    ("staging", "sql.tier", "db-n1-standard-96", "sql.tier: must be one of ['db-f1-micro'"),
+    ("staging", "sql.availability", "GLOBAL", "sql.availability: must be one of ['ZONAL', 'REGIONAL'], got 'GLOBAL'"),
+    ("staging", "sql.backups_retained", 3, "sql.backups_retained: must be between 7 and 365, got 3"),
+    ("staging", "sql.transaction_log_days", 8, "sql.transaction_log_days: must be between 1 and 7, got 8"),
+    ("staging", "redis.tier", "PREMIUM", "redis.tier: must be one of ['BASIC', 'STANDARD_HA'], got 'PREMIUM'"),
+    ("staging", "services.api.max_instances", 0, "services.api.max_instances: must be between 1 and 100, got 0"),
+    ("staging", "services.websocket.min_instances", 20, "services.websocket.max_instances: must be >= min_instances (20), got 10"),
+    ("staging", "services.api.cpu", "3", "services.api.cpu: must be one of 1, 2, 4, 6, 8"),
+    ("staging", "services.agent.image_repository", "agent:latest", "services.agent.image_repository: must be an image path without tag"),
+    ("staging", "services.api.replicas", 3, "services.api.replicas: is not a known setting"),
+    ("staging", "services.agent", _DELETE, "services.agent: is required: every contract service is deployed"),
+    ("staging", "monitoring.error_ratio_percent", -1, "monitoring.error_ratio_percent: must be at least 0, got -1"),
+    ("staging", "monitoring.sql_connections", -5, "monitoring.sql_connections: must be between 0 and inf, got -5"),
+    ("staging", "monitoring.redis_memory_percent", 120, "monitoring.redis_memory_percent: must be at most 100, got 120"),
+    ("staging", "monitoring.emails", ["oncall-at-example.com"], "monitoring.emails[0]: must be an e-mail address"),
+    ("staging", "monitoring.emails", [], "monitoring.emails: must have at least 1 item(s)"),
+    ("staging", "budget.billing_account", "12345", "budget.billing_account: must be a billing account id"),
+    ("staging", "budget.amount_usd", 0, "budget.amount_usd: must be between 1 and inf, got 0"),
+    ("staging", "budget.alert_thresholds_usd", [150, 100], "budget.alert_thresholds_usd: must be strictly increasing, got [150, 100]"),
+    ("staging", "budget.alert_thresholds_usd", [-1], "budget.alert_thresholds_usd: must be a non-empty list of whole USD amounts above 0"),
+    ("staging", "network.subnet_cidr", "8.8.8.0/24", "network.subnet_cidr: must be a private IPv4 range"),
+    ("staging", "network.subnet_cidr", "not-a-cidr", "network.subnet_cidr: must be an IPv4 CIDR"),
+    ("staging", "app.trusted_origins", ["*"], "app.trusted_origins[0]: must be an https:// origin (no wildcard: seed 003)"),
+    ("staging", "oidc.deploy_roles", ["roles/editor"], "oidc.deploy_roles[0]: basic role roles/editor is not allowed"),
+    ("staging", "backend.bucket", "UPPER", "backend.bucket: must be a GCS bucket name"),
+    ("staging", "bootstrap_image", "hello", "bootstrap_image: must be a full image reference with a tag or digest"),
+    ("staging", "deletion_protection", "yes", "deletion_protection: must be true or false, got 'yes'"),
+    ("staging", "project_idd", "x", "project_idd: is not a known setting"),
+    ("production", "deletion_protection", False, "deletion_protection: must be true in production"),
+    ("production", "sql.availability", "ZONAL", "sql.availability: must be REGIONAL in production"),
+]
+
+
+@pytest.mark.parametrize(("env", "field", "value", "message"), CASES, ids=[f"{c[0]}-{c[1]}-{i}" for i, c in enumerate(CASES)])
+def test_config_error_names_file_field_and_rule(tmp_path, env, field, value, message):
+    path = _write(tmp_path, env, _set(field, value))
+    with pytest.raises(ConfigError) as info:
+        load_gcp_config(path)
+    assert str(info.value).startswith(f"{path}: "), str(info.value)
+    assert message in str(info.value), str(info.value)
+
+
+def test_missing_file(tmp_path):
+    with pytest.raises(ConfigError, match="staging.yaml: <file>: file does not exist"):
+        load_gcp_config(tmp_path / "staging.yaml")
+
+
+def test_bad_config_stops_the_app_before_any_construct(tmp_path, monkeypatch, capsys):
+    """gcp_app reports the config error as one line and exits 2 (no jsii stack trace)."""
+    import gcp_app
+    import envconfig.gcp as gcp
+
+    for env in Environment:
+        _write(tmp_path, env.value, _set("region", "mars-north1") if env is Environment.PRODUCTION else (lambda d: None))
+    monkeypatch.setattr(gcp, "CONFIG_DIR", tmp_path)
+    monkeypatch.setattr(gcp.load_environment, "__defaults__", (tmp_path,))
+    assert gcp_app.main() == 2
+    err = capsys.readouterr().err
+    assert err.startswith("gcp_app: configuration error: ") and "production.yaml: region: must be one of" in err

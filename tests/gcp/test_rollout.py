@@ -1,0 +1,96 @@
+"""bin/gcp-rollout: migrations job first, services only after it succeeded."""
+
+from __future__ import annotations
+
+import io
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from envconfig.gcp import load_environment
+from opscli.gcp_rollout import main, rollout
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+class Recorder:
+    """A fake executor: records every command, fails the ones asked to."""
+
+    def __init__(self, fail_when=lambda argv: False, status: int = 1) -> None:
+        self.calls: list[tuple[str, ...]] = []
+        self.fail_when = fail_when
+        self.status = status
+
+    def __call__(self, argv) -> int:
+        self.calls.append(tuple(argv))
+        return self.status if self.fail_when(argv) else 0
+
+    def verbs(self) -> list[str]:
+        return [" ".join(c[1:4]) + " " + c[4] for c in self.calls]
+
+
+def test_migrations_run_and_finish_before_any_service_update():
+    ex, out = Recorder(), io.StringIO()
+    assert rollout(load_environment("staging"), "abc123", executor=ex, out=out) == 0
+    assert ex.verbs() == [
+        "run jobs update md-staging-migrations",
+        "run jobs execute md-staging-migrations",
+        "run services update md-staging-api",
+        "run services update md-staging-websocket",
+        "run services update md-staging-agent",
+    ]
+    assert "--wait" in ex.calls[1], "the job must be awaited, or the services would race it"
+    assert all(c[c.index("--image") + 1].endswith(":abc123") for c in ex.calls if "--image" in c)
+    assert "gcp-staging now runs abc123" in out.getvalue()
+
+
+def test_failed_migration_stops_the_rollout_before_services():
+    ex, out = Recorder(fail_when=lambda argv: "execute" in argv), io.StringIO()
+    assert rollout(load_environment("staging"), "abc123", executor=ex, out=out) == 1
+    assert not [c for c in ex.calls if "services" in c], "no service may change after a failed migration"
+    assert "step 2 failed (exit 1): run migrations job md-staging-migrations and wait for it; 3 later step(s) not run" in out.getvalue()
+
+
+def test_failed_job_update_stops_before_executing_an_old_image():
+    ex = Recorder(fail_when=lambda argv: "update" in argv and "jobs" in argv)
+    assert rollout(load_environment("production"), "v2", executor=ex, out=io.StringIO()) == 1
+    assert len(ex.calls) == 1
+
+
+def test_failed_service_update_stops_later_services():
+    ex = Recorder(fail_when=lambda argv: "md-prod-websocket" in argv, status=7)
+    out = io.StringIO()
+    assert rollout(load_environment("production"), "v2", executor=ex, out=out) == 1
+    assert [c[4] for c in ex.calls][-1] == "md-prod-websocket"
+    assert "md-prod-agent" not in " ".join(" ".join(c) for c in ex.calls)
+    assert "(exit 7)" in out.getvalue()
+
+
+def test_dry_run_executes_nothing(capsys):
+    ex = Recorder()
+    assert main(["--env", "staging", "--tag", "abc", "--dry-run"], executor=ex) == 0
+    assert ex.calls == []
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].startswith("gcloud run jobs update md-staging-migrations") and len(lines) == 5
+
+
+def test_bad_tag_exits_2_without_running_anything(capsys):
+    ex = Recorder()
+    assert main(["--env", "staging", "--tag", "bad tag!"], executor=ex) == 2
+    assert ex.calls == []
+    assert "--tag: must be a Docker tag" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("argv", [[], ["--env", "qa", "--tag", "x"]])
+def test_usage_errors_exit_2(argv):
+    ex = Recorder()
+    with pytest.raises(SystemExit) as info:
+        main(argv, executor=ex)
+    assert info.value.code == 2 and ex.calls == []
+
+
+def test_bin_script_help():
+    proc = subprocess.run([str(ROOT / "bin" / "gcp-rollout"), "--help"], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0
+    assert "migrations job" in proc.stdout and "--tag" in proc.stdout and "Exit status" in proc.stdout
