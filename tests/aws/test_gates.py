@@ -50,11 +50,8 @@ def test_cdk_nag_fails_synth_on_a_finding(tmp_path, monkeypatch):
 
     monkeypatch.setattr(data_module.DataStack, "__init__", with_bad_bucket)
     app, _ = build_app({EnvName.STAGING: load("staging")}, outdir=str(tmp_path))
-    with pytest.raises(RuntimeError, match="ValidationFailed: .*AwsSolutions-S1"):
+    with pytest.raises(RuntimeError, match=r"(?s)ValidationFailed: .*AwsSolutions-S1.*AwsSolutions-S10"):
         app.synth()
-    report = json.loads((tmp_path / "validation-report.json").read_text())
-    rules = {v["ruleName"] for p in report["pluginReports"] for v in p["violations"] if p["pluginName"] == "AwsSolutions"}
-    assert {"AwsSolutions-S1", "AwsSolutions-S10"} <= rules
 
 
 def test_cfn_lint_has_no_findings(aws_app):
