@@ -115,7 +115,11 @@ def parse_report(stdout: str) -> CheckovResult:
         passed += summary.get("passed", 0)
         failed += summary.get("failed", 0)
         skipped += summary.get("skipped", 0)
-        resources += summary.get("resource_count", 0)
-        for check in report.get("results", {}).get("failed_checks", []):
+        # checkov's summary counts no resources for terraform_json; count the
+        # distinct resources its checks actually evaluated instead.
+        results = report.get("results", {})
+        evaluated = {(c.get("file_path"), c.get("resource")) for key in ("passed_checks", "failed_checks", "skipped_checks") for c in results.get(key, [])}
+        resources += max(summary.get("resource_count", 0), len(evaluated))
+        for check in results.get("failed_checks", []):
             findings.append(Finding(check["check_id"], check.get("check_name", ""), check.get("resource", ""), check.get("file_path", "")))
     return CheckovResult(passed, failed, skipped, resources, tuple(findings))

@@ -10,16 +10,11 @@ from pathlib import Path
 import pytest
 from aws_cdk import aws_s3 as s3
 
+from gates.cfn_lint import run_cfn_lint
 from gates.checkov import run_checkov
 
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.gates
-
-# cfn-lint findings we accept, each with its reason. Everything else fails.
-CFN_LINT_IGNORED = {
-    "W3005": "CDK adds DependsOn next to a GetAtt on the same role (Trail, Lambda) so the role's policy exists first; harmless redundancy we do not control.",
-}
-
 
 def test_cdk_synth_all_stacks_passes_cdk_nag(tmp_path):
     """`cdk synth '**'` through the pinned CLI: the gate CI runs (plain `cdk synth` exits 0 on Stage failures)."""
@@ -55,13 +50,16 @@ def test_cdk_nag_fails_synth_on_a_finding(tmp_path, monkeypatch):
 
 
 def test_cfn_lint_has_no_findings(aws_app):
-    templates = [str(p) for p in aws_app.template_files()]
+    templates = aws_app.template_files()
     assert len(templates) == 10
-    proc = subprocess.run(
-        [str(ROOT / ".venv" / "bin" / "cfn-lint"), "--ignore-checks", *CFN_LINT_IGNORED, "--", *templates],
-        capture_output=True, text=True, timeout=600,
-    )
+    proc = run_cfn_lint(templates)
     assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_cfn_lint_gate_can_fail(tmp_path):
+    template = tmp_path / "bad.template.json"
+    template.write_text(json.dumps({"Resources": {"T": {"Type": "AWS::DynamoDB::Table", "Properties": {"BillingMode": "SOMETIMES"}}}}))
+    assert run_cfn_lint([template]).returncode != 0
 
 
 def test_checkov_has_no_failed_checks(aws_app):
