@@ -11,6 +11,11 @@ emulator stands in for S3's HTTPS endpoint and only plain HTTP on loopback
 reaches it, so requests are evaluated as arriving over TLS, as they do in
 AWS, and ``Bool`` is evaluated. Whether a policy *is* TLS-only is asserted
 on the templates, not here.
+
+CloudFormation drift detection: moto does not implement it and answers with
+an HTML 500 page, which botocore retries and then fails to parse. The local
+target answers a clear ``NotImplemented`` error instead, so ``bin/ops
+detect-drift`` can fall back to its read-back comparison.
 """
 from __future__ import annotations
 
@@ -54,6 +59,21 @@ def _get_permission(original):
     return get_permission
 
 
+DRIFT_ACTIONS = ("detect_stack_drift", "detect_stack_resource_drift", "detect_stack_set_drift",
+                 "describe_stack_drift_detection_status", "describe_stack_resource_drifts")
+
+
+def _drift_not_implemented(self):
+    from moto.cloudformation.exceptions import CloudFormationError
+
+    class DriftNotImplemented(CloudFormationError):
+        code = "NotImplemented"
+
+    raise DriftNotImplemented(
+        "CloudFormation drift detection is not implemented by the local AWS target; "
+        "compare by read-back instead (bin/ops detect-drift --method readback)")
+
+
 def install() -> None:
     global _INSTALLED
     if _INSTALLED:
@@ -65,4 +85,9 @@ def install() -> None:
 
     policy_conditions.CONDITION_OPERATIONS.setdefault("Bool", _bool_equals)
     FakeBucket.get_permission = _get_permission(FakeBucket.get_permission)
+
+    from moto.cloudformation.responses import CloudFormationResponse
+
+    for action in DRIFT_ACTIONS:
+        setattr(CloudFormationResponse, action, _drift_not_implemented)
     _INSTALLED = True

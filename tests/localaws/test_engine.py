@@ -118,3 +118,11 @@ def test_getatt_of_an_attribute_moto_lacks_fails_loudly():
     with pytest.raises(ValidationError) as err:
         parsing.clean_json({"Name": {"Fn::GetAtt": ["G", "Arn"]}}, {"G": Model()})
     assert "cannot resolve Fn::GetAtt ['G', 'Arn']" in err.value.message
+
+
+def test_drift_detection_answers_not_implemented_instead_of_a_500(stack):
+    stack.deploy({"Topic": TOPIC})
+    with pytest.raises(ClientError) as err:
+        client("cloudformation").detect_stack_drift(StackName=stack.name)
+    assert err.value.response["Error"]["Code"] == "NotImplemented"
+    assert "--method readback" in err.value.response["Error"]["Message"]

@@ -109,6 +109,8 @@ def test_bucket_settings_policy_and_update(stack):
     assert s3.get_bucket_versioning(Bucket="data-bucket")["Status"] == "Enabled"
     assert all(s3.get_public_access_block(Bucket="data-bucket")["PublicAccessBlockConfiguration"].values())
     assert json.loads(s3.get_bucket_policy(Bucket="data-bucket")["Policy"]) == tls_only
+    # The TLS-only Deny must not block requests to the emulator (service_fixes).
+    s3.put_object(Bucket="data-bucket", Key="k", Body=b"x")
     rule = s3.get_bucket_lifecycle_configuration(Bucket="data-bucket")["Rules"][0]
     assert rule["NoncurrentVersionExpiration"]["NoncurrentDays"] == 90
     assert s3.get_bucket_logging(Bucket="data-bucket")["LoggingEnabled"]["TargetBucket"] == "log-bucket"
@@ -293,3 +295,33 @@ def test_ssm_string_parameter_map_tags_generated_name_and_versioned_update(stack
 def test_ssm_securestring_is_refused_as_in_cloudformation(stack):
     stack.deploy({"P": {"Type": "AWS::SSM::Parameter", "Properties": {"Name": "/s", "Type": "SecureString", "Value": "v"}}})
     assert stack.describe()["StackStatus"] == "ROLLBACK_COMPLETE"
+
+
+def test_lambda_function_tracing_concurrency_tags_and_update(stack):
+    import io
+    import zipfile
+
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        zf.writestr("index.py", "def handler(event, context):\n    return 1\n")
+    s3 = client("s3")
+    s3.create_bucket(Bucket="code")
+    s3.put_object(Bucket="code", Key="fn.zip", Body=buf.getvalue())
+    role = {"Type": "AWS::IAM::Role", "Properties": {"RoleName": "fn", "AssumeRolePolicyDocument": {
+        "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}]}}}
+
+    def function(timeout, mode):
+        return {"Type": "AWS::Lambda::Function", "Properties": {
+            "FunctionName": "oracle", "Runtime": "python3.12", "Handler": "index.handler", "Timeout": timeout,
+            "Role": {"Fn::GetAtt": ["Role", "Arn"]}, "Code": {"S3Bucket": "code", "S3Key": "fn.zip"},
+            "TracingConfig": {"Mode": mode}, "ReservedConcurrentExecutions": 5, "Architectures": ["arm64"],
+            "Tags": [{"Key": "Project", "Value": "md"}]}}
+
+    stack.deploy({"Role": role, "Fn": function(10, "Active")})
+    lam = client("lambda")
+    conf = lam.get_function_configuration(FunctionName="oracle")
+    assert (conf["TracingConfig"]["Mode"], conf["Timeout"], conf["Architectures"]) == ("Active", 10, ["arm64"])
+    assert lam.get_function_concurrency(FunctionName="oracle")["ReservedConcurrentExecutions"] == 5
+    stack.deploy({"Role": role, "Fn": function(20, "PassThrough")})
+    conf = lam.get_function_configuration(FunctionName="oracle")
+    assert (conf["TracingConfig"]["Mode"], conf["Timeout"]) == ("PassThrough", 20)

@@ -1,0 +1,147 @@
+"""``bin/ops``: operations commands for the AWS environments.
+
+Each command takes ``--env staging|production``, reads the environment's
+names from ``config/aws/<env>.yaml`` (envconfig.aws) and talks to AWS through
+boto3's normal chain: ``AWS_PROFILE``, ``AWS_REGION`` and, for the local
+target, ``AWS_ENDPOINT_URL``. Exit status: 0 success, 1 the check failed
+(verification, drift, rejected nonce), 2 the command could not run; the
+reason is one line on stderr.
+"""
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+
+from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
+
+from envconfig import ConfigError
+from envconfig.aws import EnvName, load
+
+from . import drift, nonce, token, verify
+from .clock import Clock, SystemClock, iso, parse_instant, FixedClock
+from .errors import CheckFailed, OpsError
+from .session import Aws
+
+
+def _add_env(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--env", required=True, choices=[e.value for e in EnvName],
+                        help="environment whose config/aws/<env>.yaml names the resources")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="bin/ops", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("verify-pitr", help="every table reports PITR ENABLED with the configured period",
+                       description="Check that every DynamoDB table of the environment has point-in-time recovery "
+                                   "ENABLED with the recovery period from the configuration.")
+    _add_env(p)
+
+    p = sub.add_parser("rotate-nonce", help="create the nonce, or rotate it keeping the previous one valid for --grace",
+                       description=nonce.__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    _add_env(p)
+    p.add_argument("--grace", type=int, default=None, metavar="SECONDS",
+                   help="how long the previous nonce stays accepted (default: secrets.nonce_grace_period_seconds from config)")
+
+    p = sub.add_parser("check-nonce", help="accept or reject a nonce read from stdin, as the Oracle does",
+                       description="Read a nonce from stdin; exit 0 if the Oracle would accept it (the current value, "
+                                   "or the previous one within its grace period), 1 if not. The value is never printed.")
+    _add_env(p)
+    p.add_argument("--at", metavar="TIME", help="judge at this instant (epoch seconds or ISO-8601) instead of now")
+
+    p = sub.add_parser("set-github-token", help="store the GitHub token read from stdin (never echoed)",
+                       description=token.__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    _add_env(p)
+
+    p = sub.add_parser("verify", help="read the deployed environment back: pass/fail table",
+                       description="Read back stacks, tables (PITR, key, deletion protection), parameters (exist, "
+                                   "SecureString, secrets key), alert topic (KMS, TLS-only, subscriptions), alarms "
+                                   "(routed to the topic), OIDC provider and role trust, and buckets.")
+    _add_env(p)
+
+    p = sub.add_parser("detect-drift", help="list every property that differs from the deployed template",
+                       description=drift.__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    _add_env(p)
+    p.add_argument("--method", choices=("auto", "cloudformation", "readback"), default="auto")
+    p.add_argument("--assembly", type=Path, metavar="DIR",
+                   help="compare with this synthesized cloud assembly (e.g. cdk.out) instead of the deployed templates")
+    return parser
+
+
+def run(args: argparse.Namespace, *, clock: Clock, stdin=None, out=None) -> int:
+    out = out or sys.stdout
+    config = load(args.env)
+    aws = Aws(config)
+    aws.check_account()
+
+    if args.command == "verify-pitr":
+        results = verify.verify_pitr(aws)
+        print(verify.table(results), file=out)
+        if any(r.status is verify.Status.FAIL for r in results):
+            raise CheckFailed("PITR is not enabled with the configured period on every table")
+        return 0
+    if args.command == "verify":
+        results = verify.verify_all(aws)
+        print(verify.table(results), file=out)
+        failed = [r for r in results if r.status is verify.Status.FAIL]
+        if failed:
+            raise CheckFailed(f"{len(failed)} checks failed, first: {failed[0].area} {failed[0].subject}: {failed[0].evidence}")
+        return 0
+    if args.command == "rotate-nonce":
+        grace = config.secrets.nonce_grace_period_seconds if args.grace is None else args.grace
+        rotation = nonce.rotate(aws, grace, clock)
+        if rotation.previous_version is None:
+            print(f"created {config.nonce_parameter} (version {rotation.version})", file=out)
+        else:
+            print(f"rotated {config.nonce_parameter}: version {rotation.version} is current; version "
+                  f"{rotation.previous_version} stays accepted until {iso(rotation.grace_until)}", file=out)
+        return 0
+    if args.command == "check-nonce":
+        when = FixedClock(parse_instant(args.at)) if args.at else clock
+        presented = (stdin or sys.stdin).read().strip()
+        if not presented:
+            raise OpsError("no nonce on stdin")
+        print(nonce.check(aws, presented, when), file=out)
+        return 0
+    if args.command == "set-github-token":
+        version = token.store(aws, token.read_token(stdin))
+        print(f"stored {config.github_token_parameter} (version {version}, SecureString)", file=out)
+        return 0
+    if args.command == "detect-drift":
+        method, drifts = drift.detect(aws, args.method, args.assembly)
+        print(f"drift check by {method}", file=out)
+        print(drift.table(drifts), file=out)
+        if drifts:
+            raise CheckFailed(f"{len(drifts)} drifted properties in {config.name.stage_id}")
+        return 0
+    raise OpsError(f"unknown command {args.command}")
+
+
+def main(argv: list[str] | None = None, *, clock: Clock | None = None, stdin=None, out=None) -> int:
+    # botocore at DEBUG logs request bodies (a token, a nonce): never here.
+    logging.getLogger("botocore").setLevel(logging.WARNING)
+    args = build_parser().parse_args(argv)
+    try:
+        return run(args, clock=clock or SystemClock(), stdin=stdin, out=out)
+    except CheckFailed as exc:
+        print(f"ops {args.command}: {exc}", file=sys.stderr)
+        return 1
+    except (OpsError, ConfigError, ValueError) as exc:
+        print(f"ops {args.command}: {exc}", file=sys.stderr)
+        return 2
+    except NoCredentialsError:
+        print(f"ops {args.command}: no AWS credentials (set AWS_PROFILE, or AWS_ENDPOINT_URL and test keys for the local target)", file=sys.stderr)
+        return 2
+    except ClientError as exc:
+        error = exc.response["Error"]
+        print(f"ops {args.command}: AWS error {error.get('Code')}: {error.get('Message')}", file=sys.stderr)
+        return 2
+    except BotoCoreError as exc:
+        print(f"ops {args.command}: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
