@@ -1,0 +1,96 @@
+"""detect-drift: read-back finds each changed property; falls back from
+CloudFormation drift detection when the endpoint does not implement it."""
+from __future__ import annotations
+
+import json
+
+import boto3
+
+from opscli import aws_ops, drift
+
+ALARM = {"Type": "AWS::CloudWatch::Alarm", "Properties": {
+    "AlarmName": "md-throttle", "ComparisonOperator": "GreaterThanThreshold", "EvaluationPeriods": 1,
+    "MetricName": "ReadThrottleEvents", "Namespace": "AWS/DynamoDB", "Period": 300, "Statistic": "Sum", "Threshold": 10}}
+GROUP = {"Type": "AWS::Logs::LogGroup", "Properties": {"LogGroupName": "/md/app", "RetentionInDays": 30}}
+META = {"Type": "AWS::CDK::Metadata", "Properties": {}}
+
+
+def templates():
+    return {"Data": {"Resources": {"Group": GROUP}}, "Observability": {"Resources": {"Alarm": ALARM}},
+            "Secrets": {"Resources": {"M": META}}, "Oidc": {"Resources": {"M": META}}, "Runtime": {"Resources": {"M": META}}}
+
+
+def deploy(aws):
+    cf = aws.client("cloudformation")
+    for stack, template in templates().items():
+        name = aws.stack_name(stack)
+        cf.create_change_set(StackName=name, ChangeSetName="c1", ChangeSetType="CREATE", TemplateBody=json.dumps(template))
+        cf.execute_change_set(StackName=name, ChangeSetName="c1")
+
+
+def test_no_drift_after_deploy(aws, capsys):
+    deploy(aws)
+    assert aws_ops.main(["detect-drift", "--env", "staging"]) == 0
+    out = capsys.readouterr().out
+    assert "drift check by readback" in out and "no drift" in out
+
+
+def test_changed_properties_are_each_listed(aws, capsys):
+    deploy(aws)
+    cw = boto3.client("cloudwatch", region_name="us-east-1")
+    cw.put_metric_alarm(AlarmName="md-throttle", ComparisonOperator="GreaterThanThreshold", EvaluationPeriods=2,
+                        MetricName="ReadThrottleEvents", Namespace="AWS/DynamoDB", Period=300, Statistic="Sum", Threshold=99)
+    boto3.client("logs", region_name="us-east-1").put_retention_policy(logGroupName="/md/app", retentionInDays=1)
+    assert aws_ops.main(["detect-drift", "--env", "staging"]) == 1
+    captured = capsys.readouterr()
+    assert "Staging-Observability  Alarm  AWS::CloudWatch::Alarm  Threshold  10  99.0" in captured.out
+    assert "Staging-Observability  Alarm  AWS::CloudWatch::Alarm  EvaluationPeriods  1  2" in captured.out
+    assert "Staging-Data  Group  AWS::Logs::LogGroup  RetentionInDays  30  1" in captured.out
+    assert captured.err.strip() == "ops detect-drift: 3 drifted properties in Staging"
+
+
+def test_deleted_resource_is_reported(aws):
+    deploy(aws)
+    boto3.client("cloudwatch", region_name="us-east-1").delete_alarms(AlarmNames=["md-throttle"])
+    drifts = drift.readback(aws)
+    assert [(d.logical_id, d.prop) for d in drifts] == [("Alarm", "(resource)")]
+
+
+def test_against_a_synthesized_assembly(aws, tmp_path):
+    deploy(aws)
+    nested = tmp_path / "assembly-Staging"
+    nested.mkdir()
+    artifacts = {}
+    for stack, template in templates().items():
+        if stack == "Observability":
+            template = json.loads(json.dumps(template))
+            template["Resources"]["Alarm"]["Properties"]["Threshold"] = 20  # a change not deployed yet
+        (nested / f"Staging{stack}.template.json").write_text(json.dumps(template))
+        artifacts[f"Staging{stack}"] = {"type": "aws:cloudformation:stack", "properties": {
+            "templateFile": f"Staging{stack}.template.json", "stackName": f"Staging-{stack}"}}
+    (nested / "manifest.json").write_text(json.dumps({"artifacts": artifacts}))
+    (tmp_path / "manifest.json").write_text(json.dumps({"artifacts": {"assembly-Staging": {
+        "type": "cdk:cloud-assembly", "properties": {"directoryName": "assembly-Staging"}}}}))
+    method, drifts = drift.detect(aws, "auto", tmp_path)
+    assert method == "readback"
+    assert [(d.prop, d.expected, d.actual) for d in drifts] == [("Threshold", 20, 10.0)]
+
+
+def test_cloudformation_method_reports_the_endpoint_limit(aws, capsys):
+    deploy(aws)
+    assert aws_ops.main(["detect-drift", "--env", "staging", "--method", "cloudformation"]) == 2
+    assert "CloudFormation drift detection failed: NotImplemented" in capsys.readouterr().err
+
+
+def test_missing_stack_is_one_line(aws, capsys):
+    assert aws_ops.main(["detect-drift", "--env", "staging", "--method", "readback"]) == 2
+    assert "Stack with id Staging-Data does not exist" in capsys.readouterr().err
+
+
+def test_resolve_and_normalise():
+    physical = {"Topic": "arn:topic"}
+    assert drift._resolve({"Ref": "Topic"}, physical) == "arn:topic"
+    assert drift._resolve({"Fn::GetAtt": ["Topic", "Arn"]}, physical) is drift._UNRESOLVED
+    assert drift._resolve([{"Ref": "Param"}], physical) is drift._UNRESOLVED
+    assert drift._norm(10) == drift._norm(10.0) == drift._norm("10")
+    assert drift._norm(True) == drift._norm("true")

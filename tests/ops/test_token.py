@@ -1,0 +1,34 @@
+"""set-github-token: stdin only, stored encrypted, never in any output."""
+from __future__ import annotations
+
+import io
+import logging
+
+from opscli import aws_ops
+
+TOKEN = "ghp_NeverShowThis0123456789abcdefABCDEF"
+
+
+def test_token_is_stored_encrypted_and_never_printed(aws, capsys, caplog):
+    caplog.set_level(logging.DEBUG)
+    assert aws_ops.main(["set-github-token", "--env", "staging"], stdin=io.StringIO(TOKEN + "\n")) == 0
+    out = capsys.readouterr()
+    assert out.out.strip() == "stored /mirror-dissonance/staging/github-token (version 1, SecureString)"
+    assert TOKEN not in out.out + out.err + caplog.text
+    ssm = aws.client("ssm")
+    meta = ssm.describe_parameters()["Parameters"][0]
+    assert (meta["Type"], meta["KeyId"]) == ("SecureString", "alias/mirror-dissonance-staging-secrets")
+    stored = ssm.get_parameter(Name=meta["Name"], WithDecryption=True)["Parameter"]["Value"]
+    assert stored == TOKEN
+
+
+def test_empty_stdin_is_refused(aws, capsys):
+    assert aws_ops.main(["set-github-token", "--env", "staging"], stdin=io.StringIO("\n")) == 2
+    assert capsys.readouterr().err.strip() == (
+        "ops set-github-token: no token on stdin (pipe it in: bin/ops set-github-token --env staging < token-file)")
+
+
+def test_two_tokens_are_refused_without_echoing_them(aws, capsys):
+    assert aws_ops.main(["set-github-token", "--env", "staging"], stdin=io.StringIO("abc def")) == 2
+    err = capsys.readouterr().err
+    assert err.strip() == "ops set-github-token: the token contains whitespace; pass exactly one token"
