@@ -94,8 +94,8 @@ class BackendConfig:
 @dataclass(frozen=True)
 class GithubConfig:
     repository: str  # owner/name
-    branch: str
     environment: str  # GitHub Actions environment allowed to deploy
+    branch: str | None  # also pin the ref (staging: main); None where releases deploy from tags
 
 
 @dataclass(frozen=True)
@@ -265,8 +265,8 @@ def load_gcp_config(path: Path) -> GcpConfig:
     g = r.section("github")
     github = GithubConfig(
         repository=g.str("repository", pattern=GITHUB_REPO, rule="must be a GitHub repository of the form owner/name"),
-        branch=g.str("branch", pattern=r"[A-Za-z0-9._/-]+", rule="must be a branch name such as main"),
         environment=g.str("environment", pattern=r"[A-Za-z0-9._-]+", rule="must be a GitHub environment name"),
+        branch=g.optional_str("branch", pattern=r"[A-Za-z0-9._/-]+", rule="must be a branch name such as main"),
     )
     g.finish()
 

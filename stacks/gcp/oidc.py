@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from constructs_lib.gcp import tf
 from constructs_lib.gcp.workload_identity import GithubWorkloadIdentity
-from envconfig.gcp import GcpConfig, Environment
+from envconfig.gcp import GcpConfig
 from stacks.gcp.runtime import Runtime
 
 
@@ -22,9 +22,7 @@ class Oidc(tf.Construct):
             account_id=config.name("deploy"),
             repository=config.github.repository,
             environment=config.github.environment,
-            # Production deploys from release tags behind the environment's
-            # approval; staging deploys from main only.
-            branch=None if config.environment is Environment.PRODUCTION else config.github.branch,
+            branch=config.github.branch,
             deploy_roles=config.oidc.deploy_roles,
             act_as=runtime_accounts,
         )

@@ -50,6 +50,8 @@ CASES = [
     ("staging", "environment", "production", "environment: must match the file name ('staging'), got 'production'"),
     ("staging", "name_prefix", "This-Prefix-Is-Far-Too-Long", "name_prefix: must be 3-15 lowercase letters"),
     ("staging", "github.repository", "just-a-repo", "github.repository: must be a GitHub repository of the form owner/name"),
+    ("staging", "github.branch", "feature branch!", "github.branch: must be a branch name such as main"),
+    ("staging", "github.environment", "", "github.environment: must be a GitHub environment name"),
     ("staging", "sql.tier", "db-n1-standard-96", "sql.tier: must be one of ['db-f1-micro'"),
     ("staging", "sql.availability", "GLOBAL", "sql.availability: must be one of ['ZONAL', 'REGIONAL'], got 'GLOBAL'"),
     ("staging", "sql.backups_retained", 3, "sql.backups_retained: must be between 7 and 365, got 3"),
@@ -90,6 +92,11 @@ def test_config_error_names_file_field_and_rule(tmp_path, env, field, value, mes
         load_gcp_config(path)
     assert str(info.value).startswith(f"{path}: "), str(info.value)
     assert message in str(info.value), str(info.value)
+
+
+def test_branch_pin_is_optional():
+    assert load_environment("staging").github.branch == "main"
+    assert load_environment("production").github.branch is None
 
 
 def test_missing_file(tmp_path):
