@@ -71,3 +71,21 @@ def test_secret_access_is_per_service_account_only(synth):
     for name, member in synth.resources("google_project_iam_member").items():
         assert "secretmanager" not in member["role"], name
     assert json.dumps(bindings).count("allUsers") == 0
+
+
+def test_set_value_from_refuses_a_literal():
+    import pytest
+
+    from constructs_lib.gcp import tf
+    from constructs_lib.gcp.kms import KeyRing, grant_encrypt_decrypt
+    from constructs_lib.gcp.secrets import Secret
+
+    stack = tf.TerraformStack(tf.Testing.app(), "bare")
+    keys = KeyRing(stack, "Kms", project="p-123456", location="us-central1", name="k", purposes=["secrets"])
+    grant = grant_encrypt_decrypt(stack, "Grant", key=keys.key("secrets"), member="serviceAccount:x@y.iam.gserviceaccount.com")
+    secret = Secret(stack, "S", project="p-123456", location="us-central1", secret_id="s", kms_key=keys.key("secrets"), key_grant=grant)
+    with pytest.raises(ValueError, match="bare/S: set_value_from takes a resource attribute, not a literal value"):
+        secret.set_value_from("hunter2")
+    assert secret.version is None
+    secret.set_value_from(keys.key("secrets").id)
+    assert secret.version is not None
