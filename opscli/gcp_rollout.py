@@ -21,6 +21,7 @@ GCP. Exit status: 0 done, 1 a step failed, 2 usage or configuration error.
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import subprocess
 import sys
@@ -89,7 +90,10 @@ def parser() -> argparse.ArgumentParser:
         epilog="Exit status: 0 done, 1 a step failed, 2 usage or configuration error.",
     )
     p.add_argument("--env", required=True, choices=[e.value for e in Environment], help="environment (config/gcp/<env>.yaml)")
-    p.add_argument("--tag", required=True, help="image tag to roll out (same tag for the job and every service), e.g. the git sha")
+    # In GitHub Actions the release images are tagged with the commit sha.
+    sha = os.environ.get("GITHUB_SHA")
+    p.add_argument("--tag", required=sha is None, default=sha,
+                   help="image tag to roll out (same tag for the job and every service); default: $GITHUB_SHA when set")
     p.add_argument("--dry-run", action="store_true", help="print the gcloud commands instead of running them")
     return p
 

@@ -75,6 +75,19 @@ def test_dry_run_executes_nothing(capsys):
     assert lines[0].startswith("gcloud run jobs update md-staging-migrations") and len(lines) == 5
 
 
+def test_tag_defaults_to_github_sha(monkeypatch, capsys):
+    monkeypatch.setenv("GITHUB_SHA", "0123abcd")
+    assert main(["--env", "staging", "--dry-run"], executor=Recorder()) == 0
+    assert "platform/migrations:0123abcd" in capsys.readouterr().out
+
+
+def test_tag_is_required_outside_github(monkeypatch):
+    monkeypatch.delenv("GITHUB_SHA", raising=False)
+    with pytest.raises(SystemExit) as info:
+        main(["--env", "staging"], executor=Recorder())
+    assert info.value.code == 2
+
+
 def test_bad_tag_exits_2_without_running_anything(capsys):
     ex = Recorder()
     assert main(["--env", "staging", "--tag", "bad tag!"], executor=ex) == 2
@@ -83,7 +96,8 @@ def test_bad_tag_exits_2_without_running_anything(capsys):
 
 
 @pytest.mark.parametrize("argv", [[], ["--env", "qa", "--tag", "x"]])
-def test_usage_errors_exit_2(argv):
+def test_usage_errors_exit_2(argv, monkeypatch):
+    monkeypatch.delenv("GITHUB_SHA", raising=False)
     ex = Recorder()
     with pytest.raises(SystemExit) as info:
         main(argv, executor=ex)
