@@ -81,7 +81,9 @@ def run_checkov(targets: list[Path], *, framework: str, cloud: str) -> CheckovRe
     """Scan ``targets`` (files) with ``framework`` and the skips of ``cloud``."""
     if not CHECKOV.exists():
         raise FileNotFoundError(f"{CHECKOV} is missing: run bin/install first")
-    cmd = [str(CHECKOV), "--framework", framework, "-o", "json", "--quiet", "--compact", "--skip-download"]
+    # No --quiet: with it the JSON lists failed checks only, and the count of
+    # evaluated resources (the "did it scan anything" check) would be wrong.
+    cmd = [str(CHECKOV), "--framework", framework, "-o", "json", "--compact", "--skip-download"]
     skips = load_skips(cloud)
     everywhere = sorted(k for k, v in skips.items() if not v.resources)
     if everywhere:

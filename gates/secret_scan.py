@@ -12,7 +12,8 @@ SECRET_PATTERNS = {
     "AWS access key": r"\b(AKIA|ASIA)[0-9A-Z]{16}\b",
     "Slack token": r"\bxox[abpr]-[A-Za-z0-9-]{10,}",
     "SecureString resource": r'"Type":\s*"SecureString"',
-    "Terraform literal secret": r'"secret_data":\s*"(?!\$\{)',
+    # a secret version whose data is a literal (no ${...} reference to another resource)
+    "Terraform literal secret": r'"secret_data":\s*"(?![^"]*\$\{)',
 }
 _COMPILED = {kind: re.compile(pattern) for kind, pattern in SECRET_PATTERNS.items()}
 

@@ -176,5 +176,7 @@ def test_no_secret_material_in_synthesized_files(aws_app):
 def test_secret_scan_detects_planted_secrets(tmp_path):
     token = "ghp_" + "A1b2C3d4E5" * 3 + "F6g7H8"
     (tmp_path / "a.template.json").write_text(f'{{"Value": "{token}", "Type": "SecureString"}}')
-    (tmp_path / "cdk.tf.json").write_text('{"secret_data": "hunter2", "other": {"secret_data": "${google_redis_instance.x.auth_string}"}}')
-    assert {kind for _, kind in scan([tmp_path])} == {"GitHub token", "SecureString resource", "Terraform literal secret"}
+    (tmp_path / "cdk.tf.json").write_text('{"secret_data": "hunter2"}')
+    (tmp_path / "ok.tf.json").write_text('{"a": {"secret_data": "${google_redis_instance.x.auth_string}"}, "b": {"secret_data": "rediss://${r.host}:${r.port}"}}')
+    found = {(path.name, kind) for path, kind in scan([tmp_path])}
+    assert found == {("a.template.json", "GitHub token"), ("a.template.json", "SecureString resource"), ("cdk.tf.json", "Terraform literal secret")}

@@ -1,4 +1,4 @@
-"""The AWS app, synthesized once per test session and shared by every AWS test."""
+"""Shared fixtures: the AWS app, synthesized once per test session (tests/aws, and the readiness report in tests/gcp)."""
 
 from __future__ import annotations
 
