@@ -21,6 +21,7 @@ from pathlib import Path
 import boto3
 
 from envconfig.errors import ConfigError
+from envconfig.patterns import EMAIL, GITHUB_REPO
 from envconfig.reader import Reader, load_yaml
 
 REPO_CONFIG_DIR = Path(__file__).resolve().parent.parent / "config"
@@ -35,8 +36,6 @@ AWS_REGIONS = frozenset(boto3.session.Session().get_available_regions("dynamodb"
 
 ACCOUNT_ID = r"\d{12}"
 NAME_PREFIX = r"[a-z][a-z0-9-]{2,30}[a-z0-9]"
-GITHUB_REPO = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})/[A-Za-z0-9._-]{1,100}"
-EMAIL = r"[^@\s]+@[^@\s]+\.[A-Za-z]{2,}"
 OIDC_PROVIDER_ARN = r"arn:aws[a-z-]*:iam::\d{12}:oidc-provider/token\.actions\.githubusercontent\.com"
 METRICS_NAMESPACE = r"[A-Za-z0-9][A-Za-z0-9_./#:-]{0,254}"
 

@@ -16,6 +16,7 @@ from types import MappingProxyType
 from typing import Mapping
 
 from envconfig.errors import ConfigError
+from envconfig.patterns import EMAIL, GITHUB_REPO
 from envconfig.reader import Reader, load_yaml
 
 CONFIG_DIR = Path(__file__).resolve().parent.parent / "config" / "gcp"
@@ -24,8 +25,6 @@ CONFIG_DIR = Path(__file__).resolve().parent.parent / "config" / "gcp"
 PROJECT_ID = r"[a-z][a-z0-9-]{4,28}[a-z0-9]"
 # Short because service account ids (6-30 chars) are "<prefix>-<role>".
 NAME_PREFIX = r"[a-z][a-z0-9-]{1,13}[a-z0-9]"
-GITHUB_REPO = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})/[A-Za-z0-9._-]{1,100}"
-EMAIL = r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}"
 BILLING_ACCOUNT = r"[0-9A-F]{6}-[0-9A-F]{6}-[0-9A-F]{6}"
 GCS_BUCKET = r"[a-z0-9][a-z0-9._-]{1,61}[a-z0-9]"
 IMAGE = r"[a-z0-9.-]+(?::[0-9]+)?/[a-z0-9._/-]+"

@@ -8,31 +8,19 @@ import sys
 from pathlib import Path
 
 import pytest
-import yaml
 
 from envconfig import ConfigError
 from envconfig.aws import REPO_CONFIG_DIR, EnvName, load
+from tests.config_edit import set_field, write_edited
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 def _write(tmp_path: Path, env: str, mutate) -> Path:
-    data = yaml.safe_load((REPO_CONFIG_DIR / "aws" / f"{env}.yaml").read_text())
-    mutate(data)
-    path = tmp_path / "aws" / f"{env}.yaml"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(yaml.safe_dump(data))
-    return path
+    return write_edited(REPO_CONFIG_DIR / "aws" / f"{env}.yaml", tmp_path / "aws" / f"{env}.yaml", mutate)
 
 
-def _set(dotted: str, value):
-    def mutate(data):
-        *parents, leaf = dotted.split(".")
-        node = data
-        for p in parents:
-            node = node[p]
-        node[leaf] = value
-    return mutate
+_set = set_field
 
 
 CASES = [

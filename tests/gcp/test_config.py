@@ -2,39 +2,21 @@
 
 from __future__ import annotations
 
-import copy
 from pathlib import Path
 
 import pytest
-import yaml
 
 from envconfig.errors import ConfigError
+from tests.config_edit import DELETE, set_field, write_edited
 from envconfig.gcp import CONFIG_DIR, Environment, load_environment, load_gcp_config
 
 
 def _write(tmp_path: Path, env: str, mutate) -> Path:
-    data = yaml.safe_load((CONFIG_DIR / f"{env}.yaml").read_text())
-    data = copy.deepcopy(data)
-    mutate(data)
-    path = tmp_path / f"{env}.yaml"
-    path.write_text(yaml.safe_dump(data))
-    return path
+    return write_edited(CONFIG_DIR / f"{env}.yaml", tmp_path / f"{env}.yaml", mutate)
 
 
-def _set(dotted: str, value):
-    def mutate(data):
-        *parents, last = dotted.split(".")
-        node = data
-        for p in parents:
-            node = node[p]
-        if value is _DELETE:
-            del node[last]
-        else:
-            node[last] = value
-    return mutate
-
-
-_DELETE = object()
+_set = set_field
+_DELETE = DELETE
 
 
 @pytest.mark.parametrize("env", [e.value for e in Environment])
