@@ -22,7 +22,7 @@ from envconfig.aws import EnvName, load
 from . import drift, nonce, token, verify
 from .clock import Clock, SystemClock, iso, parse_instant, FixedClock
 from .errors import CheckFailed, OpsError
-from .session import Aws
+from .session import STACKS, Aws
 
 
 def _add_env(parser: argparse.ArgumentParser) -> None:
@@ -44,6 +44,8 @@ def build_parser() -> argparse.ArgumentParser:
     _add_env(p)
     p.add_argument("--grace", type=int, default=None, metavar="SECONDS",
                    help="how long the previous nonce stays accepted (default: secrets.nonce_grace_period_seconds from config)")
+    p.add_argument("--create-only", action="store_true",
+                   help="create the nonce if it does not exist; leave an existing one alone (first provisioning)")
 
     p = sub.add_parser("check-nonce", help="accept or reject a nonce read from stdin, as the Oracle does",
                        description="Read a nonce from stdin; exit 0 if the Oracle would accept it (the current value, "
@@ -59,6 +61,10 @@ def build_parser() -> argparse.ArgumentParser:
                        description="Read back stacks, tables (PITR, key, deletion protection), parameters (exist, "
                                    "SecureString, secrets key), alert topic (KMS, TLS-only, subscriptions), alarms "
                                    "(routed to the topic), OIDC provider and role trust, and buckets.")
+    _add_env(p)
+
+    p = sub.add_parser("outputs", help="print the outputs of the environment's stacks",
+                       description="Print every output of the environment's five stacks (Staging-Data, ...).")
     _add_env(p)
 
     p = sub.add_parser("detect-drift", help="list every property that differs from the deployed template",
@@ -91,8 +97,10 @@ def run(args: argparse.Namespace, *, clock: Clock, stdin=None, out=None) -> int:
         return 0
     if args.command == "rotate-nonce":
         grace = config.secrets.nonce_grace_period_seconds if args.grace is None else args.grace
-        rotation = nonce.rotate(aws, grace, clock)
-        if rotation.previous_version is None:
+        rotation = nonce.rotate(aws, grace, clock, create_only=args.create_only)
+        if rotation is None:
+            print(f"{config.nonce_parameter} exists; left unchanged (--create-only)", file=out)
+        elif rotation.previous_version is None:
             print(f"created {config.nonce_parameter} (version {rotation.version})", file=out)
         else:
             print(f"rotated {config.nonce_parameter}: version {rotation.version} is current; version "
@@ -108,6 +116,13 @@ def run(args: argparse.Namespace, *, clock: Clock, stdin=None, out=None) -> int:
     if args.command == "set-github-token":
         version = token.store(aws, token.read_token(stdin))
         print(f"stored {config.github_token_parameter} (version {version}, SecureString)", file=out)
+        return 0
+    if args.command == "outputs":
+        cf = aws.client("cloudformation")
+        for stack in STACKS:
+            described = cf.describe_stacks(StackName=aws.stack_name(stack))["Stacks"][0]
+            for output in sorted(described.get("Outputs", []), key=lambda o: o["OutputKey"]):
+                print(f"{aws.stack_name(stack)}.{output['OutputKey']} = {output['OutputValue']}", file=out)
         return 0
     if args.command == "detect-drift":
         method, drifts = drift.detect(aws, args.method, args.assembly)

@@ -62,12 +62,15 @@ def rotation_state(aws: Aws) -> dict | None:
     return json.loads(parameter["Value"]) if parameter else None
 
 
-def rotate(aws: Aws, grace_seconds: int, clock: Clock) -> Rotation:
+def rotate(aws: Aws, grace_seconds: int, clock: Clock, *, create_only: bool = False) -> Rotation | None:
+    """Create or rotate; with ``create_only`` an existing nonce is left alone (returns None)."""
     if grace_seconds < 0:
         raise OpsError("--grace must be zero or more seconds")
     ssm = aws.client("ssm")
     name = aws.config.nonce_parameter
     current = _get(aws, name, decrypt=False)
+    if current is not None and create_only:
+        return None
     try:
         if current is None:
             # First run: create it. Overwrite=False makes a concurrent first

@@ -26,12 +26,18 @@ Gaps closed here (measured against moto 5.2.5 with the CDK CLI 2.1148):
 6. The stack of a CREATE change set cannot see other stacks' exports.
 7. ``Fn::GetAtt`` of an attribute a model lacks is logged and left
    unresolved (a dict where a string belongs); it now fails the resource.
-8. Removing a resource during an update deletes it even when its
+8. Change sets are looked up by name across all stacks, and executed ones
+   are kept: the second stack a ``cdk deploy`` updates waits forever on the
+   first stack's executed ``cdk-deploy-change-set``. Lookups are scoped to
+   the request's stack and executed change sets are deleted, as in AWS.
+9. A stack whose deletion fails disappears; it now stays ``DELETE_FAILED``.
+10. Removing a resource during an update deletes it even when its
    ``DeletionPolicy`` is ``Retain`` (data loss).  Retained resources are now
    left in place on update as well as on stack delete, as in AWS.
 """
 from __future__ import annotations
 
+import contextvars
 import functools
 import inspect
 import json
@@ -40,7 +46,7 @@ from typing import Any
 import yaml
 from moto.cloudformation import models as cfn_models
 from moto.cloudformation import parsing
-from moto.cloudformation.exceptions import ValidationError
+from moto.cloudformation.exceptions import CloudFormationError, ValidationError
 from moto.cloudformation.utils import yaml_tag_constructor
 
 from .. import service_fixes
@@ -264,16 +270,18 @@ def _refresh_outputs_and_exports(backend: Any, stack: Any) -> None:
 def _execute_change_set(original):
     @functools.wraps(original)
     def execute_change_set(self, change_set_name, stack_name=None):
-        change_set = self.describe_change_set(change_set_name)
+        change_set_id = _resolve_change_set(self, change_set_name)
+        change_set = self.change_sets[change_set_id]
         stack = self.stacks[change_set.stack_id]
         creating = change_set.change_set_type == "CREATE"
         try:
-            original(self, change_set_name, stack_name)
+            original(self, change_set_id, stack_name)
             stack.template = change_set.template
             _refresh_outputs_and_exports(self, stack)
         except Exception as exc:  # noqa: BLE001 - becomes the stack's failure reason
             change_set.execution_status = "EXECUTE_FAILED"
             _fail(stack, creating, exc)
+        _drop_change_sets(self, stack.stack_id)
 
     return execute_change_set
 
@@ -304,6 +312,76 @@ def _create_change_set(original):
         return change_set_id, stack_id
 
     return create_change_set
+
+
+class ChangeSetNotFound(CloudFormationError):
+    code = "ChangeSetNotFoundException"
+
+
+# The StackName of the request being served: moto's backend looks change sets
+# up by name across all stacks, and every CDK deploy names its change set
+# "cdk-deploy-change-set", so the Data stack's deploy would describe (and
+# wait forever on) the Secrets stack's executed change set.
+_REQUEST_STACK: contextvars.ContextVar[str | None] = contextvars.ContextVar("request_stack", default=None)
+
+
+def _with_request_stack(original):
+    @functools.wraps(original)
+    def action(self):
+        token = _REQUEST_STACK.set(self._get_param("StackName"))
+        try:
+            return original(self)
+        finally:
+            _REQUEST_STACK.reset(token)
+
+    return action
+
+
+def _resolve_change_set(backend: Any, name: str) -> str:
+    if name in backend.change_sets:
+        return name  # an ARN
+    stack = _REQUEST_STACK.get()
+    matches = [cs_id for cs_id, cs in backend.change_sets.items()
+               if cs.change_set_name == name and (stack is None or stack in (cs.stack_name, cs.stack_id))]
+    if not matches:
+        raise ChangeSetNotFound(f"ChangeSet [{name}] does not exist")
+    return matches[-1]
+
+
+def _by_resolved_change_set(original):
+    @functools.wraps(original)
+    def method(self, change_set_name, *args, **kwargs):
+        return original(self, _resolve_change_set(self, change_set_name), *args, **kwargs)
+
+    return method
+
+
+def _drop_change_sets(backend: Any, stack_id: str) -> None:
+    """After an execution AWS deletes every change set of the stack."""
+    for cs_id in [i for i, cs in backend.change_sets.items() if cs.stack_id == stack_id]:
+        backend.change_sets.pop(cs_id)
+
+
+def _delete_stack(original):
+    """moto pops the stack before deleting its resources: a failure (a role
+    still in use, a bucket with objects) made the stack vanish with its
+    resources half deleted. Keep it, ``DELETE_FAILED``, with the reason."""
+
+    @functools.wraps(original)
+    def delete_stack(self, name_or_stack_id):
+        stack = self.stacks.get(name_or_stack_id) or next(
+            (s for s in self.stacks.values() if s.name == name_or_stack_id), None)
+        try:
+            original(self, name_or_stack_id)
+        except Exception as exc:  # noqa: BLE001 - becomes the stack's failure reason
+            if stack is None:
+                raise
+            self.deleted_stacks.pop(stack.stack_id, None)
+            self.stacks[stack.stack_id] = stack
+            stack._add_stack_event("DELETE_FAILED", resource_status_reason=_reason(exc))
+            stack.status = "DELETE_FAILED"
+
+    return delete_stack
 
 
 def _create_resources(original):
@@ -345,6 +423,13 @@ def install() -> None:
 
     backend = cfn_models.CloudFormationBackend
     backend.execute_change_set = _execute_change_set(backend.execute_change_set)
+    backend.delete_stack = _delete_stack(backend.delete_stack)
+    backend.describe_change_set = _by_resolved_change_set(backend.describe_change_set)
+    backend.delete_change_set = _by_resolved_change_set(backend.delete_change_set)
+    from moto.cloudformation.responses import CloudFormationResponse
+
+    for action in ("create_change_set", "describe_change_set", "delete_change_set", "execute_change_set"):
+        setattr(CloudFormationResponse, action, _with_request_stack(getattr(CloudFormationResponse, action)))
     backend.create_change_set = _check_first(_create_change_set(backend.create_change_set), "template")
     backend.create_stack = _check_first(backend.create_stack, "template")
     backend.update_stack = _check_first(backend.update_stack, "template")

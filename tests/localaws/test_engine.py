@@ -126,3 +126,26 @@ def test_drift_detection_answers_not_implemented_instead_of_a_500(stack):
         client("cloudformation").detect_stack_drift(StackName=stack.name)
     assert err.value.response["Error"]["Code"] == "NotImplemented"
     assert "--method readback" in err.value.response["Error"]["Message"]
+
+
+def test_change_sets_are_scoped_to_their_stack_and_removed_after_execution():
+    cf = client("cloudformation")
+    body = json.dumps({"Resources": {"Topic": {"Type": "AWS::SNS::Topic"}}})
+    for stack in ("one", "two"):
+        cf.create_change_set(StackName=stack, ChangeSetName="cdk-deploy-change-set", ChangeSetType="CREATE", TemplateBody=body)
+    # same name, two stacks: each request sees its own
+    assert cf.describe_change_set(StackName="two", ChangeSetName="cdk-deploy-change-set")["StackName"] == "two"
+    cf.execute_change_set(StackName="one", ChangeSetName="cdk-deploy-change-set")
+    with pytest.raises(ClientError) as err:
+        cf.describe_change_set(StackName="one", ChangeSetName="cdk-deploy-change-set")
+    assert err.value.response["Error"]["Code"] == "ChangeSetNotFound"
+    assert cf.describe_change_set(StackName="two", ChangeSetName="cdk-deploy-change-set")["ExecutionStatus"] == "AVAILABLE"
+
+
+def test_failed_delete_keeps_the_stack_with_the_reason(stack):
+    stack.deploy({"Bucket": {"Type": "AWS::S3::Bucket", "Properties": {"BucketName": "full"}}})
+    client("s3").put_object(Bucket="full", Key="k", Body=b"x")
+    stack.delete()
+    described = stack.describe()
+    assert described["StackStatus"] == "DELETE_FAILED"
+    assert any("BucketNotEmpty" in (e.get("ResourceStatusReason") or "") for e in stack.events())

@@ -14,7 +14,7 @@ from envconfig.aws import TableName
 from opscli import aws_ops
 
 REPO = Path(__file__).resolve().parents[2]
-COMMANDS = ("verify-pitr", "rotate-nonce", "check-nonce", "set-github-token", "verify", "detect-drift")
+COMMANDS = ("verify-pitr", "rotate-nonce", "check-nonce", "set-github-token", "verify", "outputs", "detect-drift")
 
 
 @pytest.mark.parametrize("command", COMMANDS)

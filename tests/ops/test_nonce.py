@@ -113,3 +113,13 @@ def test_cli_check_nonce_errors(aws, capsys):
     assert capsys.readouterr().err.strip() == "ops check-nonce: no nonce on stdin"
     assert aws_ops.main(["check-nonce", "--env", "staging", "--at", "tomorrow"], stdin=io.StringIO("x")) == 2
     assert "not an epoch or ISO-8601 time: 'tomorrow'" in capsys.readouterr().err
+
+
+def test_create_only_creates_once_and_then_leaves_it(aws, capsys):
+    assert aws_ops.main(["rotate-nonce", "--env", "staging", "--create-only"], clock=FixedClock(T0)) == 0
+    first = value(aws)
+    assert aws_ops.main(["rotate-nonce", "--env", "staging", "--create-only"], clock=FixedClock(T0)) == 0
+    assert value(aws) == first
+    out = capsys.readouterr().out
+    assert "created /mirror-dissonance/staging/nonce (version 1)" in out
+    assert "/mirror-dissonance/staging/nonce exists; left unchanged (--create-only)" in out

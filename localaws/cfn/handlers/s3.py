@@ -14,6 +14,11 @@ from .base import Handler, Resource, as_bool, register
 _PAB_FIELDS = ("BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy", "RestrictPublicBuckets")
 
 
+class BucketNotEmpty(Exception):
+    def __init__(self, bucket: str):
+        super().__init__(f"BucketNotEmpty: The bucket {bucket} you tried to delete is not empty")
+
+
 def _backend(account_id: str, region: str):
     return s3_backends[account_id][get_partition(region)]
 
@@ -101,8 +106,10 @@ class Bucket(Handler):
 
     @classmethod
     def remove(cls, resource, account_id, region):
-        # moto, like S3, refuses to delete a bucket that still holds objects.
-        _backend(account_id, region).delete_bucket(resource.physical_resource_id)
+        # S3 refuses to delete a bucket that still holds objects; moto's
+        # backend just returns None, so say it as S3 does.
+        if _backend(account_id, region).delete_bucket(resource.physical_resource_id) is None:
+            raise BucketNotEmpty(resource.physical_resource_id)
 
 
 @register

@@ -1,0 +1,209 @@
+"""End to end, against the local AWS target, with the real CDK CLI:
+deploy -> verify -> nonce rotation -> token -> config change redeployed
+through change sets -> drift -> destroy, keeping every RETAIN resource and
+its data. One target per module, on a free port, always stopped at the end.
+
+The tests run in file order and build on each other (one deployment).
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import time
+from pathlib import Path
+
+import boto3
+import pytest
+import yaml
+
+from envconfig.aws import TableName, load
+
+pytestmark = pytest.mark.e2e
+
+REPO = Path(__file__).resolve().parents[2]
+CONFIG = load("staging")
+TOKEN = "ghp_e2eSecretToken0123456789abcdefABCDEF"
+TIMES: dict[str, float] = {}
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class Target:
+    def __init__(self, tmp: Path):
+        self.port = free_port()
+        self.state = tmp / "state"
+        self.tmp = tmp
+        self.env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_") and k != "MD_CONFIG_DIR"}
+        self.env.update({
+            "LOCAL_AWS_PORT": str(self.port), "LOCAL_AWS_STATE_DIR": str(self.state),
+            "DEPLOY_LOCAL_OUTDIR": str(tmp / "cdk.out"),
+            "AWS_ENDPOINT_URL": f"http://localhost:{self.port}", "AWS_ACCESS_KEY_ID": "test",
+            "AWS_SECRET_ACCESS_KEY": "test", "AWS_REGION": CONFIG.region, "AWS_DEFAULT_REGION": CONFIG.region,
+            "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20", "CDK_DISABLE_VERSION_CHECK": "1",
+            "PATH": f"{REPO}/node_modules/.bin:{REPO}/.venv/bin:{os.environ['PATH']}",
+        })
+        self.outputs: list[str] = []
+
+    def run(self, *args, input=None, env=None, timeout=600, check=True):
+        result = subprocess.run(list(args), cwd=REPO, env={**self.env, **(env or {})}, input=input,
+                                capture_output=True, text=True, timeout=timeout)
+        self.outputs += [result.stdout, result.stderr]
+        if check and result.returncode != 0:
+            raise AssertionError(f"{args} exited {result.returncode}:\n{result.stdout[-4000:]}\n{result.stderr[-4000:]}")
+        return result
+
+    def client(self, service):
+        return boto3.client(service, endpoint_url=f"http://localhost:{self.port}", region_name=CONFIG.region,
+                            aws_access_key_id="test", aws_secret_access_key="test")
+
+    def stop(self):
+        self.run(str(REPO / "bin" / "local-aws"), "stop", check=False)
+
+
+@pytest.fixture(scope="module")
+def target(tmp_path_factory):
+    t = Target(tmp_path_factory.mktemp("e2e"))
+    try:
+        yield t
+    finally:
+        t.stop()
+        for name, seconds in TIMES.items():
+            print(f"e2e timing: {name} {seconds:.1f}s")
+
+
+def timed(name, fn):
+    start = time.monotonic()
+    try:
+        return fn()
+    finally:
+        TIMES[name] = time.monotonic() - start
+
+
+def test_main_command_deploys_and_verifies(target):
+    result = timed("bin/deploy-local", lambda: target.run(str(REPO / "bin" / "deploy-local")))
+    out = result.stdout
+    for step in range(1, 7):
+        assert f"==> [{step}/6]" in out
+    assert "0 failed" in out and "Staging-Data." in out
+    assert "bin/local-aws stop" in out
+    cf = target.client("cloudformation")
+    for stack in ("Data", "Secrets", "Observability", "Oidc", "Runtime"):
+        assert cf.describe_stacks(StackName=f"Staging-{stack}")["Stacks"][0]["StackStatus"] == "CREATE_COMPLETE"
+
+
+def test_nonce_rotates_with_grace(target):
+    ssm = target.client("ssm")
+    name = CONFIG.nonce_parameter
+
+    def value(version):
+        return ssm.get_parameter(Name=f"{name}:{version}", WithDecryption=True)["Parameter"]["Value"]
+
+    def check(nonce, at):
+        return target.run(str(REPO / "bin" / "ops"), "check-nonce", "--env", "staging", "--at", str(at),
+                          input=nonce, check=False)
+
+    start = ssm.get_parameter(Name=name)["Parameter"]["Version"]  # created by deploy-local
+    for _ in range(2):
+        rotated = target.run(str(REPO / "bin" / "ops"), "rotate-nonce", "--env", "staging", "--grace", "300")
+        assert "stays accepted until" in rotated.stdout
+    now = time.time()
+    newest, previous, oldest = value(start + 2), value(start + 1), value(start)
+    assert "accepted: current" in check(newest, now + 10_000).stdout
+    before = check(previous, now + 60)
+    assert before.returncode == 0 and "accepted: previous" in before.stdout
+    after = check(previous, now + 301)
+    assert after.returncode == 1 and "expired at" in after.stderr
+    assert check(oldest, now).returncode == 1  # only one previous value is kept
+    for secret in (newest, previous, oldest):
+        assert all(secret not in text for text in target.outputs)
+
+
+def test_github_token_is_stored_and_never_shown(target):
+    result = target.run(str(REPO / "bin" / "ops"), "set-github-token", "--env", "staging", input=TOKEN + "\n")
+    assert "SecureString" in result.stdout
+    verify = target.run(str(REPO / "bin" / "ops"), "verify", "--env", "staging")
+    assert "0 failed, 0 warnings" in verify.stdout
+    ssm = target.client("ssm")
+    assert ssm.get_parameter(Name=CONFIG.github_token_parameter, WithDecryption=True)["Parameter"]["Value"] == TOKEN
+    logs = [p.read_text(errors="replace") for p in target.state.rglob("*") if p.is_file() and p.suffix in (".log", ".json")]
+    for text in target.outputs + logs:
+        assert TOKEN not in text
+
+
+def test_config_change_is_redeployed_through_a_change_set(target, tmp_path):
+    config_dir = tmp_path / "config"
+    shutil.copytree(REPO / "config", config_dir)
+    path = config_dir / "aws" / "staging.yaml"
+    data = yaml.safe_load(path.read_text())
+    data["observability"]["thresholds"]["table_throttle"]["threshold"] = 25
+    path.write_text(yaml.safe_dump(data))
+    timed("redeploy (cdk deploy after a config change)", lambda: target.run(
+        "cdk", "deploy", "Staging/*", "--require-approval", "never", "--ci", "--output", str(target.tmp / "cdk.out.2"),
+        env={"MD_CONFIG_DIR": str(config_dir)}))
+    cf = target.client("cloudformation")
+    assert cf.describe_stacks(StackName="Staging-Observability")["Stacks"][0]["StackStatus"] == "UPDATE_COMPLETE"
+    changes = cf.list_change_sets(StackName="Staging-Observability")["Summaries"]
+    assert any(c["ExecutionStatus"] == "EXECUTE_COMPLETE" for c in changes)
+    names = [r["PhysicalResourceId"] for r in cf.list_stack_resources(StackName="Staging-Observability")["StackResourceSummaries"]
+             if r["ResourceType"] == "AWS::CloudWatch::Alarm"]
+    alarms = target.client("cloudwatch").describe_alarms(AlarmNames=names)["MetricAlarms"]
+    throttles = [a for a in alarms if "throttle" in a["AlarmName"] and a["Namespace"] == "AWS/DynamoDB"]
+    assert len(throttles) == 6 and {a["Threshold"] for a in throttles} == {25.0}
+    assert "0 failed" in target.run(str(REPO / "bin" / "ops"), "verify", "--env", "staging").stdout
+
+
+def test_manual_change_is_reported_by_detect_drift(target):
+    clean = target.run(str(REPO / "bin" / "ops"), "detect-drift", "--env", "staging", check=False)
+    assert clean.returncode == 0, clean.stdout + clean.stderr
+    cw = target.client("cloudwatch")
+    alarm = cw.describe_alarms(AlarmNamePrefix=f"{CONFIG.resource_prefix}-ssm-parameter-failures")["MetricAlarms"][0]
+    cw.put_metric_alarm(AlarmName=alarm["AlarmName"], Namespace=alarm["Namespace"], MetricName=alarm["MetricName"],
+                        ComparisonOperator=alarm["ComparisonOperator"], EvaluationPeriods=alarm["EvaluationPeriods"],
+                        Period=alarm["Period"], Statistic=alarm["Statistic"], Threshold=99,
+                        AlarmActions=alarm["AlarmActions"])
+    table = CONFIG.table_name(TableName.CONSENT)
+    target.client("dynamodb").update_continuous_backups(
+        TableName=table, PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": False})
+    drift = target.run(str(REPO / "bin" / "ops"), "detect-drift", "--env", "staging", check=False)
+    assert drift.returncode == 1
+    assert "drift check by readback" in drift.stdout
+    lines = drift.stdout.splitlines()
+    assert any("Staging-Observability" in l and "Threshold" in l and "99.0" in l for l in lines), drift.stdout
+    assert any("Staging-Data" in l and "PointInTimeRecoveryEnabled" in l for l in lines), drift.stdout
+    pitr = target.run(str(REPO / "bin" / "ops"), "verify-pitr", "--env", "staging", check=False)
+    assert pitr.returncode == 1 and table in pitr.stdout
+
+
+def test_destroy_keeps_every_retained_resource_and_its_data(target):
+    ddb, s3, kms, cf = (target.client(s) for s in ("dynamodb", "s3", "kms", "cloudformation"))
+    for table in TableName:
+        ddb.put_item(TableName=CONFIG.table_name(table), Item={"pk": {"S": "keep"}, "sk": {"S": "me"}})
+    buckets = [r["PhysicalResourceId"] for stack in ("Data", "Observability")
+               for r in cf.list_stack_resources(StackName=f"Staging-{stack}")["StackResourceSummaries"]
+               if r["ResourceType"] == "AWS::S3::Bucket"]
+    keys = [r["PhysicalResourceId"] for stack in ("Data", "Secrets", "Observability")
+            for r in cf.list_stack_resources(StackName=f"Staging-{stack}")["StackResourceSummaries"]
+            if r["ResourceType"] == "AWS::KMS::Key"]
+    for bucket in buckets:
+        s3.put_object(Bucket=bucket, Key="keep.txt", Body=b"data")
+    timed("cdk destroy", lambda: target.run("cdk", "destroy", "Staging/*", "--force", "--app", str(target.tmp / "cdk.out.2")))
+    for stack in ("Data", "Secrets", "Observability", "Oidc", "Runtime"):
+        with pytest.raises(Exception, match="does not exist"):
+            cf.describe_stacks(StackName=f"Staging-{stack}")
+    for table in TableName:
+        item = ddb.get_item(TableName=CONFIG.table_name(table), Key={"pk": {"S": "keep"}, "sk": {"S": "me"}})
+        assert "Item" in item, table
+    for bucket in buckets:
+        assert s3.get_object(Bucket=bucket, Key="keep.txt")["Body"].read() == b"data"
+    assert len(keys) >= 2
+    for key in keys:
+        assert kms.describe_key(KeyId=key)["KeyMetadata"]["KeyState"] == "Enabled"
+    # The SecureStrings were never in a stack: untouched.
+    assert target.client("ssm").get_parameter(Name=CONFIG.github_token_parameter)["Parameter"]["Type"] == "SecureString"
