@@ -12,8 +12,11 @@ import json
 import sys
 from pathlib import Path
 
+import toolchain
 from envconfig import ConfigError
 from envconfig.aws import AwsEnvironment, load_all
+
+toolchain.prefer_supported_node()
 
 
 def build_app(configs: dict | None = None, *, outdir: str | None = None):

@@ -11,10 +11,13 @@ from __future__ import annotations
 import os
 import sys
 
+import toolchain
 from envconfig.errors import ConfigError
 from envconfig.gcp import Environment, load_environment
 
 BACKEND_ENV = "GCP_TF_BACKEND"
+
+toolchain.prefer_supported_node()
 
 
 def local_backend_requested(environ: dict[str, str] | os._Environ = os.environ) -> bool:

@@ -8,7 +8,10 @@ from pathlib import Path
 
 import pytest
 
+import toolchain
 from envconfig.aws import AwsEnvironment, EnvName, load_all
+
+toolchain.prefer_supported_node()
 
 STACK_IDS = ("Data", "Secrets", "Observability", "Oidc", "Runtime")
 
