@@ -31,7 +31,8 @@ Gaps closed here (measured against moto 5.2.5 with the CDK CLI 2.1148):
    first stack's executed ``cdk-deploy-change-set``. Lookups are scoped to
    the request's stack and executed change sets are deleted, as in AWS.
 9. A stack whose deletion fails disappears; it now stays ``DELETE_FAILED``.
-10. Removing a resource during an update deletes it even when its
+10. ``UsePreviousValue`` reused the resolved value of SSM-typed parameters.
+11. Removing a resource during an update deletes it even when its
    ``DeletionPolicy`` is ``Retain`` (data loss).  Retained resources are now
    left in place on update as well as on stack delete, as in AWS.
 """
@@ -356,6 +357,20 @@ def _by_resolved_change_set(original):
     return method
 
 
+def _delete_change_set(original):
+    """Deleting a change set that is already gone succeeds, as in AWS: the
+    CDK deletes ``cdk-deploy-change-set`` before every update, unconditionally."""
+
+    @functools.wraps(original)
+    def delete_change_set(self, change_set_name):
+        try:
+            original(self, change_set_name)
+        except ChangeSetNotFound:
+            pass
+
+    return delete_change_set
+
+
 def _drop_change_sets(backend: Any, stack_id: str) -> None:
     """After an execution AWS deletes every change set of the stack."""
     for cs_id in [i for i, cs in backend.change_sets.items() if cs.stack_id == stack_id]:
@@ -382,6 +397,20 @@ def _delete_stack(original):
             stack.status = "DELETE_FAILED"
 
     return delete_stack
+
+
+def _stack_parameters(self) -> dict[str, Any]:
+    """Parameter values as given, which is what ``UsePreviousValue`` reuses.
+
+    moto returned the *resolved* values: for an
+    ``AWS::SSM::Parameter::Value<String>`` parameter (CDK's way to read a
+    value another stack published) the previous value became the SSM
+    parameter's content, which the update then looked up as a parameter name.
+    """
+    declared = (self.template_dict or {}).get("Parameters", {})
+    given = self.resource_map.input_parameters
+    return {key: given.get(key, declared.get(key, {}).get("Default"))
+            for key in self.resource_map.resolved_parameters}
 
 
 def _create_resources(original):
@@ -425,7 +454,7 @@ def install() -> None:
     backend.execute_change_set = _execute_change_set(backend.execute_change_set)
     backend.delete_stack = _delete_stack(backend.delete_stack)
     backend.describe_change_set = _by_resolved_change_set(backend.describe_change_set)
-    backend.delete_change_set = _by_resolved_change_set(backend.delete_change_set)
+    backend.delete_change_set = _delete_change_set(_by_resolved_change_set(backend.delete_change_set))
     from moto.cloudformation.responses import CloudFormationResponse
 
     for action in ("create_change_set", "describe_change_set", "delete_change_set", "execute_change_set"):
@@ -433,6 +462,7 @@ def install() -> None:
     backend.create_change_set = _check_first(_create_change_set(backend.create_change_set), "template")
     backend.create_stack = _check_first(backend.create_stack, "template")
     backend.update_stack = _check_first(backend.update_stack, "template")
+    cfn_models.Stack.stack_parameters = property(_stack_parameters)
     cfn_models.Stack.create_resources = _create_resources(cfn_models.Stack.create_resources)
     cfn_models.Stack.update = _stack_update(cfn_models.Stack.update)
     _INSTALLED = True

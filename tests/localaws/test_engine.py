@@ -149,3 +149,23 @@ def test_failed_delete_keeps_the_stack_with_the_reason(stack):
     described = stack.describe()
     assert described["StackStatus"] == "DELETE_FAILED"
     assert any("BucketNotEmpty" in (e.get("ResourceStatusReason") or "") for e in stack.events())
+
+
+def test_deleting_a_change_set_that_is_gone_succeeds(stack):
+    stack.deploy({"Topic": TOPIC})
+    client("cloudformation").delete_change_set(StackName=stack.name, ChangeSetName="cdk-deploy-change-set")
+
+
+def test_use_previous_value_of_an_ssm_typed_parameter(stack):
+    client("ssm").put_parameter(Name="/infra/key-arn", Value="arn:aws:kms:us-east-1:123456789012:key/k", Type="String")
+    template = {"Parameters": {"KeyArn": {"Type": "AWS::SSM::Parameter::Value<String>", "Default": "/infra/key-arn"}},
+                "Resources": {"Topic": {"Type": "AWS::SNS::Topic", "Properties": {"DisplayName": {"Ref": "KeyArn"}}}}}
+    cf = client("cloudformation")
+    cf.create_change_set(StackName=stack.name, ChangeSetName="c1", ChangeSetType="CREATE", TemplateBody=json.dumps(template),
+                         Parameters=[{"ParameterKey": "KeyArn", "ParameterValue": "/infra/key-arn"}])
+    cf.execute_change_set(StackName=stack.name, ChangeSetName="c1")
+    template["Resources"]["Topic"]["Properties"]["TopicName"] = "renamed"
+    cf.create_change_set(StackName=stack.name, ChangeSetName="c2", ChangeSetType="UPDATE", TemplateBody=json.dumps(template),
+                         Parameters=[{"ParameterKey": "KeyArn", "UsePreviousValue": True}])
+    cf.execute_change_set(StackName=stack.name, ChangeSetName="c2")
+    assert stack.describe()["StackStatus"] == "UPDATE_COMPLETE"
