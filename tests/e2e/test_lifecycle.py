@@ -98,6 +98,20 @@ def test_main_command_deploys_and_verifies(target):
         assert cf.describe_stacks(StackName=f"Staging-{stack}")["Stacks"][0]["StackStatus"] == "CREATE_COMPLETE"
 
 
+@pytest.mark.parametrize("extra", ["", " --custom"], ids=["unknown-type", "custom-resource"])
+def test_a_template_the_target_cannot_handle_fails_the_deploy(target, extra):
+    app = f"python {REPO / 'tests' / 'e2e' / 'apps' / 'unhandled_app.py'}{extra}"
+    result = target.run("cdk", "deploy", "E2eUnhandled", "--app", app, "--require-approval", "never", "--ci",
+                        "--output", str(target.tmp / "cdk.out.unhandled"),
+                        env={"E2E_ACCOUNT": CONFIG.account, "E2E_REGION": CONFIG.region}, check=False)
+    assert result.returncode != 0
+    assert "no handler for resource types" in result.stdout + result.stderr
+    assert "AWS::Logs::MetricFilter" in result.stdout + result.stderr
+    cf = target.client("cloudformation")
+    statuses = [s["StackStatus"] for s in cf.list_stacks()["StackSummaries"] if s["StackName"] == "E2eUnhandled"]
+    assert not any(status.endswith("_COMPLETE") and "ROLLBACK" not in status and "DELETE" not in status for status in statuses)
+
+
 def test_nonce_rotates_with_grace(target):
     ssm = target.client("ssm")
     name = CONFIG.nonce_parameter
