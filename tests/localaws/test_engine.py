@@ -164,7 +164,7 @@ def test_use_previous_value_of_an_ssm_typed_parameter(stack):
     cf.create_change_set(StackName=stack.name, ChangeSetName="c1", ChangeSetType="CREATE", TemplateBody=json.dumps(template),
                          Parameters=[{"ParameterKey": "KeyArn", "ParameterValue": "/infra/key-arn"}])
     cf.execute_change_set(StackName=stack.name, ChangeSetName="c1")
-    template["Resources"]["Topic"]["Properties"]["TopicName"] = "renamed"
+    template["Resources"]["Topic"]["Properties"]["Tags"] = [{"Key": "k", "Value": "v"}]
     cf.create_change_set(StackName=stack.name, ChangeSetName="c2", ChangeSetType="UPDATE", TemplateBody=json.dumps(template),
                          Parameters=[{"ParameterKey": "KeyArn", "UsePreviousValue": True}])
     cf.execute_change_set(StackName=stack.name, ChangeSetName="c2")

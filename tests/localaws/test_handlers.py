@@ -325,3 +325,23 @@ def test_lambda_function_tracing_concurrency_tags_and_update(stack):
     stack.deploy({"Role": role, "Fn": function(20, "PassThrough")})
     conf = lam.get_function_configuration(FunctionName="oracle")
     assert (conf["TracingConfig"]["Mode"], conf["Timeout"]) == ("PassThrough", 20)
+
+
+def test_topic_update_keeps_subscriptions_and_policy(stack):
+    topic = {"Type": "AWS::SNS::Topic", "Properties": {"TopicName": "alerts", "DisplayName": "one",
+                                                       "Tags": [{"Key": "Project", "Value": "md"}]}}
+    others = {
+        "Sub": {"Type": "AWS::SNS::Subscription", "Properties": {"TopicArn": {"Ref": "Topic"}, "Protocol": "email", "Endpoint": "a@example.com"}},
+        "Policy": {"Type": "AWS::SNS::TopicPolicy", "Properties": {"Topics": [{"Ref": "Topic"}], "PolicyDocument": {
+            "Version": "2012-10-17", "Statement": [{"Effect": "Deny", "Principal": "*", "Action": "sns:Publish", "Resource": "*"}]}}}}
+    stack.deploy({"Topic": topic, **others}, {"Arn": {"Value": {"Ref": "Topic"}}, "Name": {"Value": {"Fn::GetAtt": ["Topic", "TopicName"]}}})
+    assert stack.outputs()["Name"] == "alerts"
+    topic["Properties"]["DisplayName"] = "two"
+    stack.deploy({"Topic": topic, **others})
+    sns = client("sns")
+    arn = sns.list_topics()["Topics"][0]["TopicArn"]
+    attrs = sns.get_topic_attributes(TopicArn=arn)["Attributes"]
+    assert attrs["DisplayName"] == "two"
+    assert json.loads(attrs["Policy"])["Statement"][0]["Effect"] == "Deny"
+    assert len(sns.list_subscriptions_by_topic(TopicArn=arn)["Subscriptions"]) == 1
+    assert sns.list_tags_for_resource(ResourceArn=arn)["Tags"] == [{"Key": "Project", "Value": "md"}]
