@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import signal
 import sys
 
@@ -16,6 +17,9 @@ HOST = "127.0.0.1"
 
 def build_server(port: int):
     """Install the extensions, then bind. Raises OSError when the port is taken."""
+    # Roles attach AWS-managed policies by ARN (AWSLambdaBasicExecutionRole);
+    # moto knows them only when told to load them (about 0.8 s, once per account).
+    os.environ.setdefault("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
     from werkzeug.serving import make_server
 

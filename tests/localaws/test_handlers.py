@@ -345,3 +345,30 @@ def test_topic_update_keeps_subscriptions_and_policy(stack):
     assert json.loads(attrs["Policy"])["Statement"][0]["Effect"] == "Deny"
     assert len(sns.list_subscriptions_by_topic(TopicArn=arn)["Subscriptions"]) == 1
     assert sns.list_tags_for_resource(ResourceArn=arn)["Tags"] == [{"Key": "Project", "Value": "md"}]
+
+
+def test_role_managed_policies_inline_policies_and_trust_update(stack, monkeypatch):
+    monkeypatch.setenv("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")  # as localaws/server.py does
+    def role(subject, managed):
+        return {"Type": "AWS::IAM::Role", "Properties": {
+            "RoleName": "deploy", "MaxSessionDuration": 3600, "ManagedPolicyArns": managed,
+            "AssumeRolePolicyDocument": {"Version": "2012-10-17", "Statement": [{
+                "Effect": "Allow", "Action": "sts:AssumeRoleWithWebIdentity",
+                "Principal": {"Federated": f"arn:aws:iam::{ACCOUNT}:oidc-provider/token.actions.githubusercontent.com"},
+                "Condition": {"StringEquals": {"token.actions.githubusercontent.com:sub": subject}}}]},
+            "Policies": [{"PolicyName": "read", "PolicyDocument": {"Version": "2012-10-17", "Statement": [
+                {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::b/*"}]}}]}}
+
+    basic = "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"
+    stack.deploy({"Role": role("repo:o/r:environment:staging", [basic])}, {"Name": {"Value": {"Ref": "Role"}}})
+    iam = client("iam")
+    assert stack.outputs()["Name"] == "deploy"
+    assert [p["PolicyArn"] for p in iam.list_attached_role_policies(RoleName="deploy")["AttachedPolicies"]] == [basic]
+    assert iam.list_role_policies(RoleName="deploy")["PolicyNames"] == ["read"]
+    stack.deploy({"Role": role("repo:o/r:environment:production", [])})
+    trust = iam.get_role(RoleName="deploy")["Role"]["AssumeRolePolicyDocument"]
+    trust = json.loads(trust) if isinstance(trust, str) else trust
+    assert trust["Statement"][0]["Condition"]["StringEquals"]["token.actions.githubusercontent.com:sub"] == "repo:o/r:environment:production"
+    assert iam.list_attached_role_policies(RoleName="deploy")["AttachedPolicies"] == []
+    stack.delete()
+    assert iam.list_roles()["Roles"] == []

@@ -1,10 +1,18 @@
-"""IAM: ``AWS::IAM::OIDCProvider`` (unknown to moto) and the update / delete
-moto's ``AWS::IAM::ManagedPolicy`` model lacks."""
+"""IAM: ``AWS::IAM::OIDCProvider`` (unknown to moto), the update / delete
+moto's ``AWS::IAM::ManagedPolicy`` model lacks, and ``AWS::IAM::Role``, whose
+moto model ignores ``ManagedPolicyArns`` on create and, on update, changes
+only the description (and sets the session duration from the wrong
+property): a changed trust policy never reached the role.
+
+AWS-managed policies (``arn:aws:iam::aws:policy/...``) exist in the target
+because the server loads them (``MOTO_IAM_LOAD_MANAGED_POLICIES``, set in
+localaws/server.py)."""
 from __future__ import annotations
 
 import json
 
 from moto.iam.models import ManagedPolicy as MotoManagedPolicy
+from moto.iam.models import Role as MotoRole
 from moto.iam.models import iam_backends
 from moto.utilities.utils import get_partition
 
@@ -95,3 +103,57 @@ class ManagedPolicy(Handler):
         for version in [v for v in policy.versions if not v.is_default]:
             backend.delete_policy_version(arn, version.version_id)
         backend.delete_policy(arn)
+
+
+@register
+class Role(Handler):
+    TYPE = "AWS::IAM::Role"
+    NAME_PROPERTY = "RoleName"
+    ATTRIBUTES = ("Arn", "RoleId")
+
+    @classmethod
+    def _sync(cls, backend, role, props) -> None:
+        wanted = set(props.get("ManagedPolicyArns", []))
+        current = set(role.managed_policies)
+        for arn in wanted - current:
+            backend.attach_role_policy(arn, role.name)
+        for arn in current - wanted:
+            backend.detach_role_policy(arn, role.name)
+        inline = {p["PolicyName"]: p["PolicyDocument"] for p in props.get("Policies", [])}
+        for name in set(role.policies) - set(inline):
+            backend.delete_role_policy(role.name, name)
+        for name, document in inline.items():
+            backend.put_role_policy(role.name, name, json.dumps(document))
+
+    @classmethod
+    def create(cls, name, props, account_id, region):
+        role = MotoRole.create_from_cloudformation_json(name, {"Properties": dict(props)}, account_id, region)
+        cls._sync(_backend(account_id, region), role, props)
+        return role
+
+    @classmethod
+    def update(cls, original, name, props, account_id, region):
+        backend = _backend(account_id, region)
+        if props.get("RoleName", original.name) != original.name:
+            raise ValueError("renaming a role replaces it; the local target refuses")
+        if props.get("Path", "/") != original.path:
+            raise ValueError("changing a role's path replaces it; the local target refuses")
+        trust = props["AssumeRolePolicyDocument"]
+        backend.update_assume_role_policy(original.name, trust if isinstance(trust, str) else json.dumps(trust))
+        backend.update_role(original.name, props.get("Description", ""), props.get("MaxSessionDuration", 3600))
+        if props.get("PermissionsBoundary"):
+            backend.put_role_permissions_boundary(original.name, props["PermissionsBoundary"])
+        else:
+            backend.delete_role_permissions_boundary(original.name)
+        cls._sync(backend, original, props)
+        return original
+
+    @classmethod
+    def remove(cls, resource, account_id, region):
+        backend = _backend(account_id, region)
+        role = next((r for r in backend.roles.values() if r.name == resource.physical_resource_id), None)
+        if role is None:
+            return
+        for arn in list(role.managed_policies):
+            backend.detach_role_policy(arn, role.name)
+        MotoRole.delete_from_cloudformation_json(role.name, {}, account_id, region)
