@@ -40,3 +40,11 @@ def test_taken_port_is_reported(tmp_path):
         result = run(tmp_path, LOCAL_AWS_PORT=str(port))
     assert result.returncode != 0
     assert f"local-aws: port {port} on 127.0.0.1 is already in use by another process" in result.stderr
+
+
+def test_help_and_unknown_argument():
+    helped = subprocess.run([str(REPO / "bin" / "deploy-local"), "--help"], capture_output=True, text=True, timeout=60)
+    assert helped.returncode == 0 and "cdk deploy 'Staging/*'" in helped.stdout
+    wrong = subprocess.run([str(REPO / "bin" / "deploy-local"), "--port"], capture_output=True, text=True, timeout=60)
+    assert wrong.returncode == 2
+    assert wrong.stderr.strip() == "deploy-local: unknown argument '--port' (it takes none; see --help)"
