@@ -217,15 +217,21 @@ def cloudformation(aws: Aws, timeout_s: float = 600) -> list[Drift]:
             time.sleep(3)
         if status["DetectionStatus"] == "DETECTION_FAILED":
             raise OpsError(f"drift detection of {name} failed: {status.get('DetectionStatusReason')}")
-        pages = cf.get_paginator("describe_stack_resource_drifts").paginate(
-            StackName=name, StackResourceDriftStatusFilters=["MODIFIED", "DELETED"])
-        for page in pages:
+        token = None
+        while True:  # boto3 has no paginator for this call
+            kwargs = {"StackName": name, "StackResourceDriftStatusFilters": ["MODIFIED", "DELETED"]}
+            if token:
+                kwargs["NextToken"] = token
+            page = cf.describe_stack_resource_drifts(**kwargs)
             for rd in page["StackResourceDrifts"]:
                 if rd["StackResourceDriftStatus"] == "DELETED":
                     drifts.append(Drift(name, rd["LogicalResourceId"], rd["ResourceType"], "(resource)", "exists", "deleted"))
                 for diff in rd.get("PropertyDifferences", []):
                     drifts.append(Drift(name, rd["LogicalResourceId"], rd["ResourceType"], diff["PropertyPath"],
                                         diff["ExpectedValue"], diff["ActualValue"]))
+            token = page.get("NextToken")
+            if not token:
+                break
     return drifts
 
 

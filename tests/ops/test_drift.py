@@ -94,3 +94,30 @@ def test_resolve_and_normalise():
     assert drift._resolve([{"Ref": "Param"}], physical) is drift._UNRESOLVED
     assert drift._norm(10) == drift._norm(10.0) == drift._norm("10")
     assert drift._norm(True) == drift._norm("true")
+
+
+def test_cloudformation_drift_detection_is_reported_per_property(aws):
+    """Real accounts: CloudFormation's own drift detection (botocore Stubber, as AWS answers)."""
+    from botocore.stub import Stubber
+
+    cf = aws.client("cloudformation")
+    with Stubber(cf) as stub:
+        for stack in ("Data", "Secrets", "Observability", "Oidc", "Runtime"):
+            name = f"Staging-{stack}"
+            stub.add_response("detect_stack_drift", {"StackDriftDetectionId": f"id-{stack}"}, {"StackName": name})
+            stub.add_response("describe_stack_drift_detection_status", {
+                "StackId": name, "StackDriftDetectionId": f"id-{stack}", "DetectionStatus": "DETECTION_COMPLETE",
+                "StackDriftStatus": "DRIFTED" if stack == "Observability" else "IN_SYNC",
+                "Timestamp": "2026-11-22T00:00:00Z"}, {"StackDriftDetectionId": f"id-{stack}"})
+            drifts = []
+            if stack == "Observability":
+                drifts = [{"StackId": name, "LogicalResourceId": "Alarm", "ResourceType": "AWS::CloudWatch::Alarm",
+                           "StackResourceDriftStatus": "MODIFIED", "Timestamp": "2026-11-22T00:00:00Z",
+                           "PropertyDifferences": [{"PropertyPath": "/Threshold", "ExpectedValue": "10",
+                                                    "ActualValue": "99", "DifferenceType": "NOT_EQUAL"}]}]
+            stub.add_response("describe_stack_resource_drifts", {"StackResourceDrifts": drifts},
+                              {"StackName": name, "StackResourceDriftStatusFilters": ["MODIFIED", "DELETED"]})
+        method, found = drift.detect(aws, "auto", None)
+    assert method == "cloudformation"
+    assert [(d.stack, d.logical_id, d.prop, d.expected, d.actual) for d in found] == [
+        ("Staging-Observability", "Alarm", "/Threshold", "10", "99")]
