@@ -10,6 +10,7 @@ reason is one line on stderr.
 from __future__ import annotations
 
 import argparse
+import getpass
 import logging
 import sys
 from pathlib import Path
@@ -108,7 +109,9 @@ def run(args: argparse.Namespace, *, clock: Clock, stdin=None, out=None) -> int:
         return 0
     if args.command == "check-nonce":
         when = FixedClock(parse_instant(args.at)) if args.at else clock
-        presented = (stdin or sys.stdin).read().strip()
+        stream = stdin or sys.stdin
+        # A nonce is a secret too: never echo it when typed at a terminal.
+        presented = (getpass.getpass("nonce (input hidden): ") if stream.isatty() else stream.read()).strip()
         if not presented:
             raise OpsError("no nonce on stdin")
         print(nonce.check(aws, presented, when), file=out)
