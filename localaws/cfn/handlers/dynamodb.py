@@ -41,7 +41,7 @@ def _apply_settings(table: MotoTable, account_id: str, region: str, *, pitr: dic
 
 
 def _table_resource(handler: type[Handler], table: MotoTable, account_id: str, region: str) -> Resource:
-    attrs = {"Arn": table.table_arn, "TableId": table.name}
+    attrs = {"Arn": table.table_arn}
     if table.latest_stream_label:
         attrs["StreamArn"] = f"{table.table_arn}/stream/{table.latest_stream_label}"
     return Resource(handler, table.name, attrs, account_id, region)
@@ -53,7 +53,7 @@ class GlobalTable(Handler):
 
     TYPE = "AWS::DynamoDB::GlobalTable"
     NAME_PROPERTY = "TableName"
-    ATTRIBUTES = ("Arn", "StreamArn", "TableId")
+    ATTRIBUTES = ("Arn", "StreamArn")
 
     @classmethod
     def _replica(cls, props: dict[str, Any], region: str) -> dict[str, Any]:
