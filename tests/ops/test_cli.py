@@ -1,7 +1,6 @@
 """bin/ops: help, configuration and account errors, verify-pitr."""
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 import sys
