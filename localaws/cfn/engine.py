@@ -60,7 +60,6 @@ _MOTO_NAME_MAP = parsing.get_name_type_map
 # Types the engine itself skips on purpose (moto's NULL_MODELS): wait
 # conditions have no physical resource.
 _NO_RESOURCE = set(parsing.NULL_MODELS)
-_RETAIN = {"Retain", "RetainExceptOnCreate"}
 
 
 class UnhandledResourceType(ValidationError):
@@ -206,10 +205,16 @@ def _reason(exc: Exception) -> str:
     return f"{type(exc).__name__}: {message}"
 
 
+# Set while a failed create is rolled back: RetainExceptOnCreate resources
+# are deleted then, as in AWS, and kept in every other case.
+_CREATE_ROLLBACK: contextvars.ContextVar[bool] = contextvars.ContextVar("create_rollback", default=False)
+
+
 def _delete_resource(original):
     @functools.wraps(original)
     def delete(self, parsed_resource, resource_json):
-        if resource_json.get("DeletionPolicy") in _RETAIN:
+        policy = resource_json.get("DeletionPolicy")
+        if policy == "Retain" or (policy == "RetainExceptOnCreate" and not _CREATE_ROLLBACK.get()):
             return  # AWS keeps it, on update as on stack delete
         return original(self, parsed_resource, resource_json)
 
@@ -239,6 +244,7 @@ def _fail(stack: Any, creating: bool, exc: Exception) -> None:
         reason = _reason(exc)
     if creating:
         stack._add_stack_event("ROLLBACK_IN_PROGRESS", resource_status_reason=reason)
+        token = _CREATE_ROLLBACK.set(True)
         try:
             # Roll back what was created; Retain resources stay, as in AWS.
             stack.resource_map.delete()
@@ -246,6 +252,8 @@ def _fail(stack: Any, creating: bool, exc: Exception) -> None:
             stack._add_stack_event("ROLLBACK_FAILED", resource_status_reason=_reason(cleanup))
             stack.status = "ROLLBACK_FAILED"
             return
+        finally:
+            _CREATE_ROLLBACK.reset(token)
         stack._add_stack_event("ROLLBACK_COMPLETE")
         stack.status = "ROLLBACK_COMPLETE"
     else:

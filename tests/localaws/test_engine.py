@@ -169,3 +169,15 @@ def test_use_previous_value_of_an_ssm_typed_parameter(stack):
                          Parameters=[{"ParameterKey": "KeyArn", "UsePreviousValue": True}])
     cf.execute_change_set(StackName=stack.name, ChangeSetName="c2")
     assert stack.describe()["StackStatus"] == "UPDATE_COMPLETE"
+
+
+def test_retain_except_on_create_is_deleted_by_a_create_rollback_only(stack):
+    topic = {"Type": "AWS::SNS::Topic", "DeletionPolicy": "RetainExceptOnCreate", "Properties": {"TopicName": "t"}}
+    stack.deploy({"Topic": topic, "Policy": {"Type": "AWS::S3::BucketPolicy", "DependsOn": "Topic",
+                                             "Properties": {"Bucket": "missing", "PolicyDocument": {}}}})
+    assert stack.describe()["StackStatus"] == "ROLLBACK_COMPLETE"
+    assert client("sns").list_topics()["Topics"] == []
+    other = Stack()
+    other.deploy({"Topic": topic})
+    other.delete()
+    assert len(client("sns").list_topics()["Topics"]) == 1
