@@ -20,7 +20,7 @@ from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
 from envconfig import ConfigError
 from envconfig.aws import EnvName, load
 
-from . import drift, nonce, token, verify
+from . import drift, nonce, readiness, release, token, verify
 from .clock import Clock, SystemClock, iso, parse_instant, FixedClock
 from .errors import CheckFailed, OpsError
 from .session import STACKS, Aws
@@ -74,12 +74,38 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--method", choices=("auto", "cloudformation", "readback"), default="auto")
     p.add_argument("--assembly", type=Path, metavar="DIR",
                    help="compare with this synthesized cloud assembly (e.g. cdk.out) instead of the deployed templates")
+
+    p = sub.add_parser("readiness", help="production-readiness report: seed 003's gates on the synthesized templates",
+                       description=readiness.__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    _add_env(p)
+
+    p = sub.add_parser("plan", help="gates, then the cdk diff of <Stage>/* and its sha256 (what a reviewer approves)",
+                       description=release.__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    _add_env(p)
+
+    p = sub.add_parser("deploy", help="gates, diff, cdk deploy <Stage>/*, verify; production only with --approved-diff",
+                       description=release.__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    _add_env(p)
+    p.add_argument("--approved-diff", metavar="SHA256", help="sha256 printed by `bin/ops plan` for the diff that was reviewed")
     return parser
 
 
 def run(args: argparse.Namespace, *, clock: Clock, stdin=None, out=None) -> int:
     out = out or sys.stdout
     config = load(args.env)
+    if args.command == "readiness":  # reads synthesized output only: no AWS call
+        gates = readiness.evaluate(readiness.load_artifacts(config), config)
+        print(readiness.render(gates), file=out)
+        if any(g.verdict is readiness.Verdict.FAIL for g in gates):
+            raise CheckFailed("production-readiness gates failed")
+        return 0
+    if args.command == "plan":  # cdk diff uses the AWS credentials itself
+        release.plan(config, out=out)
+        return 0
+    if args.command == "deploy":  # the approval is checked first; cdk refuses credentials of another account
+        verify_args = argparse.Namespace(**{**vars(args), "command": "verify"})
+        return release.deploy(config, approved_sha256=args.approved_diff, out=out,
+                              verify=lambda: run(verify_args, clock=clock, stdin=stdin, out=out))
     aws = Aws(config)
     aws.check_account()
 

@@ -83,3 +83,20 @@ def test_failed_deploy_skips_verification():
     with pytest.raises(CheckFailed, match="cdk deploy failed"):
         release.deploy(load("staging"), approved_sha256=None, verify=lambda: verified.append(1) or 0, runner=FakeRunner(fail="deploy"), out=io.StringIO())
     assert verified == []
+
+
+def test_cli_refuses_an_unapproved_production_deploy(capsys):
+    from opscli.aws_ops import main
+
+    assert main(["deploy", "--env", "production"]) == 2
+    assert "production deploys only an approved diff" in capsys.readouterr().err
+
+
+def test_cli_readiness_needs_synth_output(tmp_path, monkeypatch, capsys):
+    from opscli import readiness
+    from opscli.aws_ops import main
+
+    original = readiness.load_artifacts
+    monkeypatch.setattr(readiness, "load_artifacts", lambda config: original(config, cdk_out=tmp_path, cdktf_out=tmp_path))
+    assert main(["readiness", "--env", "staging"]) == 2
+    assert "run bin/synth first" in capsys.readouterr().err
