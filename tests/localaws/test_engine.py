@@ -63,17 +63,15 @@ def test_outputs_and_exports_exist_after_a_create_change_set(stack):
 
 
 def test_update_of_a_type_without_update_fails_instead_of_dropping_it(stack):
-    perm = {"Type": "AWS::Lambda::Permission",
-            "Properties": {"Action": "lambda:InvokeFunction", "FunctionName": "f", "Principal": "s3.amazonaws.com"}}
-    # moto's Permission model has no update: the engine must say so.
-    from localaws.cfn import engine
-
-    failure = None
-    try:
-        engine.parsing.parse_and_update_resource("P", perm, {}, "123456789012", "us-east-1")
-    except engine.ResourceFailed as exc:
-        failure = exc
-    assert failure is not None and "cannot update this resource type in place" in failure.reason
+    # moto's RestApi model has no update: moto would put None in its place.
+    api = {"Type": "AWS::ApiGateway::RestApi", "Properties": {"Name": "api", "Description": "one"}}
+    stack.deploy({"Api": api})
+    api["Properties"]["Description"] = "two"
+    stack.deploy({"Api": api})
+    assert stack.describe()["StackStatus"] == "UPDATE_ROLLBACK_FAILED"
+    failed = [e for e in stack.events() if e["ResourceStatus"] == "UPDATE_FAILED"]
+    assert failed[0]["LogicalResourceId"] == "Api"
+    assert "cannot update this resource type in place" in failed[0]["ResourceStatusReason"]
 
 
 def test_retained_resource_survives_removal_from_template(stack):

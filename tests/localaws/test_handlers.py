@@ -326,6 +326,24 @@ def test_lambda_function_tracing_concurrency_tags_and_update(stack):
     conf = lam.get_function_configuration(FunctionName="oracle")
     assert (conf["TracingConfig"]["Mode"], conf["Timeout"]) == ("PassThrough", 20)
 
+    def permission(source):
+        return {"Type": "AWS::Lambda::Permission", "Properties": {
+            "Action": "lambda:InvokeFunction", "FunctionName": {"Fn::GetAtt": ["Fn", "Arn"]},
+            "Principal": "apigateway.amazonaws.com", "SourceArn": source}}
+
+    def statements():
+        return json.loads(lam.get_policy(FunctionName="oracle")["Policy"])["Statement"]
+
+    stack.deploy({"Role": role, "Fn": function(20, "PassThrough"), "Invoke": permission("arn:aws:execute-api:us-east-1:123456789012:a/*")})
+    assert [s["Condition"]["ArnLike"]["AWS:SourceArn"] for s in statements()] == ["arn:aws:execute-api:us-east-1:123456789012:a/*"]
+    stack.deploy({"Role": role, "Fn": function(20, "PassThrough"), "Invoke": permission("arn:aws:execute-api:us-east-1:123456789012:b/*")})
+    assert [s["Condition"]["ArnLike"]["AWS:SourceArn"] for s in statements()] == ["arn:aws:execute-api:us-east-1:123456789012:b/*"]
+    stack.deploy({"Role": role, "Fn": function(20, "PassThrough")})
+    try:
+        assert statements() == []
+    except lam.exceptions.ResourceNotFoundException:
+        pass  # no policy left at all
+
 
 def test_topic_update_keeps_subscriptions_and_policy(stack):
     topic = {"Type": "AWS::SNS::Topic", "Properties": {"TopicName": "alerts", "DisplayName": "one",
