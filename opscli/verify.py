@@ -107,16 +107,17 @@ def verify_alarms_and_topic(aws: Aws) -> list[Result]:
     if len(topics) != 1:
         return [_result("topic", "alert topic", False, f"{len(topics)} topics in {aws.stack_name('Observability')}")]
     topic = topics[0]
+    short = topic.rsplit(":", 1)[-1]  # the name; the ARN is in the evidence of the alarm lines
     attrs = aws.client("sns").get_topic_attributes(TopicArn=topic)["Attributes"]
-    results.append(_result("topic", topic, bool(attrs.get("KmsMasterKeyId")), f"KMS key {attrs.get('KmsMasterKeyId')}"))
+    results.append(_result("topic", f"{short} encryption", bool(attrs.get("KmsMasterKeyId")), f"KMS key {attrs.get('KmsMasterKeyId')}"))
     policy = json.loads(attrs.get("Policy") or "{}")
     tls = any(s.get("Effect") == "Deny" and "aws:SecureTransport" in json.dumps(s.get("Condition", {}))
               for s in policy.get("Statement", []))
-    results.append(_result("topic", f"{topic} TLS-only", tls, "Deny when aws:SecureTransport is false" if tls else "no TLS-only statement"))
+    results.append(_result("topic", f"{short} TLS-only", tls, "Deny when aws:SecureTransport is false" if tls else "no TLS-only statement"))
     subs = aws.client("sns").list_subscriptions_by_topic(TopicArn=topic)["Subscriptions"]
     emails = sorted(s["Endpoint"] for s in subs if s["Protocol"] == "email")
     wanted = sorted(aws.config.observability.alarm_emails)
-    results.append(_result("topic", f"{topic} subscriptions", emails == wanted, f"{emails} (config: {wanted})"))
+    results.append(_result("topic", f"{short} subscriptions", emails == wanted, f"{emails} (config: {wanted})"))
 
     names = aws.physical_ids("Observability", "AWS::CloudWatch::Alarm")
     alarms = aws.client("cloudwatch").describe_alarms(AlarmNames=names)["MetricAlarms"] if names else []
