@@ -81,3 +81,24 @@ def test_alarms_not_routed_to_the_topic_fail(aws):
     assert results["alerts encryption"].status is Status.FAIL
     assert results["alerts TLS-only"].evidence == "no TLS-only statement"
     assert results["alerts subscriptions"].evidence == "[] (config: ['oncall-staging@mirror-dissonance.example.com'])"
+
+
+def test_tables_on_the_wrong_key_or_unprotected_fail(aws):
+    ddb = boto3.client("dynamodb", region_name="us-east-1")
+    kms = boto3.client("kms", region_name="us-east-1")
+    data_key = kms.create_key()["KeyMetadata"]["KeyId"]
+    kms.create_alias(AliasName=f"alias/{aws.config.resource_prefix}-data", TargetKeyId=data_key)
+    other = kms.create_key()["KeyMetadata"]["Arn"]
+    name = aws.config.table_name(verify.TableName.FP_EVENTS)
+    ddb.create_table(TableName=name, BillingMode="PAY_PER_REQUEST", KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+                     AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+                     SSESpecification={"Enabled": True, "SSEType": "KMS", "KMSMasterKeyId": other})
+    results = {(r.area, r.subject): r for r in verify.verify_tables(aws)}
+    results.update({r.subject: r for r in results.values() if r.area == "table"})
+    assert results[f"{name} encryption"].status is Status.FAIL
+    assert results[f"{name} encryption"].evidence.startswith(f"KMS key {other} (want the data key arn:aws:kms:")
+    assert results[f"{name} deletion protection"].evidence == "False (config: True)"
+    missing = aws.config.table_name(verify.TableName.CONSENT)
+    assert results[("table", missing)].status is Status.FAIL
+    assert "ResourceNotFoundException" in results[("table", missing)].evidence
+    assert results[("pitr", missing)].evidence == f"TableNotFoundException: Table not found: {missing}"
