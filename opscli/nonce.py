@@ -28,9 +28,12 @@ equals the current version, or the version the companion names while
 """
 from __future__ import annotations
 
+import importlib.util
 import json
 import secrets
+import sys
 from dataclasses import dataclass
+from pathlib import Path
 
 from botocore.exceptions import ClientError
 
@@ -91,21 +94,32 @@ def rotate(aws: Aws, grace_seconds: int, clock: Clock, *, create_only: bool = Fa
     return Rotation(result["Version"], previous, grace_until)
 
 
+def _oracle_rule():
+    """The Oracle's own acceptance rule (lambda/oracle/nonce.py), so the two can never disagree.
+
+    ``lambda`` is a Python keyword, so the module is loaded by path.
+    """
+    path = Path(__file__).resolve().parent.parent / "lambda" / "oracle" / "nonce.py"
+    spec = importlib.util.spec_from_file_location("oracle_nonce", path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses resolve their module through sys.modules
+    spec.loader.exec_module(module)
+    return module
+
+
+_ORACLE = _oracle_rule()
+
+
 def check(aws: Aws, presented: str, clock: Clock) -> str:
     """Return why ``presented`` is accepted, or raise CheckFailed."""
     name = aws.config.nonce_parameter
-    current = _get(aws, name, decrypt=True)
-    if current is None:
-        raise CheckFailed(f"rejected: {name} does not exist yet (run bin/ops rotate-nonce)")
-    if secrets.compare_digest(presented, current["Value"]):
-        return f"accepted: current nonce (version {current['Version']})"
-    state = rotation_state(aws)
-    if state and state["previous_version"] != current["Version"]:
-        previous = _get(aws, f"{name}:{state['previous_version']}", decrypt=True)
-        if previous and secrets.compare_digest(presented, previous["Value"]):
-            if clock.now() < state["grace_until"]:
-                return (f"accepted: previous nonce (version {state['previous_version']}) "
-                        f"within its grace period until {iso(state['grace_until'])}")
-            raise CheckFailed(f"rejected: previous nonce (version {state['previous_version']}) "
-                              f"expired at {iso(state['grace_until'])}")
-    raise CheckFailed("rejected: matches neither the current nor the previous nonce")
+    try:
+        decision = _ORACLE.check_nonce(aws.client("ssm"), nonce_parameter=name, rotation_parameter=aws.config.nonce_rotation_parameter,
+                                       presented=presented, clock=clock.now)
+    except ClientError as exc:
+        if exc.response["Error"]["Code"] == "ParameterNotFound":
+            raise CheckFailed(f"rejected: {name} does not exist yet (run bin/ops rotate-nonce)") from None
+        raise OpsError(f"cannot read {name}: {exc.response['Error']['Message']}") from None
+    if decision.accepted:
+        return f"accepted: {decision.reason}"
+    raise CheckFailed(f"rejected: {decision.reason}")

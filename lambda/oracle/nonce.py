@@ -15,6 +15,7 @@ from __future__ import annotations
 import hmac
 import json
 import time
+from datetime import datetime, timezone
 from dataclasses import dataclass
 from typing import Callable
 
@@ -34,16 +35,23 @@ def rotation_state(ssm, rotation_parameter: str) -> dict | None:
     return {"previous_version": int(state["previous_version"]), "grace_until": float(state["grace_until"])}
 
 
+def _iso(epoch: float) -> str:
+    return datetime.fromtimestamp(epoch, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
 def check_nonce(ssm, *, nonce_parameter: str, rotation_parameter: str, presented: str, clock: Callable[[], float] = time.time) -> Decision:
+    """The one acceptance rule, used by the Oracle and by ``bin/ops check-nonce``.
+
+    Raises botocore's ClientError (ParameterNotFound) when the nonce does not exist.
+    """
     current = ssm.get_parameter(Name=nonce_parameter, WithDecryption=True)["Parameter"]
     if hmac.compare_digest(current["Value"].encode(), presented.encode()):
-        return Decision(True, f"matches the current nonce (version {current['Version']})")
+        return Decision(True, f"current nonce (version {current['Version']})")
     state = rotation_state(ssm, rotation_parameter)
-    if state is None or state["previous_version"] >= current["Version"]:
-        return Decision(False, "does not match the current nonce and no rotation is in grace")
-    if clock() >= state["grace_until"]:
-        return Decision(False, "matches no nonce in grace: the previous nonce's grace period has ended")
-    previous = ssm.get_parameter(Name=f"{nonce_parameter}:{state['previous_version']}", WithDecryption=True)["Parameter"]
-    if hmac.compare_digest(previous["Value"].encode(), presented.encode()):
-        return Decision(True, f"matches the previous nonce (version {state['previous_version']}) within its grace period")
-    return Decision(False, "does not match the current or the previous nonce")
+    if state is not None and state["previous_version"] != current["Version"]:
+        previous = ssm.get_parameter(Name=f"{nonce_parameter}:{state['previous_version']}", WithDecryption=True)["Parameter"]
+        if hmac.compare_digest(previous["Value"].encode(), presented.encode()):
+            if clock() < state["grace_until"]:
+                return Decision(True, f"previous nonce (version {state['previous_version']}) within its grace period until {_iso(state['grace_until'])}")
+            return Decision(False, f"previous nonce (version {state['previous_version']}) expired at {_iso(state['grace_until'])}")
+    return Decision(False, "matches neither the current nor the previous nonce")
