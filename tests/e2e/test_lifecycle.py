@@ -89,8 +89,9 @@ def timed(name, fn):
 def test_main_command_deploys_and_verifies(target):
     result = timed("bin/deploy-local", lambda: target.run(str(REPO / "bin" / "deploy-local")))
     out = result.stdout
-    for step in range(1, 7):
-        assert f"==> [{step}/6]" in out
+    for step in range(1, 8):
+        assert f"==> [{step}/7]" in out
+    assert "all gates passed" in out
     assert "0 failed" in out and "Staging-Data." in out
     assert "bin/local-aws stop" in out
     cf = target.client("cloudformation")
