@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from aws_cdk import CfnOutput, Duration, RemovalPolicy
+from aws_cdk import CfnOutput, Duration
 from aws_cdk import aws_cloudtrail as cloudtrail
 from aws_cdk import aws_cloudwatch as cw
-from aws_cdk import aws_logs as logs
 from constructs import Construct
 
 from constructs_lib.aws import EnvironmentKey, HardenedBucket
 from constructs_lib.aws.alert_topic import AlertTopic
+from constructs_lib.aws.log_group import encrypted_log_group
 from constructs_lib.aws.monitoring import MonitoringFacade, sum_metric
 from constructs_lib.aws.retention import retention_days
 from envconfig.aws import AwsEnvironment, TableName, Threshold
@@ -109,9 +109,9 @@ class ObservabilityStack(EnvironmentStack):
             noncurrent_version_expiration=Duration.days(config.data.noncurrent_version_expiration_days),
             bucket_props={"bucket_name": f"{config.resource_prefix}-audit-trail-{config.account}"},
         )
-        self.trail_logs = logs.LogGroup(
-            self, "TrailLogs", log_group_name=f"/aws/cloudtrail/{config.resource_prefix}", retention=retention_days(obs.log_retention_days),
-            encryption_key=self.key.key, removal_policy=RemovalPolicy.RETAIN,
+        self.trail_logs = encrypted_log_group(
+            self, "TrailLogs", name=f"/aws/cloudtrail/{config.resource_prefix}", retention=retention_days(obs.log_retention_days),
+            encryption_key=self.key.key,
         )
         self.trail = cloudtrail.Trail(
             self, "AuditTrail", trail_name=f"{config.resource_prefix}-audit", bucket=self.trail_bucket.bucket,

@@ -7,7 +7,7 @@ from pathlib import Path
 import jsii
 from typing import Mapping
 
-from aws_cdk import Acknowledgment, Duration, RemovalPolicy, Validations
+from aws_cdk import Acknowledgment, Duration, Validations
 from aws_cdk import aws_apigateway as apigw_v1  # AccessLogFormat lives in the v1 module
 from aws_cdk import aws_apigatewayv2 as apigw
 from aws_cdk import aws_apigatewayv2_authorizers as authorizers
@@ -17,6 +17,7 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
+from constructs_lib.aws.log_group import encrypted_log_group
 from envconfig.contract import ServiceContract
 
 
@@ -80,9 +81,8 @@ class OracleService(Construct):
     ) -> None:
         super().__init__(scope, id_)
         contract.check(plain=environment, secrets={}, source=self.node.path)
-        self.log_group = logs.LogGroup(
-            self, "FunctionLogs", log_group_name=f"/aws/lambda/{function_name}", retention=log_retention,
-            encryption_key=encryption_key, removal_policy=RemovalPolicy.RETAIN,
+        self.log_group = encrypted_log_group(
+            self, "FunctionLogs", name=f"/aws/lambda/{function_name}", retention=log_retention, encryption_key=encryption_key
         )
         self.function = lambda_.Function(
             self,
@@ -110,9 +110,8 @@ class OracleService(Construct):
                 reason="X-Ray PutTraceSegments/PutTelemetryRecords take no resource ARN (https://docs.aws.amazon.com/service-authorization/latest/reference/list_awsx-ray.html); added by active tracing.",
             ),
         )
-        self.access_log_group = logs.LogGroup(
-            self, "ApiAccessLogs", log_group_name=f"/aws/http-api/{function_name}", retention=log_retention,
-            encryption_key=encryption_key, removal_policy=RemovalPolicy.RETAIN,
+        self.access_log_group = encrypted_log_group(
+            self, "ApiAccessLogs", name=f"/aws/http-api/{function_name}", retention=log_retention, encryption_key=encryption_key
         )
         self.api = apigw.HttpApi(
             self,
