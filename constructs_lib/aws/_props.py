@@ -21,9 +21,8 @@ def struct_values(props: Any) -> dict[str, Any]:
 
 
 def merge_props(construct: str, defaults: Mapping[str, Any], caller: Any, required: Mapping[str, Any]) -> dict[str, Any]:
-    values = {**defaults, **struct_values(caller)}
+    given = struct_values(caller)
     for key, value in required.items():
-        if key in struct_values(caller) and struct_values(caller)[key] is not value and struct_values(caller)[key] != value:
+        if key in given and given[key] is not value and given[key] != value:
             raise ValueError(f"{construct}: {key} is fixed by this construct's security defaults and cannot be overridden")
-        values[key] = value
-    return values
+    return {**defaults, **given, **required}
