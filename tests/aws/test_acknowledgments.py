@@ -1,0 +1,50 @@
+"""Every cdk-nag acknowledgment is narrow, reasoned and on the reviewed list.
+
+Acknowledgments are read back from the cloud assembly's metadata (what
+cdk-nag itself honours), so a new one anywhere in the app fails this test
+until it is added here and to README's table on purpose.
+"""
+
+from __future__ import annotations
+
+import json
+
+from aws_cdk import Validations
+
+# (construct path below the stack, rule id) -> where README explains it
+EXPECTED = {
+    ("Data/Baselines/AccessLogs/Bucket", "AwsSolutions-S1"),
+    ("Observability/TrailBucket/AccessLogs/Bucket", "AwsSolutions-S1"),
+    ("Data/Backup/Plan/Tables", "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSBackupServiceRolePolicyForBackup]"),
+    ("Runtime/Oracle/Function", "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]"),
+    ("Runtime/Oracle/Function", "AwsSolutions-IAM5[Resource::*]"),
+    ("Runtime/Oracle/Function", "AwsSolutions-IAM5[Action::kms:GenerateDataKey*]"),
+    ("Runtime/Oracle/Function", "AwsSolutions-IAM5[Action::kms:ReEncrypt*]"),
+    ("Oidc/GitHub/OracleRole", "AwsSolutions-IAM5[Resource::*]"),
+    ("Oidc/GitHub/OracleRole", "AwsSolutions-IAM5[Action::kms:GenerateDataKey*]"),
+    ("Oidc/GitHub/OracleRole", "AwsSolutions-IAM5[Action::kms:ReEncrypt*]"),
+}
+
+
+def acknowledgments(outdir) -> dict[tuple[str, str, str], str]:
+    found = {}
+    for path in outdir.glob("assembly-*/*.metadata.json"):
+        for construct_path, entries in json.loads(path.read_text()).items():
+            for entry in entries:
+                if entry["type"] == Validations.ACKNOWLEDGED_RULES_METADATA_KEY:
+                    stage, below = construct_path.strip("/").split("/", 1)
+                    for rule, reason in entry["data"].items():
+                        found[(stage, below, rule.removeprefix("Annotation::"))] = reason
+    return found
+
+
+def test_acknowledgments_are_the_reviewed_list(aws_app):
+    found = acknowledgments(aws_app.outdir)
+    for stage in ("Staging", "Production"):
+        assert {(below, rule) for (s, below, rule) in found if s == stage} == EXPECTED
+
+
+def test_every_acknowledgment_is_narrow_and_reasoned(aws_app):
+    for (stage, below, rule), reason in acknowledgments(aws_app.outdir).items():
+        assert below.count("/") >= 1, f"{stage}/{below}: {rule} is acknowledged for a whole stack; acknowledge the construct"
+        assert len(reason) >= 60, f"{stage}/{below}: {rule}: the reason must say why ({reason!r})"
