@@ -7,9 +7,9 @@ CloudFormation and falls back to the read-back when the endpoint does not
 implement it (moto does not). The template is the deployed one
 (GetTemplate) unless ``--assembly`` names a synthesized cloud assembly.
 
-Only literal template values are compared: a value built from ``Fn::GetAtt``
-or a template parameter is reported as not comparable by read-back, never as
-drift; ``Ref`` to a resource of the same stack is resolved to its physical id.
+Only literal template values are compared: a value built from ``Fn::GetAtt``,
+a template parameter or a ``{{resolve:...}}`` dynamic reference is not
+comparable by read-back and never reported as drift; ``Ref`` to a resource of the same stack is resolved to its physical id.
 """
 from __future__ import annotations
 
@@ -50,6 +50,8 @@ def _resolve(value: Any, physical: dict[str, str]) -> Any:
     if isinstance(value, list):
         out = [_resolve(v, physical) for v in value]
         return _UNRESOLVED if any(v is _UNRESOLVED for v in out) else out
+    if isinstance(value, str) and "{{resolve:" in value:
+        return _UNRESOLVED  # a dynamic reference: its value lives in SSM, not in the template
     return value
 
 

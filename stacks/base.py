@@ -3,11 +3,15 @@
 Stacks never pass constructs to each other: that would create
 ``Fn::ImportValue`` exports, which block removing a consumer later ("Export
 ... cannot be deleted as it is in use"). A stack that others need publishes
-the few values that are not deterministic (key ARNs) as SSM String
-parameters under ``/<prefix>/<env>/infra/``; consumers read them with
-``AWS::SSM::Parameter::Value<String>`` template parameters, resolved at
-deploy time. Everything else (table, parameter, role and policy names) is
-derived from configuration on both sides.
+the few values that are not deterministic (key ARNs, the API id) as SSM
+String parameters under ``/<prefix>/<env>/infra/``; consumers read them
+through ``{{resolve:ssm:...}}`` dynamic references, which CloudFormation
+resolves while it provisions the resource, with the stack's execution role.
+(An ``AWS::SSM::Parameter::Value<String>`` template parameter would instead
+be resolved at CreateChangeSet with the caller's credentials, and the CDK
+bootstrap deploy role may read only ``/cdk-bootstrap/*``: the deploy would
+fail with AccessDenied.) Everything else (table, parameter, role and policy
+names) is derived from configuration on both sides.
 """
 
 from __future__ import annotations
@@ -51,5 +55,10 @@ class EnvironmentStack(Stack):
         )
 
     def published(self, value: PublishedValue) -> str:
-        """Read a value another stack published (resolved at deploy time)."""
-        return ssm.StringParameter.value_for_string_parameter(self, published_parameter_name(self.config, value))
+        """Read a value another stack published: a dynamic reference resolved at deploy time."""
+        construct_id = f"Read{''.join(p.capitalize() for p in value.value.split('-'))}"
+        existing = self.node.try_find_child(construct_id)
+        parameter = existing or ssm.StringParameter.from_string_parameter_attributes(
+            self, construct_id, parameter_name=published_parameter_name(self.config, value), force_dynamic_reference=True
+        )
+        return parameter.string_value

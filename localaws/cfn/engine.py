@@ -42,6 +42,7 @@ import contextvars
 import functools
 import inspect
 import json
+import re
 from typing import Any
 
 import yaml
@@ -49,6 +50,7 @@ from moto.cloudformation import models as cfn_models
 from moto.cloudformation import parsing
 from moto.cloudformation.exceptions import CloudFormationError, ValidationError
 from moto.cloudformation.utils import yaml_tag_constructor
+from moto.ssm.models import ssm_backends
 
 from .. import service_fixes
 from . import handlers
@@ -184,10 +186,30 @@ def _wrap_update(original):
     return parse_and_update_resource
 
 
+_SSM_DYNAMIC_REFERENCE = re.compile(r"\{\{resolve:ssm:([a-zA-Z0-9_.\-/]+)(?::(\d+))?\}\}")
+
+
+def resolve_dynamic_references(value: str, account_id: str, region: str) -> str:
+    """Replace ``{{resolve:ssm:name[:version]}}`` by the parameter's value, as
+    CloudFormation does while provisioning a resource (moto leaves the text).
+    A parameter that does not exist fails the resource, as on AWS."""
+
+    def lookup(match: re.Match) -> str:
+        name, version = match.group(1), match.group(2)
+        backend = ssm_backends[account_id][region]
+        parameter = backend.get_parameter(f"{name}:{version}" if version else name)
+        if parameter is None:
+            raise ValidationError(message=f"Template error: the SSM parameter {name} referenced by {match.group(0)} does not exist")
+        return parameter.value
+
+    return _SSM_DYNAMIC_REFERENCE.sub(lookup, value)
+
+
 def _clean_json(original):
     """moto logs and leaves ``Fn::GetAtt`` unresolved when a model lacks the
     attribute; the resource is then created with a dict where a string
-    belongs. Fail instead."""
+    belongs. Fail instead. Also resolve SSM dynamic references, which moto
+    passes through as literal text."""
 
     @functools.wraps(original)
     def clean_json(resource_json, resources_map):
@@ -195,6 +217,8 @@ def _clean_json(original):
         if isinstance(result, dict) and "Fn::GetAtt" in result:
             raise ValidationError(
                 message=f"Template error: the local AWS target cannot resolve Fn::GetAtt {result['Fn::GetAtt']}")
+        if isinstance(result, str) and "{{resolve:ssm:" in result:
+            result = resolve_dynamic_references(result, resources_map._account_id, resources_map._region_name)
         return result
 
     return clean_json

@@ -228,3 +228,16 @@ def test_no_exports_between_stacks(aws_app):
         for name, output in template.get("Outputs", {}).items():
             assert "Export" not in output, f"{env.value}/{stack} output {name} is exported"
 
+
+
+def test_published_values_are_read_by_dynamic_reference(aws_app):
+    """SSM-typed template parameters are resolved at CreateChangeSet with the caller's
+    credentials; the CDK deploy role may read only /cdk-bootstrap/*. Dynamic references
+    are resolved by CloudFormation's execution role instead."""
+    references = 0
+    for (env, stack), template in aws_app.templates.items():
+        for name, parameter in template.get("Parameters", {}).items():
+            if parameter["Type"].startswith("AWS::SSM::Parameter::Value"):
+                assert parameter["Default"].startswith("/cdk-bootstrap/"), f"{env.value}/{stack}: parameter {name} reads {parameter['Default']}"
+        references += json.dumps(template).count("{{resolve:ssm:" + aws_app.configs[env].parameter_prefix + "infra/")
+    assert references >= 18  # Runtime, Oidc and Observability of both environments

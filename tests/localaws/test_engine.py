@@ -179,3 +179,18 @@ def test_retain_except_on_create_is_deleted_by_a_create_rollback_only(stack):
     other.deploy({"Topic": topic})
     other.delete()
     assert len(client("sns").list_topics()["Topics"]) == 1
+
+
+def test_ssm_dynamic_references_are_resolved(stack):
+    client("ssm").put_parameter(Name="/infra/api-id", Value="abc123", Type="String")
+    stack.deploy({"Topic": {"Type": "AWS::SNS::Topic", "Properties": {
+        "DisplayName": {"Fn::Join": ["", ["api-", "{{resolve:ssm:/infra/api-id}}", "-x"]]}}}})
+    assert stack.describe()["StackStatus"] == "CREATE_COMPLETE"
+    names = [client("sns").get_topic_attributes(TopicArn=t["TopicArn"])["Attributes"].get("DisplayName") for t in client("sns").list_topics()["Topics"]]
+    assert "api-abc123-x" in names
+
+
+def test_a_dynamic_reference_to_a_missing_parameter_fails_the_resource(stack):
+    stack.deploy({"Topic": {"Type": "AWS::SNS::Topic", "Properties": {"DisplayName": "{{resolve:ssm:/infra/missing}}"}}})
+    assert stack.describe()["StackStatus"] == "ROLLBACK_COMPLETE"
+    assert any("/infra/missing" in (e.get("ResourceStatusReason") or "") for e in stack.events())
