@@ -37,10 +37,11 @@ def build_app(configs: dict | None = None, *, outdir: str | None = None):
 def main() -> int:
     try:
         configs: dict[object, AwsEnvironment] = load_all()
+        # Building checks the environment contract (ContractError is a ConfigError).
+        app, _ = build_app(configs)
     except ConfigError as error:
         print(f"configuration error: {error}", file=sys.stderr)
         return 2
-    app, _ = build_app(configs)
     app.synth()
     return 0
 

@@ -35,7 +35,9 @@ LOG_RETENTION_DAYS = frozenset(
 AWS_REGIONS = frozenset(boto3.session.Session().get_available_regions("dynamodb"))
 
 ACCOUNT_ID = r"\d{12}"
-NAME_PREFIX = r"[a-z][a-z0-9-]{2,30}[a-z0-9]"
+# 4-27 characters: the longest derived name, "<prefix>-production-audit-trail-<account>",
+# must stay within S3's 63-character bucket-name limit.
+NAME_PREFIX = r"[a-z][a-z0-9-]{2,25}[a-z0-9]"
 OIDC_PROVIDER_ARN = r"arn:aws[a-z-]*:iam::\d{12}:oidc-provider/token\.actions\.githubusercontent\.com"
 METRICS_NAMESPACE = r"[A-Za-z0-9][A-Za-z0-9_./#:-]{0,254}"
 
@@ -224,7 +226,7 @@ def load(env: EnvName | str, path: Path | None = None) -> AwsEnvironment:
     region = reader.str("region")
     if region not in AWS_REGIONS:
         raise reader.error("region", f"{region!r} is not an AWS region (known: {', '.join(sorted(AWS_REGIONS))})")
-    name_prefix = reader.str("name_prefix", pattern=NAME_PREFIX, rule="must be 4-32 lowercase letters, digits or '-', starting with a letter")
+    name_prefix = reader.str("name_prefix", pattern=NAME_PREFIX, rule="must be 4-27 lowercase letters, digits or '-', starting with a letter (longer prefixes make bucket names over 63 characters)")
 
     gh = reader.section("github")
     repository = gh.str("repository", pattern=GITHUB_REPO, rule="must be a GitHub repository of the form owner/name")

@@ -32,7 +32,10 @@ class ObservabilityStack(EnvironmentStack):
         self.key.allow_service("cloudwatch.amazonaws.com", actions=("kms:Decrypt", "kms:GenerateDataKey*"))
         self.key.allow_cloudwatch_logs()
         self.key.allow_cloudtrail()
-        self.alerts = AlertTopic(self, "Alerts", topic_name=f"{config.resource_prefix}-alerts", encryption_key=self.key.key, emails=obs.alarm_emails)
+        self.alerts = AlertTopic(
+            self, "Alerts", topic_name=f"{config.resource_prefix}-alerts", encryption_key=self.key.key,
+            emails=obs.alarm_emails, alarm_name_prefix=f"{config.resource_prefix}-",
+        )
         self.monitoring = MonitoringFacade(self, "Alarms", topic=self.alerts.topic, name_prefix=config.resource_prefix)
 
         # Seed 001, alarms 1-6: read/write throttles on each table.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import jsii
@@ -40,10 +41,23 @@ class _AccessLogSettings:
 # "<METHOD>/<path>" as in execute-api ARNs; the handler serves exactly these.
 ORACLE_ROUTES = ("POST/events", "GET/health")
 
-_ACCESS_LOG_FORMAT = apigw_v1.AccessLogFormat.json_with_standard_fields(
-    caller=True, http_method=True, ip=True, protocol=True, request_time=True,
-    resource_path=True, response_length=True, status=True, user=True,
-)
+# HTTP APIs accept only their own $context variables (no REST-only
+# $context.resourcePath): https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-logging-variables.html
+ACCESS_LOG_FIELDS = {
+    "requestId": "$context.requestId",
+    "ip": "$context.identity.sourceIp",
+    "caller": "$context.identity.caller",
+    "user": "$context.identity.user",
+    "requestTime": "$context.requestTime",
+    "httpMethod": "$context.httpMethod",
+    "routeKey": "$context.routeKey",
+    "path": "$context.path",
+    "status": "$context.status",
+    "protocol": "$context.protocol",
+    "responseLength": "$context.responseLength",
+    "integrationError": "$context.integrationErrorMessage",
+}
+_ACCESS_LOG_FORMAT = apigw_v1.AccessLogFormat.custom(json.dumps(ACCESS_LOG_FIELDS))
 
 
 class OracleService(Construct):

@@ -8,6 +8,11 @@ Configuration comes only from the environment contract's ``oracle`` service
 (config/env_contract.yaml). Custom metrics (SSMParameterFailures,
 CircuitBreakerTriggers) are written as CloudWatch embedded-metric log lines,
 so the function needs no cloudwatch:PutMetricData permission.
+
+Circuit breaker: after ``BREAKER_THRESHOLD`` consecutive failures to read the
+nonce, the breaker opens for ``BREAKER_OPEN_SECONDS``: requests are answered
+503 at once instead of piling onto a failing SSM, and one
+``CircuitBreakerTriggers`` datapoint is emitted (seed 001's alarm 8).
 """
 
 from __future__ import annotations
@@ -28,6 +33,34 @@ LOG.setLevel(os.environ.get("LOG_LEVEL", "INFO"))
 
 _ssm = boto3.client("ssm")
 _dynamodb = boto3.client("dynamodb")
+
+BREAKER_THRESHOLD = 3
+BREAKER_OPEN_SECONDS = 30.0
+
+
+class CircuitBreaker:
+    def __init__(self, threshold: int, open_seconds: float, clock=time.monotonic) -> None:
+        self.threshold, self.open_seconds, self.clock = threshold, open_seconds, clock
+        self.failures = 0
+        self.open_until = 0.0
+
+    def is_open(self) -> bool:
+        return self.clock() < self.open_until
+
+    def success(self) -> None:
+        self.failures = 0
+
+    def failure(self) -> bool:
+        """Record a failure; True when this failure trips the breaker."""
+        self.failures += 1
+        if self.failures >= self.threshold:
+            self.failures = 0
+            self.open_until = self.clock() + self.open_seconds
+            return True
+        return False
+
+
+_breaker = CircuitBreaker(BREAKER_THRESHOLD, BREAKER_OPEN_SECONDS)
 
 
 def _metric(name: str, value: float = 1) -> None:
@@ -56,13 +89,18 @@ def handler(event: dict, context) -> dict:
         presented, repository = body["nonce"], body["repository"]
     except (ValueError, KeyError, TypeError):
         return _response(400, {"error": "body must be JSON with nonce and repository"})
+    if _breaker.is_open():
+        return _response(503, {"error": "nonce store unavailable (circuit open)"})
     try:
         decision = check_nonce(_ssm, nonce_parameter=os.environ["NONCE_SSM"],
                                rotation_parameter=os.environ["NONCE_SSM"] + "-rotation", presented=presented)
     except (ClientError, BotoCoreError) as error:
         _metric("SSMParameterFailures")
         LOG.error("nonce lookup failed: %s", error.__class__.__name__)
+        if _breaker.failure():
+            _metric("CircuitBreakerTriggers")
         return _response(503, {"error": "nonce store unavailable"})
+    _breaker.success()
     if not decision.accepted:
         return _response(403, {"error": "nonce rejected"})
     event_id = str(uuid.uuid4())

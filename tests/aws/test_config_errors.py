@@ -28,6 +28,7 @@ CASES = [
     ("staging", "account", 123456789012, "account", "must be a string"),
     ("staging", "region", "us-east-9", "region", "is not an AWS region"),
     ("staging", "name_prefix", "Mirror_Dissonance", "name_prefix", "lowercase letters"),
+    ("staging", "name_prefix", "a" * 28, "name_prefix", "bucket names over 63 characters"),
     ("staging", "github.repository", "Phase-Mirror", "github.repository", "owner/name"),
     ("staging", "github.repository", "owner/name/extra", "github.repository", "owner/name"),
     ("staging", "data.pitr_recovery_period_days", 0, "data.pitr_recovery_period_days", "between 1 and 35"),
@@ -94,6 +95,17 @@ def test_unknown_environment():
 def test_repository_files_are_valid():
     for env in EnvName:
         assert load(env).name is env
+
+
+def test_cdk_app_reports_a_contract_violation_without_traceback(monkeypatch, capsys):
+    import app
+    import stacks.runtime as runtime
+
+    original = runtime.oracle_environment
+    monkeypatch.setattr(runtime, "oracle_environment", lambda config: {**original(config), "REDIS_URL": "redis://x"})
+    assert app.main() == 2
+    err = capsys.readouterr().err
+    assert err.startswith("configuration error: ") and "REDIS_URL: is not in the environment contract" in err
 
 
 def test_cdk_app_exits_with_the_message_and_no_traceback(tmp_path):

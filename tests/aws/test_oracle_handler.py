@@ -72,3 +72,21 @@ def test_unknown_route(oracle):
     handler, _, _ = oracle
     assert handler.handler(_event("DELETE", "/events"), None)["statusCode"] == 404
 
+
+
+def test_ssm_failures_trip_the_circuit_breaker(oracle, capsys):
+    handler, _, _ = oracle
+    handler.boto3.client("ssm").delete_parameter(Name=handler.os.environ["NONCE_SSM"])  # every lookup now fails
+    now = [1000.0]
+    handler._breaker = handler.CircuitBreaker(3, 30.0, clock=lambda: now[0])
+    body = {"nonce": "n0nce", "repository": "o/r"}
+    codes = [handler.handler(_event("POST", "/events", body), None)["statusCode"] for _ in range(4)]
+    assert codes == [503, 503, 503, 503]
+    metrics = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line.startswith('{"_aws"')]
+    names = [next(k for k in m if k in ("SSMParameterFailures", "CircuitBreakerTriggers")) for m in metrics]
+    # three real failures, the third trips the breaker; the fourth request never reaches SSM
+    assert names == ["SSMParameterFailures", "SSMParameterFailures", "SSMParameterFailures", "CircuitBreakerTriggers"]
+    assert metrics[-1]["_aws"]["CloudWatchMetrics"][0]["Namespace"] == handler.os.environ["METRICS_NAMESPACE"]
+    now[0] += 31  # after the open period, requests reach SSM again
+    handler.handler(_event("POST", "/events", body), None)
+    assert "SSMParameterFailures" in capsys.readouterr().out

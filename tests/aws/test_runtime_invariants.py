@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import re
 
 from aws_cdk.assertions import Match, Template
 
+from constructs_lib.aws.oracle_service import ACCESS_LOG_FIELDS
 from envconfig.contract import default_contract
 from tests.aws.policy_helpers import as_list, statements
 
@@ -69,6 +71,14 @@ def test_topic_encrypted_tls_only_with_configured_subscriptions(aws_app, env):
         "AWS::SNS::TopicPolicy",
         {"PolicyDocument": {"Statement": Match.array_with([Match.object_like({"Effect": "Deny", "Condition": {"Bool": {"aws:SecureTransport": "false"}}})])}},
     )
+    # The TLS-only policy replaces SNS's default one: CloudWatch must be allowed explicitly, for our alarms only.
+    config = aws_app.configs[env]
+    (policy,) = aws_app.resources(env, "Observability", "AWS::SNS::TopicPolicy").values()
+    (allow,) = [s for s in policy["Properties"]["PolicyDocument"]["Statement"] if s["Effect"] == "Allow"]
+    assert allow["Principal"] == {"Service": "cloudwatch.amazonaws.com"} and allow["Action"] == "sns:Publish"
+    assert allow["Condition"]["StringEquals"] == {"aws:SourceAccount": config.account}
+    assert json.dumps(allow["Condition"]["ArnLike"]["aws:SourceArn"]).endswith(
+        f':cloudwatch:{config.region}:{config.account}:alarm:{config.resource_prefix}-*"]]}}')
     emails = sorted(s["Properties"]["Endpoint"] for s in aws_app.resources(env, "Observability", "AWS::SNS::Subscription").values())
     assert emails == sorted(aws_app.configs[env].observability.alarm_emails)
 
@@ -178,6 +188,14 @@ def test_lambda_runtime_settings(aws_app, env):
             "FunctionName": f"{config.resource_prefix}-oracle",
         },
     )
+
+
+def test_http_api_access_log_uses_only_http_api_variables(aws_app, env):
+    """HTTP APIs reject REST-only variables such as $context.resourcePath at stage creation."""
+    (stage,) = aws_app.resources(env, "Runtime", "AWS::ApiGatewayV2::Stage").values()
+    variables = set(re.findall(r"\$context\.[A-Za-z.]+", stage["Properties"]["AccessLogSettings"]["Format"]))
+    assert variables == set(ACCESS_LOG_FIELDS.values())
+    assert "$context.resourcePath" not in variables and "$context.requestId" in variables
 
 
 def test_http_api_requires_iam_and_logs_and_throttles(aws_app, env):
