@@ -185,6 +185,14 @@ class AwsEnvironment:
             subjects.append(f"repo:{self.github.repository}:ref:refs/heads/main")
         return tuple(subjects)
 
+    @property
+    def plan_subject(self) -> str:
+        """OIDC ``sub`` of the read-only plan job (GitHub environment ``<env>-plan``, no approval).
+
+        It may assume only the CDK lookup role: enough for ``cdk diff``, never a deploy.
+        """
+        return f"repo:{self.github.repository}:environment:{self.name.value}-plan"
+
     @cached_property
     def is_production(self) -> bool:
         return self.name is EnvName.PRODUCTION

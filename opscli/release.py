@@ -30,8 +30,14 @@ from .errors import CheckFailed, OpsError
 
 ROOT = Path(__file__).resolve().parent.parent
 ASSEMBLY = ROOT / "cdk.out"
-# cdk diff prints timings and the assembly path; neither is part of what is approved.
-_VOLATILE = re.compile(r"^(✨\s+Number of stacks with differences.*|.*Synthesis time.*|.*[Tt]otal time.*)$", re.MULTILINE)
+# Lines of cdk diff's output that are progress or credential notices, not the
+# diff: the plan job (read-only lookup role) and the deploy job (deploy role)
+# print different ones, and neither is part of what is approved.
+_VOLATILE = re.compile(
+    r"^.*(Number of stacks with differences|Synthesis time|[Tt]otal time|[Aa]ssum(e|ing)|[Ff]all(ing)? ?back|"
+    r"credentials|Hold on while|change set|proceeding anyway).*$\n?",
+    re.MULTILINE,
+)
 
 
 class Runner(Protocol):
@@ -63,7 +69,9 @@ def plan(config: AwsEnvironment, *, runner: Runner = run_command, out: TextIO = 
     if gates.returncode != 0:
         raise CheckFailed("policy gates failed:\n" + (gates.stdout + gates.stderr)[-3000:])
     print(f"==> cdk diff '{_stage_selector(config)}'", file=out, flush=True)
-    diff = runner(_cdk("diff", _stage_selector(config), "--app", str(ASSEMBLY), "--no-color"))
+    # --no-change-set: a template diff, which the read-only plan role can
+    # compute too, so the plan and deploy jobs produce the same text.
+    diff = runner(_cdk("diff", _stage_selector(config), "--app", str(ASSEMBLY), "--no-color", "--no-change-set"))
     if diff.returncode not in (0, 1):  # cdk diff exits 1 only with --fail
         raise OpsError(f"cdk diff failed: {(diff.stderr or diff.stdout)[-2000:]}")
     text = _VOLATILE.sub("", diff.stdout + diff.stderr).strip() + "\n"

@@ -46,6 +46,21 @@ class OidcStack(EnvironmentStack):
             )
         )
 
+        # The plan job (cdk diff before an approval) and drift detection run in
+        # the GitHub environment "<env>-plan", which needs no approval; this
+        # role may assume only the read-only CDK lookup role.
+        self.plan_role = self.github.role(
+            "PlanRole", role_name=f"{config.resource_prefix}-github-plan", subjects=[config.plan_subject],
+            description=f"GitHub Actions diffs and checks drift of {config.name.value} through the read-only CDK lookup role",
+        )
+        self.plan_role.add_to_policy(
+            iam.PolicyStatement(
+                sid="AssumeCdkLookupRole",
+                actions=["sts:AssumeRole", "sts:TagSession"],
+                resources=[f"arn:{self.partition}:iam::{config.account}:role/cdk-{BOOTSTRAP_QUALIFIER}-lookup-role-{config.account}-{config.region}"],
+            )
+        )
+
         # Seed 004's name for the role the Oracle's workflows assume.
         self.oracle_role = self.github.role(
             "OracleRole", role_name=f"MirrorDissonanceOracleRole-{config.name.value}",
@@ -90,4 +105,5 @@ class OidcStack(EnvironmentStack):
         acknowledge_cmk_table_grant(self.oracle_role)
         CfnOutput(self, "DeployRoleArn", value=self.deploy_role.role_arn)
         CfnOutput(self, "OracleRoleArn", value=self.oracle_role.role_arn)
+        CfnOutput(self, "PlanRoleArn", value=self.plan_role.role_arn)
         CfnOutput(self, "OidcProviderArn", value=self.github.provider.oidc_provider_arn)

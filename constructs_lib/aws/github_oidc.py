@@ -39,9 +39,7 @@ class GitHubOidc(Construct):
         super().__init__(scope, id_)
         if create_provider == bool(existing_provider_arn):
             raise ValueError("GitHubOidc: give exactly one of create_provider=True or existing_provider_arn")
-        for subject in subjects:
-            if "*" in subject or "?" in subject or not subject.startswith("repo:"):
-                raise ValueError(f"GitHubOidc: subject {subject!r} must be an exact 'repo:<owner>/<name>:...' value, never a pattern")
+        _check_subjects(subjects)
         if create_provider:
             self.provider: iam.IOidcProvider = iam.OidcProviderNative(
                 self, "Provider", url=f"https://{GITHUB_ISSUER}", client_ids=[AUDIENCE], removal_policy=RemovalPolicy.RETAIN,
@@ -51,14 +49,25 @@ class GitHubOidc(Construct):
         self.subjects = tuple(subjects)
         self.max_session_duration = max_session_duration
 
-    def principal(self) -> iam.IPrincipal:
+    def principal(self, subjects: Sequence[str] | None = None) -> iam.IPrincipal:
+        subjects = self.subjects if subjects is None else _check_subjects(subjects)
         return iam.WebIdentityPrincipal(
             self.provider.oidc_provider_arn,
-            conditions={"StringEquals": {f"{GITHUB_ISSUER}:aud": AUDIENCE, f"{GITHUB_ISSUER}:sub": list(self.subjects)}},
+            conditions={"StringEquals": {f"{GITHUB_ISSUER}:aud": AUDIENCE, f"{GITHUB_ISSUER}:sub": list(subjects)}},
         )
 
-    def role(self, id_: str, *, role_name: str, description: str) -> iam.Role:
+    def role(self, id_: str, *, role_name: str, description: str, subjects: Sequence[str] | None = None) -> iam.Role:
+        """A role trusted by ``subjects`` (default: the construct's subjects)."""
         return iam.Role(
             self, id_, role_name=role_name, description=description,
-            assumed_by=self.principal(), max_session_duration=self.max_session_duration,
+            assumed_by=self.principal(subjects), max_session_duration=self.max_session_duration,
         )
+
+
+def _check_subjects(subjects: Sequence[str]) -> tuple[str, ...]:
+    for subject in subjects:
+        if "*" in subject or "?" in subject or not subject.startswith("repo:"):
+            raise ValueError(f"GitHubOidc: subject {subject!r} must be an exact 'repo:<owner>/<name>:...' value, never a pattern")
+    if not subjects:
+        raise ValueError("GitHubOidc: a role needs at least one subject")
+    return tuple(subjects)

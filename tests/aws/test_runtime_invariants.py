@@ -126,7 +126,7 @@ def test_log_retention_everywhere(aws_app):
 def test_oidc_trust_is_pinned_exactly(aws_app, env):
     config = aws_app.configs[env]
     roles = aws_app.resources(env, "Oidc", "AWS::IAM::Role")
-    assert len(roles) == 2
+    assert len(roles) == 3
     expected_subjects = [f"repo:{config.github.repository}:environment:{env.value}"]
     if config.github.allow_main_branch:
         expected_subjects.append(f"repo:{config.github.repository}:ref:refs/heads/main")
@@ -140,7 +140,10 @@ def test_oidc_trust_is_pinned_exactly(aws_app, env):
                 "token.actions.githubusercontent.com:sub": sub,
             }
         }, f"{logical_id}: only StringEquals on aud and sub"
-        assert as_list(sub) == expected_subjects
+        if logical_id.startswith("GitHubPlanRole"):
+            assert as_list(sub) == [f"repo:{config.github.repository}:environment:{env.value}-plan"]
+        else:
+            assert as_list(sub) == expected_subjects
         assert not any("*" in s for s in as_list(sub))
         assert role["Properties"]["MaxSessionDuration"] == config.github.max_session_hours * 3600
 
@@ -166,6 +169,14 @@ def test_deploy_role_can_only_assume_bootstrap_roles(aws_app, env):
         f":iam::{config.account}:role/cdk-hnb659fds-{r}-{config.account}-{config.region}"
         for r in ("deploy-role", "file-publishing-role", "image-publishing-role", "lookup-role")
     )
+
+
+def test_plan_role_can_only_assume_the_lookup_role(aws_app, env):
+    config = aws_app.configs[env]
+    (policy,) = [p for p in aws_app.resources(env, "Oidc", "AWS::IAM::Policy").values()
+                 if any(r["Ref"].startswith("GitHubPlanRole") for r in p["Properties"]["Roles"])]
+    (statement,) = policy["Properties"]["PolicyDocument"]["Statement"]
+    assert statement["Resource"]["Fn::Join"][1][-1] == f":iam::{config.account}:role/cdk-hnb659fds-lookup-role-{config.account}-{config.region}"
 
 
 def test_lambda_environment_is_within_the_contract(aws_app, env):

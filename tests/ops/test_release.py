@@ -100,3 +100,10 @@ def test_cli_readiness_needs_synth_output(tmp_path, monkeypatch, capsys):
     monkeypatch.setattr(readiness, "load_artifacts", lambda config: original(config, cdk_out=tmp_path, cdktf_out=tmp_path))
     assert main(["readiness", "--env", "staging"]) == 2
     assert "run bin/synth first" in capsys.readouterr().err
+
+
+def test_credential_and_progress_notices_are_not_part_of_the_approved_diff():
+    noisy = ("Could not assume role arn:aws:iam::1:role/cdk-hnb659fds-deploy-role-1-us-east-1, proceeding anyway.\n"
+             + DIFF + "\n✨  Number of stacks with differences: 1\n")
+    plan = release.plan(load("production"), runner=FakeRunner(diff=noisy), out=io.StringIO())
+    assert plan.sha256 == _sha(DIFF)
