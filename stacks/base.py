@@ -22,6 +22,7 @@ from aws_cdk import Stack
 from aws_cdk import aws_ssm as ssm
 from constructs import Construct
 
+from constructs_lib.aws.naming import pascal
 from envconfig.aws import AwsEnvironment
 
 
@@ -48,7 +49,7 @@ class EnvironmentStack(Stack):
         """Publish a value for other stacks of this environment (no export)."""
         return ssm.StringParameter(
             self,
-            f"Published{''.join(p.capitalize() for p in value.value.split('-'))}",
+            f"Published{pascal(value.value)}",
             parameter_name=published_parameter_name(self.config, value),
             string_value=string_value,
             description=f"Published by {self.stack_name} for the other stacks of {self.config.name.value}",
@@ -56,7 +57,7 @@ class EnvironmentStack(Stack):
 
     def published(self, value: PublishedValue) -> str:
         """Read a value another stack published: a dynamic reference resolved at deploy time."""
-        construct_id = f"Read{''.join(p.capitalize() for p in value.value.split('-'))}"
+        construct_id = f"Read{pascal(value.value)}"
         existing = self.node.try_find_child(construct_id)
         parameter = existing or ssm.StringParameter.from_string_parameter_attributes(
             self, construct_id, parameter_name=published_parameter_name(self.config, value), force_dynamic_reference=True

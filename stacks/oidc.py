@@ -10,6 +10,7 @@ from constructs import Construct
 
 from constructs_lib.aws.acknowledgments import acknowledge_cmk_table_grant
 from constructs_lib.aws.github_oidc import GitHubOidc
+from constructs_lib.aws.naming import pascal
 from constructs_lib.aws.oracle_service import ORACLE_ROUTES
 from envconfig.aws import AwsEnvironment, TableName
 from stacks.base import EnvironmentStack, PublishedValue
@@ -68,7 +69,7 @@ class OidcStack(EnvironmentStack):
         )
         data_key = kms.Key.from_key_arn(self, "DataKey", self.published(PublishedValue.DATA_KEY_ARN))
         for table in TableName:
-            construct_id = "".join(p.capitalize() for p in table.value.split("-")) + "Table"
+            construct_id = pascal(table.value) + "Table"
             dynamodb.TableV2.from_table_attributes(
                 self, construct_id, table_name=config.table_name(table), encryption_key=data_key
             ).grant_read_write_data(self.oracle_role)

@@ -10,6 +10,7 @@ from aws_cdk import aws_cloudwatch_actions as cw_actions
 from aws_cdk import aws_sns as sns
 from constructs import Construct
 
+from constructs_lib.aws.naming import pascal
 from envconfig.aws import Severity
 
 
@@ -42,7 +43,7 @@ class MonitoringFacade(Construct):
     ) -> list[cw.Alarm]:
         created = []
         for severity, threshold in thresholds.items():
-            construct_id = "".join(p.capitalize() for p in name.split("-")) + severity.value
+            construct_id = pascal(name) + severity.value
             alarm = cw.Alarm(
                 self,
                 construct_id,
