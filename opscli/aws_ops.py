@@ -23,6 +23,7 @@ from envconfig.aws import EnvName, load
 from . import drift, nonce, readiness, release, token, verify
 from .clock import Clock, SystemClock, iso, parse_instant, FixedClock
 from .errors import CheckFailed, OpsError
+from .expected import StackProblem
 from .session import STACKS, Aws
 
 
@@ -174,6 +175,9 @@ def main(argv: list[str] | None = None, *, clock: Clock | None = None, stdin=Non
     except CheckFailed as exc:
         print(f"ops {args.command}: {exc}", file=sys.stderr)
         return 1
+    except StackProblem as exc:
+        print(f"ops {args.command}: {exc}", file=sys.stderr)
+        return 3
     except (OpsError, ConfigError, ValueError) as exc:
         print(f"ops {args.command}: {exc}", file=sys.stderr)
         return 2

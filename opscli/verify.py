@@ -1,6 +1,20 @@
-"""Post-deploy verification: read the environment back and compare it with
-its configuration. ``verify-pitr`` is the tables part alone (seed 001's
-``verify-pitr.sh``)."""
+"""Post-deploy verification: read every deployed resource back, by name, and
+compare it with what was synthesized (the deployed templates, or a cloud
+assembly; see :mod:`opscli.expected`) and with the policy SPEC fixes:
+
+tables (PITR and period, SSE with the expected key, deletion protection),
+buckets (versioning, public access block, encryption, TLS-only policy equal
+to the template's), KMS keys (rotation, state, key policy as a whole
+document), the trail (logging, multi-region, validation, key, bucket, log
+group, event selectors), backup plan rules and the selections covering each
+table, every alarm by name (exists, actions enabled, routed to the topic,
+actions and thresholds as synthesized), the topic (key, policy, every
+subscription; pending confirmation is a warning, an extra one a failure),
+each role's trust policy, inline and attached policies as whole documents
+(an extra statement, subject or a StringLike fails), the OIDC provider, log
+retention, and the SecureString parameters the ops commands create.
+
+``verify-pitr`` is the tables part alone (seed 001's ``verify-pitr.sh``)."""
 from __future__ import annotations
 
 import json
@@ -11,7 +25,8 @@ from botocore.exceptions import ClientError
 
 from envconfig.aws import TableName
 
-from .session import STACKS, Aws, data_key_alias, secrets_key_alias
+from . import expected
+from .session import Aws, secrets_key_alias
 
 GITHUB_OIDC_URL = "token.actions.githubusercontent.com"
 
@@ -62,26 +77,6 @@ def verify_pitr(aws: Aws) -> list[Result]:
     return results
 
 
-def verify_tables(aws: Aws) -> list[Result]:
-    ddb = aws.client("dynamodb")
-    key = _key_arn(aws, data_key_alias(aws.config))
-    results = []
-    for table in TableName:
-        name = aws.config.table_name(table)
-        try:
-            desc = ddb.describe_table(TableName=name)["Table"]
-        except ClientError as exc:
-            results.append(_result("table", name, False, _error(exc)))
-            continue
-        sse = desc.get("SSEDescription", {})
-        results.append(_result("table", f"{name} encryption", sse.get("SSEType") == "KMS" and sse.get("KMSMasterKeyArn") == key,
-                               f"{sse.get('SSEType')} key {sse.get('KMSMasterKeyArn')} (want the data key {key})"))
-        protected = desc.get("DeletionProtectionEnabled")
-        results.append(_result("table", f"{name} deletion protection", protected == aws.config.data.deletion_protection,
-                               f"{protected} (config: {aws.config.data.deletion_protection})"))
-    return results + verify_pitr(aws)
-
-
 def verify_parameters(aws: Aws) -> list[Result]:
     ssm = aws.client("ssm")
     key = _key_arn(aws, secrets_key_alias(aws.config))
@@ -101,116 +96,425 @@ def verify_parameters(aws: Aws) -> list[Result]:
     return results
 
 
-def verify_alarms_and_topic(aws: Aws) -> list[Result]:
-    results = []
-    topics = aws.physical_ids("Observability", "AWS::SNS::Topic")
-    if len(topics) != 1:
-        return [_result("topic", "alert topic", False, f"{len(topics)} topics in {aws.stack_name('Observability')}")]
-    topic = topics[0]
-    short = topic.rsplit(":", 1)[-1]  # the name; the ARN is in the evidence of the alarm lines
-    attrs = aws.client("sns").get_topic_attributes(TopicArn=topic)["Attributes"]
-    results.append(_result("topic", f"{short} encryption", bool(attrs.get("KmsMasterKeyId")), f"KMS key {attrs.get('KmsMasterKeyId')}"))
-    policy = json.loads(attrs.get("Policy") or "{}")
-    tls = any(s.get("Effect") == "Deny" and "aws:SecureTransport" in json.dumps(s.get("Condition", {}))
-              for s in policy.get("Statement", []))
-    results.append(_result("topic", f"{short} TLS-only", tls, "Deny when aws:SecureTransport is false" if tls else "no TLS-only statement"))
-    subs = aws.client("sns").list_subscriptions_by_topic(TopicArn=topic)["Subscriptions"]
-    emails = sorted(s["Endpoint"] for s in subs if s["Protocol"] == "email")
-    wanted = sorted(aws.config.observability.alarm_emails)
-    results.append(_result("topic", f"{short} subscriptions", emails == wanted, f"{emails} (config: {wanted})"))
-
-    names = aws.physical_ids("Observability", "AWS::CloudWatch::Alarm")
-    alarms = aws.client("cloudwatch").describe_alarms(AlarmNames=names)["MetricAlarms"] if names else []
-    results.append(_result("alarm", "count", len(alarms) >= 8 and len(alarms) == len(names),
-                           f"{len(alarms)} alarms found of {len(names)} in the stack (seed 001 requires at least 8)"))
-    for alarm in alarms:
-        results.append(_result("alarm", alarm["AlarmName"], topic in alarm.get("AlarmActions", []),
-                               f"actions {alarm.get('AlarmActions')}, threshold {alarm.get('Threshold')}"))
-    return results
+# ---- checks against the deployed templates --------------------------------
+# Each family reads the live resources named by the stacks and compares them
+# with the template's resolved properties (what was synthesized) and with the
+# policy SPEC fixes (PITR on, rotation on, TLS-only, trust pinned). Every
+# failure names the resource, the expected value and the actual value.
 
 
-def verify_oidc(aws: Aws) -> list[Result]:
-    iam = aws.client("iam")
-    results = []
-    provider_arn = aws.config.github.existing_oidc_provider_arn or (
-        f"arn:aws:iam::{aws.config.account}:oidc-provider/{GITHUB_OIDC_URL}")
-    try:
-        provider = iam.get_open_id_connect_provider(OpenIDConnectProviderArn=provider_arn)
-        results.append(_result("oidc", provider_arn, "sts.amazonaws.com" in provider.get("ClientIDList", []),
-                               f"client ids {provider.get('ClientIDList')}"))
-    except ClientError as exc:
-        results.append(_result("oidc", provider_arn, False, _error(exc)))
-    wanted = set(aws.config.github_subjects) | {aws.config.plan_subject}
-    for role_name in aws.physical_ids("Oidc", "AWS::IAM::Role"):
-        doc = iam.get_role(RoleName=role_name)["Role"]["AssumeRolePolicyDocument"]
-        doc = json.loads(doc) if isinstance(doc, str) else doc
-        problems = []
-        for statement in doc.get("Statement", []):
-            cond = statement.get("Condition", {})
-            if statement.get("Principal", {}).get("Federated") != provider_arn:
-                problems.append(f"principal {statement.get('Principal')}")
-            equals = cond.get("StringEquals", {})
-            if equals.get(f"{GITHUB_OIDC_URL}:aud") != "sts.amazonaws.com":
-                problems.append("aud is not pinned to sts.amazonaws.com")
-            subs = equals.get(f"{GITHUB_OIDC_URL}:sub")
-            subs = set([subs] if isinstance(subs, str) else subs or [])
-            if not subs or not subs <= wanted:
-                problems.append(f"sub {sorted(subs)} not within {sorted(wanted)}")
-            if "StringLike" in cond:
-                problems.append("uses StringLike (wildcards)")
-        results.append(_result("oidc", f"role {role_name} trust", not problems, "; ".join(problems) or f"sub in {sorted(wanted)}"))
-    return results
+@dataclass
+class Ctx:
+    aws: Aws
+    stacks: dict[str, expected.Stack]
+    resolver: expected.Resolver
+
+    def each(self, type_: str):
+        """(stack, logical id, physical id, resolved properties) of every resource of a type."""
+        for stack in self.stacks.values():
+            for logical, _ in stack.resources(type_):
+                yield stack, logical, stack.physical.get(logical), self.resolver.props(stack, logical)
 
 
-def verify_buckets(aws: Aws) -> list[Result]:
-    s3 = aws.client("s3")
-    results = []
-    for stack in ("Data", "Observability"):
-        for bucket in aws.physical_ids(stack, "AWS::S3::Bucket"):
-            problems = []
-            if s3.get_bucket_versioning(Bucket=bucket).get("Status") != "Enabled":
-                problems.append("versioning off")
-            try:
-                pab = s3.get_public_access_block(Bucket=bucket)["PublicAccessBlockConfiguration"]
-                if not all(pab.values()) or len(pab) < 4:
-                    problems.append(f"public access block {pab}")
-            except ClientError:
-                problems.append("no public access block")
-            try:
-                s3.get_bucket_encryption(Bucket=bucket)
-            except ClientError:
-                problems.append("no default encryption")
-            try:
-                policy = s3.get_bucket_policy(Bucket=bucket)["Policy"]
-                if "aws:SecureTransport" not in policy:
-                    problems.append("policy is not TLS-only")
-            except ClientError:
-                problems.append("no bucket policy (TLS-only expected)")
-            results.append(_result("bucket", bucket, not problems, "; ".join(problems) or "versioned, private, encrypted, TLS-only"))
-    return results
+def _missing(area: str, what: str, stack: expected.Stack, logical: str) -> Result:
+    return Result(area, what, Status.FAIL, f"expected {stack.name}/{logical}, actual: not created by the stack")
 
 
-def verify_stacks(aws: Aws) -> list[Result]:
-    cf = aws.client("cloudformation")
-    results = []
-    for stack in STACKS:
-        name = aws.stack_name(stack)
-        try:
-            status = cf.describe_stacks(StackName=name)["Stacks"][0]["StackStatus"]
-        except ClientError as exc:
-            results.append(_result("stack", name, False, _error(exc)))
+def _eq(area: str, subject: str, expected_value, actual_value, *, canon=expected.norm) -> Result:
+    if expected_value is expected.UNRESOLVED:
+        return Result(area, subject, Status.PASS, f"actual {expected.short(actual_value)} (template value not resolvable)")
+    ok = canon(expected_value) == canon(actual_value)
+    return _result(area, subject, ok, f"{expected.short(actual_value)}" if ok else
+                   f"expected {expected.short(expected_value)}, actual {expected.short(actual_value)}")
+
+
+def _policy_eq(area: str, subject: str, expected_doc, actual_doc) -> Result:
+    if expected_doc is expected.UNRESOLVED:
+        return Result(area, subject, Status.PASS, "template document not resolvable; not compared")
+    want, got = expected.policy(expected_doc), expected.policy(actual_doc) if actual_doc is not None else None
+    if want == got:
+        return Result(area, subject, Status.PASS, f"equal to the template ({len(want.get('Statement', []))} statements)")
+    if got is None:
+        return Result(area, subject, Status.FAIL, f"expected {expected.short(want)}, actual: none")
+    return Result(area, subject, Status.FAIL, expected.diff_policy(want, got))
+
+
+def check_keys(ctx: Ctx) -> list[Result]:
+    kms, results = ctx.aws.client("kms"), []
+    for stack, logical, pid, props in ctx.each("AWS::KMS::Key"):
+        if pid is None:
+            results.append(_missing("kms", logical, stack, logical))
             continue
-        results.append(_result("stack", name, status in ("CREATE_COMPLETE", "UPDATE_COMPLETE"), status))
+        subject = f"{stack.name}/{logical} ({pid})"
+        try:
+            rotation = kms.get_key_rotation_status(KeyId=pid)["KeyRotationEnabled"]
+            live_policy = kms.get_key_policy(KeyId=pid, PolicyName="default")["Policy"]
+            state = kms.describe_key(KeyId=pid)["KeyMetadata"]["KeyState"]
+        except ClientError as exc:
+            results.append(_result("kms", subject, False, _error(exc)))
+            continue
+        # SPEC: rotation on every KMS key (a policy, whatever the template says).
+        results.append(_result("kms", f"{subject} rotation", rotation is True, f"expected rotation enabled, actual {rotation}"))
+        results.append(_result("kms", f"{subject} state", state == "Enabled", f"expected Enabled, actual {state}"))
+        results.append(_policy_eq("kms", f"{subject} key policy", props.get("KeyPolicy"), live_policy))
     return results
 
 
-def verify_all(aws: Aws) -> list[Result]:
-    results = verify_stacks(aws)
-    if any(r.status is Status.FAIL for r in results):
-        return results  # nothing else can be read back meaningfully
-    for part in (verify_tables, verify_parameters, verify_alarms_and_topic, verify_oidc, verify_buckets):
-        results += part(aws)
+def check_tables(ctx: Ctx) -> list[Result]:
+    ddb, results = ctx.aws.client("dynamodb"), []
+    for stack, logical, pid, props in ctx.each("AWS::DynamoDB::GlobalTable"):
+        name = props.get("TableName") if isinstance(props.get("TableName"), str) else pid
+        if pid is None:
+            results.append(_missing("table", name, stack, logical))
+            continue
+        replica = next((r for r in props.get("Replicas", []) if isinstance(r, dict) and r.get("Region") in (None, ctx.aws.region)), {})
+        try:
+            desc = ddb.describe_table(TableName=pid)["Table"]
+            pitr = ddb.describe_continuous_backups(TableName=pid)["ContinuousBackupsDescription"].get(
+                "PointInTimeRecoveryDescription", {})
+        except ClientError as exc:
+            results.append(_result("table", pid, False, _error(exc)))
+            continue
+        sse = desc.get("SSEDescription", {})
+        want_key = replica.get("SSESpecification", {}).get("KMSMasterKeyId", expected.UNRESOLVED)
+        actual = {"SSEType": sse.get("SSEType"), "KMSMasterKeyArn": sse.get("KMSMasterKeyArn")}
+        results.append(_eq("table", f"{pid} encryption", {"SSEType": "KMS", "KMSMasterKeyArn": want_key}, actual)
+                       if want_key is not expected.UNRESOLVED else
+                       _result("table", f"{pid} encryption", actual["SSEType"] == "KMS", f"expected KMS, actual {actual}"))
+        want_dp = replica.get("DeletionProtectionEnabled", False)
+        if ctx.aws.config.is_production:
+            want_dp = True  # SPEC: deletion protection in production, whatever the template says
+        results.append(_eq("table", f"{pid} deletion protection", want_dp, desc.get("DeletionProtectionEnabled", False)))
+        spec = replica.get("PointInTimeRecoverySpecification", {})
+        # SPEC: PITR on every table; the period is the synthesized one.
+        results.append(_eq("table", f"{pid} PITR", {"status": "ENABLED", "days": spec.get("RecoveryPeriodInDays", 35)},
+                           {"status": pitr.get("PointInTimeRecoveryStatus"), "days": pitr.get("RecoveryPeriodInDays")}))
     return results
+
+
+def _bucket_policy_docs(ctx: Ctx) -> dict[str, object]:
+    docs = {}
+    for _, _, _, props in ctx.each("AWS::S3::BucketPolicy"):
+        if isinstance(props.get("Bucket"), str):
+            docs[props["Bucket"]] = props.get("PolicyDocument")
+    return docs
+
+
+def check_buckets(ctx: Ctx) -> list[Result]:
+    s3, results = ctx.aws.client("s3"), []
+    policies = _bucket_policy_docs(ctx)
+    for stack, logical, pid, props in ctx.each("AWS::S3::Bucket"):
+        if pid is None:
+            results.append(_missing("bucket", logical, stack, logical))
+            continue
+        try:
+            versioning = s3.get_bucket_versioning(Bucket=pid).get("Status", "Suspended")
+        except ClientError as exc:
+            results.append(_result("bucket", pid, False, _error(exc)))
+            continue
+        results.append(_eq("bucket", f"{pid} versioning", "Enabled", versioning))
+        try:
+            pab = s3.get_public_access_block(Bucket=pid)["PublicAccessBlockConfiguration"]
+        except ClientError:
+            pab = None
+        flags = ("BlockPublicAcls", "BlockPublicPolicy", "IgnorePublicAcls", "RestrictPublicBuckets")
+        results.append(_eq("bucket", f"{pid} public access block", {f: True for f in flags}, pab))
+        try:
+            rules = s3.get_bucket_encryption(Bucket=pid)["ServerSideEncryptionConfiguration"]["Rules"]
+        except ClientError:
+            rules = None
+        want_enc = (props.get("BucketEncryption") or {}).get("ServerSideEncryptionConfiguration", expected.UNRESOLVED)
+        if rules is None:
+            results.append(Result("bucket", f"{pid} encryption", Status.FAIL, f"expected {expected.short(want_enc)}, actual: no default encryption"))
+        else:
+            live_enc = [{"ServerSideEncryptionByDefault": r.get("ApplyServerSideEncryptionByDefault"),
+                         "BucketKeyEnabled": r.get("BucketKeyEnabled", False)} for r in rules]
+            if want_enc is not expected.UNRESOLVED:
+                want_enc = [{"BucketKeyEnabled": False, **r} for r in want_enc]
+            results.append(_eq("bucket", f"{pid} encryption", want_enc, live_enc))
+        try:
+            live = s3.get_bucket_policy(Bucket=pid)["Policy"]
+        except ClientError:
+            live = None
+        tls = live is not None and any(
+            s.get("Effect") == "Deny" and "aws:SecureTransport" in json.dumps(s.get("Condition", {}))
+            for s in expected._as_list(json.loads(live).get("Statement", [])))
+        results.append(_result("bucket", f"{pid} TLS-only", tls, "expected a Deny when aws:SecureTransport is false, actual "
+                               + ("present" if tls else "none" if live is None else "no such statement")))
+        if pid in policies:
+            results.append(_policy_eq("bucket", f"{pid} policy", policies[pid], live))
+    return results
+
+
+def check_topic_and_subscriptions(ctx: Ctx) -> list[Result]:
+    sns, results = ctx.aws.client("sns"), []
+    topic_policies = {}
+    for _, _, _, props in ctx.each("AWS::SNS::TopicPolicy"):
+        for arn in props.get("Topics", []) if isinstance(props.get("Topics"), list) else []:
+            topic_policies[arn] = props.get("PolicyDocument")
+    for stack, logical, pid, props in ctx.each("AWS::SNS::Topic"):
+        if pid is None:
+            results.append(_missing("topic", logical, stack, logical))
+            continue
+        try:
+            attrs = sns.get_topic_attributes(TopicArn=pid)["Attributes"]
+        except ClientError as exc:
+            results.append(_result("topic", pid, False, _error(exc)))
+            continue
+        short = pid.rsplit(":", 1)[-1]
+        results.append(_eq("topic", f"{short} encryption", props.get("KmsMasterKeyId", expected.UNRESOLVED), attrs.get("KmsMasterKeyId")))
+        if pid in topic_policies:
+            results.append(_policy_eq("topic", f"{short} policy", topic_policies[pid], attrs.get("Policy")))
+        wanted = {}
+        for _, sub_logical, _, sub in ctx.each("AWS::SNS::Subscription"):
+            if sub.get("TopicArn") == pid:
+                wanted[(sub.get("Protocol"), sub.get("Endpoint"))] = sub_logical
+        live = sns.list_subscriptions_by_topic(TopicArn=pid)["Subscriptions"]
+        seen = {(s["Protocol"], s["Endpoint"]): s for s in live}
+        for (protocol, endpoint), sub_logical in sorted(wanted.items()):
+            sub = seen.get((protocol, endpoint))
+            subject = f"{short} subscription {protocol}:{endpoint}"
+            if sub is None:
+                results.append(Result("topic", subject, Status.FAIL, f"expected subscribed ({stack.name}/{sub_logical}), actual: no subscription"))
+            elif sub["SubscriptionArn"] in ("PendingConfirmation", "pending confirmation"):
+                # Only the recipient can confirm an e-mail subscription.
+                results.append(Result("topic", subject, Status.WARN, "pending confirmation: the recipient must confirm the e-mail"))
+            else:
+                results.append(Result("topic", subject, Status.PASS, f"confirmed ({sub['SubscriptionArn']})"))
+        for key in sorted(set(seen) - set(wanted)):
+            results.append(Result("topic", f"{short} subscription {key[0]}:{key[1]}", Status.FAIL,
+                                  "expected no such subscription (not in the template), actual: subscribed"))
+    return results
+
+
+ALARM_FIELDS = ("ComparisonOperator", "Threshold", "EvaluationPeriods", "DatapointsToAlarm", "MetricName",
+                "Namespace", "Statistic", "ExtendedStatistic", "Period", "TreatMissingData")
+
+
+def check_alarms(ctx: Ctx) -> list[Result]:
+    cw, results = ctx.aws.client("cloudwatch"), []
+    topics = {pid for stack in ctx.stacks.values() for lid, pid in stack.physical.items()
+              if stack.types.get(lid) == "AWS::SNS::Topic"}
+    wanted = list(ctx.each("AWS::CloudWatch::Alarm"))
+    names = [props.get("AlarmName") or pid for _, _, pid, props in wanted]
+    live = {}
+    for i in range(0, len(names), 100):
+        chunk = [n for n in names[i:i + 100] if isinstance(n, str)]
+        if chunk:
+            live.update({a["AlarmName"]: a for a in cw.describe_alarms(AlarmNames=chunk)["MetricAlarms"]})
+    if len(wanted) < 8:
+        results.append(Result("alarm", "count", Status.FAIL, f"expected at least 8 alarms (seed 001), actual {len(wanted)} in the templates"))
+    for (stack, logical, pid, props), name in zip(wanted, names):
+        alarm = live.get(name)
+        if alarm is None:
+            results.append(Result("alarm", name, Status.FAIL, f"expected alarm {name} ({stack.name}/{logical}), actual: does not exist"))
+            continue
+        problems = []
+        if alarm.get("ActionsEnabled") is not True:
+            problems.append(f"ActionsEnabled: expected true, actual {alarm.get('ActionsEnabled')}")
+        for prop in ("AlarmActions", "OKActions", "InsufficientDataActions"):
+            want = props.get(prop, [])
+            if want is not expected.UNRESOLVED and sorted(want) != sorted(alarm.get(prop, [])):
+                problems.append(f"{prop}: expected {want}, actual {alarm.get(prop, [])}")
+        if not set(alarm.get("AlarmActions", [])) & topics:
+            problems.append(f"AlarmActions: expected the alert topic {sorted(topics)}, actual {alarm.get('AlarmActions', [])}")
+        for prop in ALARM_FIELDS:
+            want = props.get(prop)
+            if want is not None and want is not expected.UNRESOLVED and expected.norm(want) != expected.norm(alarm.get(prop)):
+                problems.append(f"{prop}: expected {want}, actual {alarm.get(prop)}")
+        results.append(_result("alarm", name, not problems, "; ".join(problems) or
+                               f"actions enabled, routed to {alarm.get('AlarmActions')}, {alarm.get('ComparisonOperator')} {alarm.get('Threshold')}"))
+    return results
+
+
+def check_trail(ctx: Ctx) -> list[Result]:
+    ct, results = ctx.aws.client("cloudtrail"), []
+    for stack, logical, pid, props in ctx.each("AWS::CloudTrail::Trail"):
+        if pid is None:
+            results.append(_missing("trail", logical, stack, logical))
+            continue
+        try:
+            trail = ct.get_trail(Name=pid)["Trail"]
+            status = ct.get_trail_status(Name=pid)
+            selectors = ct.get_event_selectors(TrailName=pid)
+        except ClientError as exc:
+            results.append(_result("trail", pid, False, _error(exc)))
+            continue
+        # SPEC: the audit trail logs (a stopped trail is no audit trail).
+        results.append(_eq("trail", f"{pid} logging", True, status.get("IsLogging")))
+        results.append(_eq("trail", f"{pid} multi-region", True, trail.get("IsMultiRegionTrail")))
+        results.append(_eq("trail", f"{pid} log-file validation", True, trail.get("LogFileValidationEnabled")))
+        results.append(_eq("trail", f"{pid} KMS key", props.get("KMSKeyId", expected.UNRESOLVED), trail.get("KmsKeyId")))
+        results.append(_eq("trail", f"{pid} bucket", props.get("S3BucketName", expected.UNRESOLVED), trail.get("S3BucketName")))
+        results.append(_eq("trail", f"{pid} CloudWatch Logs group", props.get("CloudWatchLogsLogGroupArn", expected.UNRESOLVED),
+                           trail.get("CloudWatchLogsLogGroupArn")))
+        want_selectors = {"EventSelectors": props.get("EventSelectors", []),
+                          "AdvancedEventSelectors": props.get("AdvancedEventSelectors", [])}
+        live_selectors = {"EventSelectors": selectors.get("EventSelectors", []),
+                          "AdvancedEventSelectors": selectors.get("AdvancedEventSelectors", [])}
+        results.append(_eq("trail", f"{pid} event selectors", want_selectors, live_selectors))
+    return results
+
+
+def _api_rules(plan_props) -> list[dict]:
+    """A CloudFormation BackupPlanRule list in GetBackupPlan's shape, for comparison."""
+    rules = []
+    for rule in plan_props.get("BackupPlanRule", []):
+        api = {k: v for k, v in rule.items() if k not in ("TargetBackupVault", "RecoveryPointTags")}
+        api["TargetBackupVaultName"] = rule.get("TargetBackupVault")
+        rules.append(api)
+    return sorted(rules, key=lambda r: str(r.get("RuleName")))
+
+
+RULE_FIELDS = ("RuleName", "TargetBackupVaultName", "ScheduleExpression", "Lifecycle", "CopyActions", "EnableContinuousBackup")
+
+
+def check_backup(ctx: Ctx) -> list[Result]:
+    backup, results = ctx.aws.client("backup"), []
+    tables = {pid for stack in ctx.stacks.values() for lid, pid in stack.physical.items()
+              if stack.types.get(lid) in ("AWS::DynamoDB::GlobalTable", "AWS::DynamoDB::Table")}
+    covered: set[str] = set()
+    for stack, logical, pid, props in ctx.each("AWS::Backup::BackupPlan"):
+        if pid is None:
+            results.append(_missing("backup", logical, stack, logical))
+            continue
+        plan_name = (props.get("BackupPlan") or {}).get("BackupPlanName", pid)
+        try:
+            answer = backup.get_backup_plan(BackupPlanId=pid)
+        except ClientError as exc:
+            results.append(Result("backup", f"plan {plan_name}", Status.FAIL, f"expected plan {pid} ({stack.name}/{logical}), actual: {_error(exc)}"))
+            continue
+        if answer.get("DeletionDate"):  # GetBackupPlan still answers for a deleted plan
+            results.append(Result("backup", f"plan {plan_name}", Status.FAIL,
+                                  f"expected plan {pid} ({stack.name}/{logical}), actual: deleted at {answer['DeletionDate']}"))
+            continue
+        live = answer["BackupPlan"]
+        want = [{k: r.get(k) for k in RULE_FIELDS if r.get(k) is not None} for r in _api_rules(props.get("BackupPlan") or {})]
+        got = [{k: r.get(k) for k in RULE_FIELDS if r.get(k) is not None}
+               for r in sorted(live.get("Rules", []), key=lambda r: str(r.get("RuleName")))]
+        results.append(_eq("backup", f"plan {plan_name} rules", want, got))
+        try:
+            selections = backup.list_backup_selections(BackupPlanId=pid)["BackupSelectionsList"]
+            for selection in selections:
+                sel = backup.get_backup_selection(BackupPlanId=pid, SelectionId=selection["SelectionId"])["BackupSelection"]
+                covered.update(arn.rsplit("/", 1)[-1] for arn in sel.get("Resources", []))
+        except ClientError as exc:
+            results.append(Result("backup", f"plan {plan_name} selections", Status.FAIL, f"cannot list selections: {_error(exc)}"))
+    for table in sorted(tables):
+        results.append(_result("backup", f"table {table} in a backup selection", table in covered,
+                               "expected selected by a backup plan, actual " + ("selected" if table in covered else "not selected")))
+    return results
+
+
+GITHUB_SUB = f"{GITHUB_OIDC_URL}:sub"
+
+
+def _oidc_policy(role: str, doc) -> list[str]:
+    """SPEC: a GitHub trust pins aud and sub with StringEquals, never StringLike or a wildcard."""
+    problems = []
+    for statement in expected._as_list((doc or {}).get("Statement", [])):
+        if "Federated" not in json.dumps(statement.get("Principal", {})):
+            continue
+        cond = statement.get("Condition", {})
+        for op, pairs in cond.items():
+            if op != "StringEquals" and any(k.startswith(GITHUB_OIDC_URL) for k in pairs):
+                problems.append(f"{op} on {sorted(pairs)} (only StringEquals pins a subject)")
+        subs = expected._as_list(cond.get("StringEquals", {}).get(GITHUB_SUB, []))
+        if not subs or any("*" in s or "?" in s for s in subs):
+            problems.append(f"sub {subs} is not pinned")
+        if cond.get("StringEquals", {}).get(f"{GITHUB_OIDC_URL}:aud") != "sts.amazonaws.com":
+            problems.append("aud is not pinned to sts.amazonaws.com")
+    return problems
+
+
+def check_roles(ctx: Ctx) -> list[Result]:
+    iam, results = ctx.aws.client("iam"), []
+    inline: dict[str, dict[str, object]] = {}     # role name -> policy name -> document
+    attached: dict[str, set] = {}                 # role name -> managed policy ARNs
+    for _, _, pid, props in ctx.each("AWS::IAM::Policy"):
+        for role in props.get("Roles", []) if isinstance(props.get("Roles"), list) else []:
+            inline.setdefault(role, {})[props.get("PolicyName")] = props.get("PolicyDocument")
+    for _, _, pid, props in ctx.each("AWS::IAM::ManagedPolicy"):
+        for role in props.get("Roles", []) if isinstance(props.get("Roles"), list) else []:
+            attached.setdefault(role, set()).add(pid)
+    for stack, logical, pid, props in ctx.each("AWS::IAM::Role"):
+        if pid is None:
+            results.append(_missing("role", logical, stack, logical))
+            continue
+        try:
+            role = iam.get_role(RoleName=pid)["Role"]
+            names = iam.list_role_policies(RoleName=pid)["PolicyNames"]
+            arns = {p["PolicyArn"] for p in iam.list_attached_role_policies(RoleName=pid)["AttachedPolicies"]}
+        except ClientError as exc:
+            results.append(_result("role", pid, False, _error(exc)))
+            continue
+        trust = role["AssumeRolePolicyDocument"]
+        trust = json.loads(trust) if isinstance(trust, str) else trust
+        result = _policy_eq("role", f"{pid} trust", props.get("AssumeRolePolicyDocument"), trust)
+        extra = _oidc_policy(pid, trust)
+        if extra:
+            result = Result("role", result.subject, Status.FAIL, "; ".join(extra) + (
+                "" if result.status is Status.PASS else " | " + result.evidence))
+        results.append(result)
+        want_inline = dict(inline.get(pid, {}))
+        for p in props.get("Policies", []) if isinstance(props.get("Policies"), list) else []:
+            want_inline[p["PolicyName"]] = p["PolicyDocument"]
+        if set(names) != set(want_inline):
+            results.append(Result("role", f"{pid} inline policies", Status.FAIL,
+                                  f"expected {sorted(want_inline)}, actual {sorted(names)}"))
+        for name in sorted(set(names) & set(want_inline)):
+            doc = iam.get_role_policy(RoleName=pid, PolicyName=name)["PolicyDocument"]
+            results.append(_policy_eq("role", f"{pid} inline policy {name}", want_inline[name], doc))
+        want_arns = set(props.get("ManagedPolicyArns", []) if isinstance(props.get("ManagedPolicyArns"), list) else []) | attached.get(pid, set())
+        results.append(_eq("role", f"{pid} attached policies", sorted(want_arns), sorted(arns)))
+    for stack, logical, pid, props in ctx.each("AWS::IAM::ManagedPolicy"):
+        try:
+            policy = iam.get_policy(PolicyArn=pid)["Policy"]
+            doc = iam.get_policy_version(PolicyArn=pid, VersionId=policy["DefaultVersionId"])["PolicyVersion"]["Document"]
+        except ClientError as exc:
+            results.append(_result("policy", pid, False, _error(exc)))
+            continue
+        results.append(_policy_eq("policy", f"{pid.rsplit('/', 1)[-1]} document", props.get("PolicyDocument"), doc))
+    return results
+
+
+def check_oidc_provider(ctx: Ctx) -> list[Result]:
+    iam, results = ctx.aws.client("iam"), []
+    arn = ctx.aws.config.github.existing_oidc_provider_arn or (
+        f"arn:aws:iam::{ctx.aws.config.account}:oidc-provider/{GITHUB_OIDC_URL}")
+    try:
+        provider = iam.get_open_id_connect_provider(OpenIDConnectProviderArn=arn)
+    except ClientError as exc:
+        return [_result("oidc", arn, False, _error(exc))]
+    return [_eq("oidc", f"{arn} client ids", ["sts.amazonaws.com"], sorted(provider.get("ClientIDList", [])))]
+
+
+def check_log_groups(ctx: Ctx) -> list[Result]:
+    logs, results = ctx.aws.client("logs"), []
+    for stack, logical, pid, props in ctx.each("AWS::Logs::LogGroup"):
+        if pid is None:
+            results.append(_missing("logs", logical, stack, logical))
+            continue
+        groups = [g for g in logs.describe_log_groups(logGroupNamePrefix=pid)["logGroups"] if g["logGroupName"] == pid]
+        if not groups:
+            results.append(Result("logs", pid, Status.FAIL, f"expected log group {pid} ({stack.name}/{logical}), actual: does not exist"))
+            continue
+        results.append(_eq("logs", f"{pid} retention", props.get("RetentionInDays", expected.UNRESOLVED), groups[0].get("retentionInDays")))
+    return results
+
+
+FAMILIES = (check_tables, check_keys, check_buckets, check_topic_and_subscriptions, check_alarms, check_trail,
+            check_backup, check_roles, check_oidc_provider, check_log_groups)
+
+
+def verify_all(aws: Aws, assembly=None) -> list[Result]:
+    """Every check; raises expected.StackProblem when a stack is missing, failed or rolled back."""
+    stacks = expected.load(aws, assembly)
+    ctx = Ctx(aws, stacks, expected.Resolver(aws, stacks))
+    results = [Result("stack", s.name, Status.PASS, "deployed") for s in stacks.values()]
+    for family in FAMILIES:
+        results += family(ctx)
+    return results + verify_parameters(aws)
 
 
 def table(results: list[Result]) -> str:

@@ -1,5 +1,7 @@
-"""verify: each family of checks fails with its evidence when the
-environment is wrong (the passing case runs end to end in tests/e2e)."""
+"""verify: each family of checks compares the live resource with the
+deployed template and fails naming the resource, the expected and the actual
+value (moto in-process; the tamperings of a real deploy run in
+tests/e2e/test_truth.py)."""
 from __future__ import annotations
 
 import json
@@ -10,95 +12,104 @@ from opscli import aws_ops, verify
 from opscli.verify import Status
 
 PROVIDER = "arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com"
+SUB = "token.actions.githubusercontent.com:sub"
+AUD = "token.actions.githubusercontent.com:aud"
+META = {"M": {"Type": "AWS::CDK::Metadata"}}
 
 
-def deploy(aws, stack, resources):
+def deploy(aws, resources_by_stack):
     cf = aws.client("cloudformation")
-    cf.create_change_set(StackName=aws.stack_name(stack), ChangeSetName="c1", ChangeSetType="CREATE",
-                         TemplateBody=json.dumps({"Resources": resources}))
-    cf.execute_change_set(StackName=aws.stack_name(stack), ChangeSetName="c1")
+    for stack in ("Data", "Secrets", "Observability", "Oidc", "Runtime"):
+        cf.create_change_set(StackName=aws.stack_name(stack), ChangeSetName="c1", ChangeSetType="CREATE",
+                             TemplateBody=json.dumps({"Resources": resources_by_stack.get(stack, META)}))
+        cf.execute_change_set(StackName=aws.stack_name(stack), ChangeSetName="c1")
 
 
-def trust(condition):
+def results_of(aws, area):
+    return {r.subject: r for r in verify.verify_all(aws) if r.area == area}
+
+
+def trust(subjects, extra_condition=None):
+    condition = {"StringEquals": {AUD: "sts.amazonaws.com", SUB: subjects}, **(extra_condition or {})}
     return {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRoleWithWebIdentity",
                                                      "Principal": {"Federated": PROVIDER}, "Condition": condition}]}
 
 
-def test_missing_stacks_stop_the_verification(aws, capsys):
-    assert aws_ops.main(["verify", "--env", "staging"]) == 1
-    captured = capsys.readouterr()
-    assert captured.out.count("FAIL    stack") == 5
-    assert captured.err.startswith("ops verify: 5 checks failed, first: stack Staging-Data: ValidationError")
+def test_missing_stacks_are_their_own_outcome(aws, capsys):
+    assert aws_ops.main(["verify", "--env", "staging"]) == 3
+    err = capsys.readouterr().err
+    assert err.startswith("ops verify: Staging-Data is MISSING, Staging-Secrets is MISSING")
+    assert "nothing to compare" in err and "Traceback" not in err
 
 
-def test_parameters_missing_wrong_type_and_token_pending(aws):
-    boto3.client("ssm", region_name="us-east-1").put_parameter(
-        Name=aws.config.nonce_parameter, Value="plain", Type="String")
-    results = {r.subject: r for r in verify.verify_parameters(aws)}
-    nonce = results[aws.config.nonce_parameter]
-    assert nonce.status is Status.FAIL and nonce.evidence.startswith("String with key None")
-    token = results[aws.config.github_token_parameter]
-    assert token.status is Status.WARN and token.evidence == "not set yet; create it with bin/ops set-github-token"
-
-
-def test_oidc_trust_with_a_wildcard_or_unpinned_sub_fails(aws):
+def test_role_trust_and_policies_are_whole_documents(aws):
+    staging = "repo:PhaseMirror/Phase-Mirror:environment:staging"
+    deploy(aws, {"Oidc": {
+        "Deploy": {"Type": "AWS::IAM::Role", "Properties": {"RoleName": "deploy", "AssumeRolePolicyDocument": trust([staging])}},
+        "Policy": {"Type": "AWS::IAM::Policy", "Properties": {"PolicyName": "DeployPolicy", "Roles": [{"Ref": "Deploy"}],
+                   "PolicyDocument": {"Version": "2012-10-17", "Statement": [
+                       {"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": "arn:aws:iam::123456789012:role/x"}]}}}}})
+    assert results_of(aws, "role")["deploy trust"].status is Status.PASS
     iam = boto3.client("iam", region_name="us-east-1")
-    iam.create_open_id_connect_provider(Url="https://token.actions.githubusercontent.com",
-                                        ClientIDList=["sts.amazonaws.com"], ThumbprintList=["a" * 40])
-    deploy(aws, "Oidc", {
-        "Wildcard": {"Type": "AWS::IAM::Role", "Properties": {"RoleName": "wildcard", "AssumeRolePolicyDocument": trust({
-            "StringEquals": {"token.actions.githubusercontent.com:aud": "sts.amazonaws.com"},
-            "StringLike": {"token.actions.githubusercontent.com:sub": "repo:PhaseMirror/Phase-Mirror:*"}})}},
-        "Pinned": {"Type": "AWS::IAM::Role", "Properties": {"RoleName": "pinned", "AssumeRolePolicyDocument": trust({
-            "StringEquals": {"token.actions.githubusercontent.com:aud": "sts.amazonaws.com",
-                             "token.actions.githubusercontent.com:sub": "repo:PhaseMirror/Phase-Mirror:environment:staging"}})}},
-    })
-    results = {r.subject: r for r in verify.verify_oidc(aws)}
-    assert results[PROVIDER].status is Status.PASS
-    wildcard = results["role wildcard trust"]
-    assert wildcard.status is Status.FAIL
-    assert "uses StringLike (wildcards)" in wildcard.evidence and "sub [] not within" in wildcard.evidence
-    assert results["role pinned trust"].status is Status.PASS
+    # A second GitHub subject: still "one of the environment's", but not what was synthesized.
+    iam.update_assume_role_policy(RoleName="deploy", PolicyDocument=json.dumps(trust([staging, staging + "-plan"])))
+    iam.put_role_policy(RoleName="deploy", PolicyName="DeployPolicy", PolicyDocument=json.dumps(
+        {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": "*"}]}))
+    iam.put_role_policy(RoleName="deploy", PolicyName="Sneaky", PolicyDocument=json.dumps(
+        {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]}))
+    roles = results_of(aws, "role")
+    assert roles["deploy trust"].status is Status.FAIL
+    assert "unexpected statement(s)" in roles["deploy trust"].evidence and staging + "-plan" in roles["deploy trust"].evidence
+    assert roles["deploy inline policies"].evidence == "expected ['DeployPolicy'], actual ['DeployPolicy', 'Sneaky']"
+    assert roles["deploy inline policy DeployPolicy"].status is Status.FAIL
+    iam.update_assume_role_policy(RoleName="deploy", PolicyDocument=json.dumps(
+        trust([staging], {"StringLike": {SUB: "repo:*"}})))
+    evidence = results_of(aws, "role")["deploy trust"].evidence
+    assert evidence.startswith(f"StringLike on ['{SUB}'] (only StringEquals pins a subject)")
 
 
 def test_a_bare_bucket_lists_every_problem(aws):
-    deploy(aws, "Data", {"Bucket": {"Type": "AWS::S3::Bucket", "Properties": {"BucketName": "bare-bucket"}}})
-    deploy(aws, "Observability", {"M": {"Type": "AWS::CDK::Metadata"}})
-    [result] = verify.verify_buckets(aws)
-    assert result.status is Status.FAIL
-    assert result.evidence == ("versioning off; no public access block; no default encryption; "
-                               "no bucket policy (TLS-only expected)")
+    deploy(aws, {"Data": {"Bucket": {"Type": "AWS::S3::Bucket", "Properties": {"BucketName": "bare-bucket"}}}})
+    buckets = results_of(aws, "bucket")
+    assert buckets["bare-bucket versioning"].evidence == "expected Enabled, actual Suspended"
+    assert buckets["bare-bucket public access block"].evidence.endswith("actual null")
+    assert buckets["bare-bucket encryption"].status is Status.FAIL
+    assert buckets["bare-bucket TLS-only"].evidence == "expected a Deny when aws:SecureTransport is false, actual none"
 
 
-def test_alarms_not_routed_to_the_topic_fail(aws):
-    alarm = {"Type": "AWS::CloudWatch::Alarm", "Properties": {
-        "AlarmName": "unrouted", "ComparisonOperator": "GreaterThanThreshold", "EvaluationPeriods": 1,
-        "MetricName": "X", "Namespace": "N", "Period": 300, "Statistic": "Sum", "Threshold": 1}}
-    deploy(aws, "Observability", {"Topic": {"Type": "AWS::SNS::Topic", "Properties": {"TopicName": "alerts"}}, "Alarm": alarm})
-    results = {r.subject: r for r in verify.verify_alarms_and_topic(aws)}
-    assert results["count"].status is Status.FAIL  # 1 alarm, seed 001 needs 8
-    assert results["unrouted"].status is Status.FAIL
-    assert results["alerts encryption"].status is Status.FAIL
-    assert results["alerts TLS-only"].evidence == "no TLS-only statement"
-    assert results["alerts subscriptions"].evidence == "[] (config: ['oncall-staging@mirror-dissonance.example.com'])"
+ALARM = {"ComparisonOperator": "GreaterThanThreshold", "EvaluationPeriods": 1, "MetricName": "X", "Namespace": "N",
+         "Period": 300, "Statistic": "Sum", "Threshold": 1}
 
 
-def test_tables_on_the_wrong_key_or_unprotected_fail(aws):
+def test_alarms_are_checked_by_name(aws):
+    alarms = {f"Alarm{i}": {"Type": "AWS::CloudWatch::Alarm", "Properties": {
+        **ALARM, "AlarmName": f"alarm-{i}", "AlarmActions": [{"Ref": "Topic"}], "OKActions": [{"Ref": "Topic"}]}} for i in range(8)}
+    deploy(aws, {"Observability": {"Topic": {"Type": "AWS::SNS::Topic", "Properties": {"TopicName": "alerts"}}, **alarms}})
+    assert all(r.status is Status.PASS for r in results_of(aws, "alarm").values())
+    cw = boto3.client("cloudwatch", region_name="us-east-1")
+    cw.delete_alarms(AlarmNames=["alarm-3"])
+    cw.disable_alarm_actions(AlarmNames=["alarm-5"])
+    results = results_of(aws, "alarm")
+    assert results["alarm-3"].evidence == "expected alarm alarm-3 (Staging-Observability/Alarm3), actual: does not exist"
+    assert results["alarm-5"].evidence == "ActionsEnabled: expected true, actual False"
+
+
+def test_unprotected_tables_fail(aws):
+    table = {"Type": "AWS::DynamoDB::GlobalTable", "Properties": {
+        "TableName": "t1", "BillingMode": "PAY_PER_REQUEST", "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}],
+        "AttributeDefinitions": [{"AttributeName": "pk", "AttributeType": "S"}],
+        "SSESpecification": {"SSEEnabled": True, "SSEType": "KMS"},
+        "Replicas": [{"Region": "us-east-1", "DeletionProtectionEnabled": True,
+                      "PointInTimeRecoverySpecification": {"PointInTimeRecoveryEnabled": True, "RecoveryPeriodInDays": 35},
+                      "SSESpecification": {"KMSMasterKeyId": {"Fn::GetAtt": ["Key", "Arn"]}}}]}}
+    key = {"Type": "AWS::KMS::Key", "Properties": {"EnableKeyRotation": True, "KeyPolicy": {
+        "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::123456789012:root"},
+                                                "Action": "kms:*", "Resource": "*"}]}}}
+    deploy(aws, {"Data": {"Key": key, "Table": table}})
     ddb = boto3.client("dynamodb", region_name="us-east-1")
-    kms = boto3.client("kms", region_name="us-east-1")
-    data_key = kms.create_key()["KeyMetadata"]["KeyId"]
-    kms.create_alias(AliasName=f"alias/{aws.config.resource_prefix}-data", TargetKeyId=data_key)
-    other = kms.create_key()["KeyMetadata"]["Arn"]
-    name = aws.config.table_name(verify.TableName.FP_EVENTS)
-    ddb.create_table(TableName=name, BillingMode="PAY_PER_REQUEST", KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
-                     AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
-                     SSESpecification={"Enabled": True, "SSEType": "KMS", "KMSMasterKeyId": other})
-    results = {(r.area, r.subject): r for r in verify.verify_tables(aws)}
-    results.update({r.subject: r for r in results.values() if r.area == "table"})
-    assert results[f"{name} encryption"].status is Status.FAIL
-    assert results[f"{name} encryption"].evidence.startswith(f"KMS key {other} (want the data key arn:aws:kms:")
-    assert results[f"{name} deletion protection"].evidence == "False (config: True)"
-    missing = aws.config.table_name(verify.TableName.CONSENT)
-    assert results[("table", missing)].status is Status.FAIL
-    assert "ResourceNotFoundException" in results[("table", missing)].evidence
-    assert results[("pitr", missing)].evidence == f"TableNotFoundException: Table not found: {missing}"
+    assert all(r.status is Status.PASS for r in results_of(aws, "table").values())
+    ddb.update_table(TableName="t1", DeletionProtectionEnabled=False)
+    ddb.update_continuous_backups(TableName="t1", PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": False})
+    results = results_of(aws, "table")
+    assert results["t1 deletion protection"].evidence == "expected true, actual false"
+    assert results["t1 PITR"].evidence.startswith('expected {"days": 35, "status": "ENABLED"}, actual {"days": null, "status": "DISABLED"}')

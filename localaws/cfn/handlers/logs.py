@@ -1,11 +1,23 @@
 """CloudWatch Logs: moto's ``AWS::Logs::LogGroup`` cannot be updated (a changed
-retention fails the update); this handler changes retention and key in place."""
+retention fails the update); this handler changes retention and key in place.
+``Fn::GetAtt Arn`` is the ARN with ``:*``, as CloudFormation returns it
+(moto's model returns it without), so what a trail or policy receives is
+what it would receive in AWS."""
 from __future__ import annotations
 
 from moto.logs.models import LogGroup as MotoLogGroup
 from moto.logs.models import logs_backends
 
 from .base import Handler, register
+
+
+def _cloudformation_arn(group) -> None:
+    original = group.get_cfn_attribute
+
+    def get_cfn_attribute(attribute_name: str):
+        return f"{group.arn}:*" if attribute_name == "Arn" else original(attribute_name)
+
+    group.get_cfn_attribute = get_cfn_attribute
 
 
 @register
@@ -19,7 +31,9 @@ class LogGroup(Handler):
         props = dict(props)
         if "KmsKeyId" in props:
             props["kmsKeyId"] = props.pop("KmsKeyId")  # the keyword moto's model reads
-        return MotoLogGroup.create_from_cloudformation_json(name, {"Properties": props}, account_id, region)
+        group = MotoLogGroup.create_from_cloudformation_json(name, {"Properties": props}, account_id, region)
+        _cloudformation_arn(group)
+        return group
 
     @classmethod
     def update(cls, original, name, props, account_id, region):
@@ -31,6 +45,7 @@ class LogGroup(Handler):
         else:
             backend.put_retention_policy(original.name, int(props["RetentionInDays"]))
         original.kms_key_id = props.get("KmsKeyId")
+        _cloudformation_arn(original)
         return original
 
     @classmethod

@@ -1,6 +1,6 @@
 """S3: the bucket settings moto's ``AWS::S3::Bucket`` model ignores
 (versioning, public access block, lifecycle, access logging, ownership
-controls) and ``AWS::S3::BucketPolicy``, which moto does not handle."""
+controls, the bucket key of the default encryption) and ``AWS::S3::BucketPolicy``, which moto does not handle."""
 from __future__ import annotations
 
 import json
@@ -78,6 +78,10 @@ def apply_bucket_settings(bucket: FakeBucket, props: dict[str, Any], account_id:
         bucket.logging = {"TargetBucket": target, "TargetPrefix": logging.get("LogFilePrefix", "")}
     else:
         bucket.logging = {}
+    encryption = (props.get("BucketEncryption") or {}).get("ServerSideEncryptionConfiguration") or []
+    if encryption and bucket.encryption:
+        # moto's model keeps the algorithm and key but drops BucketKeyEnabled.
+        bucket.encryption["Rule"]["BucketKeyEnabled"] = str(as_bool(encryption[0].get("BucketKeyEnabled"))).lower()
     ownership = props.get("OwnershipControls")
     if ownership:
         backend.put_bucket_ownership_controls(bucket.name, ownership["Rules"][0]["ObjectOwnership"])
