@@ -82,18 +82,45 @@ def test_cloudformation_method_reports_the_endpoint_limit(aws, capsys):
     assert "CloudFormation drift detection failed: NotImplemented" in capsys.readouterr().err
 
 
-def test_missing_stack_is_one_line(aws, capsys):
-    assert aws_ops.main(["detect-drift", "--env", "staging", "--method", "readback"]) == 2
-    assert "Stack with id Staging-Data does not exist" in capsys.readouterr().err
+def test_missing_stack_is_its_own_outcome(aws, capsys):
+    assert aws_ops.main(["detect-drift", "--env", "staging", "--method", "readback"]) == 3
+    err = capsys.readouterr().err
+    assert err.startswith("ops detect-drift: Staging-Data is MISSING, ") and "Traceback" not in err
 
 
-def test_resolve_and_normalise():
-    physical = {"Topic": "arn:topic"}
-    assert drift._resolve({"Ref": "Topic"}, physical) == "arn:topic"
-    assert drift._resolve({"Fn::GetAtt": ["Topic", "Arn"]}, physical) is drift._UNRESOLVED
-    assert drift._resolve([{"Ref": "Param"}], physical) is drift._UNRESOLVED
-    assert drift._norm(10) == drift._norm(10.0) == drift._norm("10")
-    assert drift._norm(True) == drift._norm("true")
+def test_rolled_back_stack_is_its_own_outcome(aws, capsys):
+    deploy(aws)
+    cf = aws.client("cloudformation")
+    bad = {"Resources": {"Key": {"Type": "AWS::KMS::Key", "Properties": {}}}}  # no KeyPolicy: the create fails
+    cf.delete_stack(StackName="Staging-Oidc")
+    cf.create_change_set(StackName="Staging-Oidc", ChangeSetName="c2", ChangeSetType="CREATE", TemplateBody=json.dumps(bad))
+    cf.execute_change_set(StackName="Staging-Oidc", ChangeSetName="c2")
+    assert cf.describe_stacks(StackName="Staging-Oidc")["Stacks"][0]["StackStatus"] == "ROLLBACK_COMPLETE"
+    assert aws_ops.main(["detect-drift", "--env", "staging"]) == 3
+    assert capsys.readouterr().err.startswith("ops detect-drift: Staging-Oidc is ROLLBACK_COMPLETE: nothing to compare")
+
+
+def test_resolve_and_normalise(aws):
+    from opscli import expected
+
+    stack = expected.Stack("Observability", "Staging-Observability",
+                           {"Resources": {"Topic": {"Type": "AWS::SNS::Topic"}, "Group": {"Type": "AWS::Logs::LogGroup"}}},
+                           {"Topic": "arn:aws:sns:us-east-1:123456789012:alerts", "Group": "/g"})
+    resolver = expected.Resolver(aws, {"Observability": stack})
+    assert resolver.resolve(stack, {"Ref": "Topic"}) == "arn:aws:sns:us-east-1:123456789012:alerts"
+    assert resolver.resolve(stack, {"Fn::GetAtt": ["Group", "Arn"]}) == "arn:aws:logs:us-east-1:123456789012:log-group:/g:*"
+    assert resolver.resolve(stack, {"Fn::Join": ["", ["arn:", {"Ref": "AWS::Partition"}, ":x"]]}) == "arn:aws:x"
+    assert resolver.resolve(stack, {"Fn::Sub": "${AWS::AccountId}-${Topic.TopicName}"}) == "123456789012-alerts"
+    assert resolver.resolve(stack, [{"Ref": "Param"}]) is expected.UNRESOLVED
+    assert resolver.resolve(stack, "{{resolve:ssm:/missing}}") is expected.UNRESOLVED
+    assert resolver.resolve(stack, "{{resolve:ssm-secure:/s}}") is expected.UNRESOLVED
+    assert expected.norm(10) == expected.norm(10.0) == expected.norm("10")
+    assert expected.norm(True) == expected.norm("true")
+    one = {"Statement": {"Effect": "Allow", "Action": "s3:GetObject", "Resource": ["a"], "Condition": {"NumericLessThan": {"k": 1.2}}}}
+    other = {"Statement": [{"Resource": "a", "Effect": "Allow", "Action": ["s3:GetObject"], "Condition": {"NumericLessThan": {"k": "1.2"}}}]}
+    assert expected.policy(one) == expected.policy(json.dumps(other))
+    widened = {"Statement": [{**other["Statement"][0], "Action": ["s3:GetObject", "s3:PutObject"]}]}
+    assert expected.policy(one) != expected.policy(widened)
 
 
 def test_cloudformation_drift_detection_is_reported_per_property(aws):
@@ -102,6 +129,10 @@ def test_cloudformation_drift_detection_is_reported_per_property(aws):
 
     cf = aws.client("cloudformation")
     with Stubber(cf) as stub:
+        for stack in ("Data", "Secrets", "Observability", "Oidc", "Runtime"):
+            stub.add_response("describe_stacks", {"Stacks": [{"StackName": f"Staging-{stack}", "StackStatus": "UPDATE_COMPLETE",
+                                                              "CreationTime": "2026-11-22T00:00:00Z"}]},
+                              {"StackName": f"Staging-{stack}"})
         for stack in ("Data", "Secrets", "Observability", "Oidc", "Runtime"):
             name = f"Staging-{stack}"
             stub.add_response("detect_stack_drift", {"StackDriftDetectionId": f"id-{stack}"}, {"StackName": name})
