@@ -24,9 +24,11 @@ def build_server(port: int):
     from werkzeug.serving import make_server
 
     from localaws import cfn
+    from localaws.execute_api import ExecuteApi
 
     cfn.install()
-    app = DomainDispatcherApplication(create_backend_app)
+    # HTTP API requests run the deployed function (localaws/execute_api.py); the rest is moto.
+    app = ExecuteApi(DomainDispatcherApplication(create_backend_app))
     return make_server(HOST, port, app, threaded=True, request_handler=MotoRequestHandler)
 
 
@@ -51,6 +53,9 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         pass
     finally:
+        from localaws.execute_api import stop_all
+
+        stop_all()  # the functions' warm processes go with the target
         server.server_close()
     return 0
 
