@@ -52,7 +52,7 @@ from moto.cloudformation.exceptions import CloudFormationError, ValidationError
 from moto.cloudformation.utils import yaml_tag_constructor
 from moto.ssm.models import ssm_backends
 
-from .. import backup_selections, service_fixes
+from .. import alarm_actions, backup_selections, service_fixes
 from . import handlers
 
 _INSTALLED = False
@@ -475,6 +475,7 @@ def install() -> None:
         return
     service_fixes.install()
     backup_selections.install()
+    alarm_actions.install()
     parsing.clean_json = _clean_json(parsing.clean_json)
     parsing.get_model_map = model_map
     parsing.get_name_type_map = name_type_map
