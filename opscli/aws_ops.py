@@ -20,7 +20,7 @@ from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
 from envconfig import ConfigError
 from envconfig.aws import EnvName, load
 
-from . import drift, nonce, readiness, release, token, verify
+from . import alarm_test, drift, nonce, readiness, release, smoke, token, verify
 from .clock import Clock, SystemClock, iso, parse_instant, FixedClock
 from .errors import CheckFailed, OpsError
 from .expected import StackProblem
@@ -79,6 +79,20 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("readiness", help="production-readiness report: seed 003's gates on the synthesized templates",
                        description=readiness.__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     _add_env(p)
+
+    p = sub.add_parser("smoke", help="signed calls to the deployed Oracle: health, invalid nonce, FP event, p95 vs SLO",
+                       description=smoke.__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    _add_env(p)
+    p.add_argument("--calls", type=int, default=20, metavar="N", help="latency sample size (1-1000, default 20)")
+    p.add_argument("--url", metavar="URL", help="base URL of the API (default: found from the Runtime stack)")
+
+    p = sub.add_parser("test-alarm", help="controlled alert: alarm to ALARM, confirm the topic notification, back to OK",
+                       description=alarm_test.__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    _add_env(p)
+    p.add_argument("--alarm", metavar="NAME", help="alarm name (default: every Critical alarm)")
+    p.add_argument("--method", choices=("auto", "history", "subscribe"), default="auto",
+                   help="how delivery is confirmed (auto: subscribe on the local target, history on AWS)")
+    p.add_argument("--wait", type=float, default=60, metavar="SECONDS", help="how long to wait for the delivery (default 60)")
 
     p = sub.add_parser("plan", help="gates, then the cdk diff of <Stage>/* and its sha256 (what a reviewer approves)",
                        description=release.__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -155,6 +169,14 @@ def run(args: argparse.Namespace, *, clock: Clock, stdin=None, out=None) -> int:
             described = cf.describe_stacks(StackName=aws.stack_name(stack))["Stacks"][0]
             for output in sorted(described.get("Outputs", []), key=lambda o: o["OutputKey"]):
                 print(f"{aws.stack_name(stack)}.{output['OutputKey']} = {output['OutputValue']}", file=out)
+        return 0
+    if args.command in ("smoke", "test-alarm"):
+        results = (smoke.run(aws, calls=args.calls, url=args.url) if args.command == "smoke" else
+                   alarm_test.run(aws, alarm=args.alarm, method=args.method, wait_s=args.wait))
+        print(verify.table(results), file=out)
+        failed = [r for r in results if r.status is verify.Status.FAIL]
+        if failed:
+            raise CheckFailed(f"{len(failed)} of {len(results)} failed, first: {failed[0].subject}: {failed[0].evidence}")
         return 0
     if args.command == "detect-drift":
         method, drifts = drift.detect(aws, args.method, args.assembly)
