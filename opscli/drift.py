@@ -328,6 +328,17 @@ READERS: dict[str, Callable[[Aws, str, dict], dict]] = {
     "AWS::SSM::Parameter": _parameter,
 }
 
+# CloudFormation's documented defaults for properties a template may leave
+# out: an alarm whose actions someone disabled is drift even though CDK never
+# writes ActionsEnabled.
+DEFAULTS: dict[str, dict[str, Any]] = {
+    "AWS::CloudWatch::Alarm": {"ActionsEnabled": True, "AlarmActions": [], "OKActions": [], "InsufficientDataActions": []},
+    "AWS::KMS::Key": {"Enabled": True, "EnableKeyRotation": False, "KeyUsage": "ENCRYPT_DECRYPT", "KeySpec": "SYMMETRIC_DEFAULT"},
+    "AWS::IAM::Role": {"Path": "/", "MaxSessionDuration": 3600},
+    "AWS::CloudTrail::Trail": {"IncludeGlobalServiceEvents": True, "IsOrganizationTrail": False, "EventSelectors": [],
+                               "AdvancedEventSelectors": []},
+}
+
 POLICY_PATHS = {"AssumeRolePolicyDocument", "PolicyDocument", "KeyPolicy"}
 
 # Template properties a read-back does not compare, and why. Anything else a
@@ -411,8 +422,11 @@ def readback(aws: Aws, assembly: Path | None = None) -> list[Drift]:
             for prop in props:
                 if prop not in covered and prop not in NOT_COMPARED:
                     UNCOMPARED.add(f"{resource['Type']}.{prop}")
+            defaults = DEFAULTS.get(resource["Type"], {})
             for path, actual in live.items():
                 want = _lookup(props, path)
+                if want is None:
+                    want = defaults.get(path)
                 if want is None:
                     continue  # not set in the template: AWS's default, not ours to pin
                 if want is expected.UNRESOLVED:

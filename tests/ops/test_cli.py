@@ -13,7 +13,8 @@ from envconfig.aws import TableName
 from opscli import aws_ops
 
 REPO = Path(__file__).resolve().parents[2]
-COMMANDS = ("verify-pitr", "rotate-nonce", "check-nonce", "set-github-token", "verify", "outputs", "detect-drift")
+COMMANDS = ("verify-pitr", "rotate-nonce", "check-nonce", "set-github-token", "verify", "outputs", "detect-drift",
+            "smoke", "test-alarm")
 
 
 @pytest.mark.parametrize("command", COMMANDS)
