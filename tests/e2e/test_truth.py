@@ -1,0 +1,289 @@
+"""Post-deploy truth, end to end on the local target: Staging deployed once
+with the real CDK CLI, then each tampering of issue 9 made behind the
+tools' back with boto3; ``verify`` and/or ``detect-drift`` must exit non-zero
+and name the resource, and go green again once it is undone. Also: smoke
+and test-alarm against the running Oracle, and a nonce rotation seen by the
+running function (old and new accepted during the grace period, old refused
+after, judged at injected instants).
+
+One target for the module; each tampering is undone in the test. The
+irreversible ones (a deleted backup plan, a rolled-back stack) run last.
+"""
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import boto3
+import pytest
+from botocore.auth import SigV4Auth
+from botocore.awsrequest import AWSRequest
+from botocore.credentials import Credentials
+
+from envconfig.aws import load
+
+pytestmark = pytest.mark.e2e
+
+REPO = Path(__file__).resolve().parents[2]
+CONFIG = load("staging")
+PREFIX = CONFIG.resource_prefix
+TIMES: dict[str, float] = {}
+ORACLE_ROLE = f"MirrorDissonanceOracleRole-{CONFIG.name.value}"
+DEPLOY_ROLE = f"{PREFIX}-github-deploy"
+SUB = "token.actions.githubusercontent.com:sub"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class Target:
+    def __init__(self, tmp: Path):
+        self.port = free_port()
+        self.tmp = tmp
+        self.endpoint = f"http://localhost:{self.port}"
+        self.env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_") and k != "MD_CONFIG_DIR"}
+        self.env.update({
+            "LOCAL_AWS_STATE_DIR": str(tmp / "state"), "AWS_ENDPOINT_URL": self.endpoint,
+            "AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test", "AWS_REGION": CONFIG.region,
+            "AWS_DEFAULT_REGION": CONFIG.region, "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20",
+            "CDK_DISABLE_VERSION_CHECK": "1", "PATH": f"{REPO}/node_modules/.bin:{REPO}/.venv/bin:{os.environ['PATH']}",
+        })
+
+    def run(self, *args, check=True, cwd=REPO, timeout=600):
+        result = subprocess.run(list(args), cwd=cwd, env=self.env, capture_output=True, text=True, timeout=timeout)
+        if check and result.returncode != 0:
+            raise AssertionError(f"{args} exited {result.returncode}:\n{result.stdout[-4000:]}\n{result.stderr[-4000:]}")
+        return result
+
+    def ops(self, *args, timed=None):
+        start = time.monotonic()
+        result = self.run(str(REPO / "bin" / "ops"), *args, "--env", "staging", check=False)
+        if timed:
+            TIMES[timed] = time.monotonic() - start
+        return result
+
+    def client(self, service):
+        return boto3.client(service, endpoint_url=self.endpoint, region_name=CONFIG.region,
+                            aws_access_key_id="test", aws_secret_access_key="test")
+
+
+@pytest.fixture(scope="module")
+def target(tmp_path_factory):
+    t = Target(tmp_path_factory.mktemp("truth"))
+    t.run(str(REPO / "bin" / "local-aws"), "start", "--port", str(t.port))
+    try:
+        start = time.monotonic()
+        t.run("cdk", "bootstrap", f"aws://{CONFIG.account}/{CONFIG.region}", "--ci", cwd=tempfile.mkdtemp())
+        t.run("cdk", "deploy", "Staging/*", "--require-approval", "never", "--ci", "--output", str(t.tmp / "cdk.out"))
+        t.run(str(REPO / "bin" / "ops"), "rotate-nonce", "--env", "staging", "--create-only")
+        TIMES["bootstrap + deploy"] = time.monotonic() - start
+        yield t
+    finally:
+        t.run(str(REPO / "bin" / "local-aws"), "stop", check=False)
+        for name, seconds in TIMES.items():
+            print(f"e2e timing: {name} {seconds:.1f}s")
+
+
+def assert_clean(target):
+    verify = target.ops("verify")
+    assert verify.returncode == 0 and " 0 failed" in verify.stdout, verify.stdout + verify.stderr
+    drift = target.ops("detect-drift")
+    assert drift.returncode == 0 and "no drift" in drift.stdout, drift.stdout + drift.stderr
+
+
+def failing_lines(result) -> list[str]:
+    return [line for line in result.stdout.splitlines() if line.startswith("FAIL")]
+
+
+def test_a_clean_deploy_is_green_and_the_oracle_answers(target):
+    verify = target.ops("verify", timed="verify")
+    assert verify.returncode == 0, verify.stdout + verify.stderr
+    assert "0 failed" in verify.stdout
+    drift = target.ops("detect-drift", timed="detect-drift")
+    assert drift.returncode == 0 and "no drift" in drift.stdout, drift.stdout
+    smoke = target.ops("smoke", timed="smoke")
+    assert smoke.returncode == 0, smoke.stdout + smoke.stderr
+    assert smoke.stdout.count("PASS    smoke") == 4
+    alarm = target.ops("test-alarm", timed="test-alarm (3 Critical alarms)")
+    assert alarm.returncode == 0 and "ALARM notification received" in alarm.stdout, alarm.stdout + alarm.stderr
+    states = target.client("cloudwatch").describe_alarms(AlarmNamePrefix=PREFIX)["MetricAlarms"]
+    assert all(a["StateValue"] != "ALARM" for a in states)  # every tested alarm is back to OK
+
+
+def test_stop_logging_on_the_trail(target):
+    trail = f"{PREFIX}-audit"
+    ct = target.client("cloudtrail")
+    ct.stop_logging(Name=trail)
+    try:
+        verify = target.ops("verify")
+        assert verify.returncode == 1
+        assert f"FAIL    trail      {trail} logging" in verify.stdout and "expected true, actual false" in verify.stdout
+        drift = target.ops("detect-drift")
+        assert drift.returncode == 1
+        assert any("AuditTrail" in l and "IsLogging" in l and "true  false" in l for l in drift.stdout.splitlines()), drift.stdout
+    finally:
+        ct.start_logging(Name=trail)
+    assert_clean(target)
+
+
+def test_disable_alarm_actions_on_a_critical_alarm(target):
+    alarm = f"{PREFIX}-ssm-parameter-failures-critical"
+    cw = target.client("cloudwatch")
+    cw.disable_alarm_actions(AlarmNames=[alarm])
+    try:
+        verify = target.ops("verify")
+        assert verify.returncode == 1
+        [line] = [l for l in failing_lines(verify) if alarm in l]
+        assert "ActionsEnabled: expected true, actual False" in line
+        drift = target.ops("detect-drift")
+        assert drift.returncode == 1 and any("ActionsEnabled" in l for l in drift.stdout.splitlines())
+        test = target.ops("test-alarm", "--alarm", alarm, "--wait", "3")
+        assert test.returncode == 1, test.stdout + test.stderr
+        assert "actual: nothing received" in test.stdout
+    finally:
+        cw.enable_alarm_actions(AlarmNames=[alarm])
+    assert_clean(target)
+
+
+def _trust(iam, role):
+    return iam.get_role(RoleName=role)["Role"]["AssumeRolePolicyDocument"]
+
+
+def test_deploy_role_trusts_a_second_github_subject(target):
+    iam = target.client("iam")
+    original = _trust(iam, DEPLOY_ROLE)
+    widened = json.loads(json.dumps(original))
+    condition = widened["Statement"][0]["Condition"]["StringEquals"]
+    condition[SUB] = [*condition[SUB], f"repo:{CONFIG.github.repository}:environment:staging-plan"]
+    iam.update_assume_role_policy(RoleName=DEPLOY_ROLE, PolicyDocument=json.dumps(widened))
+    try:
+        verify = target.ops("verify")
+        assert verify.returncode == 1
+        [line] = [l for l in failing_lines(verify) if f"{DEPLOY_ROLE} trust" in l]
+        assert "unexpected statement(s)" in line and "environment:staging-plan" in line and "missing statement(s)" in line
+        drift = target.ops("detect-drift")
+        assert drift.returncode == 1
+        assert any("GitHubDeployRole" in l and "AssumeRolePolicyDocument" in l and "staging-plan" in l
+                   for l in drift.stdout.splitlines()), drift.stdout
+    finally:
+        iam.update_assume_role_policy(RoleName=DEPLOY_ROLE, PolicyDocument=json.dumps(original))
+    assert_clean(target)
+
+
+def test_oracle_role_trust_gains_a_string_like_subject(target):
+    iam = target.client("iam")
+    original = _trust(iam, ORACLE_ROLE)
+    tampered = json.loads(json.dumps(original))
+    tampered["Statement"][0]["Condition"]["StringLike"] = {SUB: "repo:*"}
+    iam.update_assume_role_policy(RoleName=ORACLE_ROLE, PolicyDocument=json.dumps(tampered))
+    try:
+        verify = target.ops("verify")
+        assert verify.returncode == 1
+        [line] = [l for l in failing_lines(verify) if f"{ORACLE_ROLE} trust" in l]
+        assert "StringLike" in line and "repo:*" in line
+        drift = target.ops("detect-drift")
+        assert drift.returncode == 1
+        assert any("GitHubOracleRole" in l and "AssumeRolePolicyDocument" in l and "StringLike" in l
+                   for l in drift.stdout.splitlines()), drift.stdout
+    finally:
+        iam.update_assume_role_policy(RoleName=ORACLE_ROLE, PolicyDocument=json.dumps(original))
+    assert_clean(target)
+
+
+def test_deleted_alarm_is_named(target):
+    name = f"{PREFIX}-circuit-breaker-triggered-critical"
+    cw = target.client("cloudwatch")
+    saved = cw.describe_alarms(AlarmNames=[name])["MetricAlarms"][0]
+    cw.delete_alarms(AlarmNames=[name])
+    try:
+        verify = target.ops("verify")
+        assert verify.returncode == 1
+        [line] = failing_lines(verify)
+        assert f"expected alarm {name} (Staging-Observability/" in line and "actual: does not exist" in line
+        drift = target.ops("detect-drift")
+        assert drift.returncode == 1 and "list index out of range" not in drift.stdout + drift.stderr
+        [line] = [l for l in drift.stdout.splitlines() if "AlarmsCircuitBreaker" in l]
+        assert "(resource)" in line and f"alarm {name} does not exist" in line
+    finally:
+        keys = ("AlarmName", "AlarmDescription", "ActionsEnabled", "OKActions", "AlarmActions", "MetricName", "Namespace",
+                "Statistic", "Dimensions", "Period", "EvaluationPeriods", "Threshold", "ComparisonOperator", "TreatMissingData")
+        cw.put_metric_alarm(**{k: saved[k] for k in keys if k in saved})
+    assert_clean(target)
+
+
+def _oracle(target, path, body, now=None):
+    api = target.client("ssm").get_parameter(Name=f"{CONFIG.parameter_prefix}infra/oracle-api-id")["Parameter"]["Value"]
+    url = f"{target.endpoint}/_aws/execute-api/{api}{path}"
+    data = json.dumps(body)
+    request = AWSRequest(method="POST", url=url, data=data, headers={"content-type": "application/json"})
+    SigV4Auth(Credentials("test", "test"), "execute-api", CONFIG.region).add_auth(request)
+    headers = dict(request.headers)
+    if now is not None:
+        headers["X-LocalAws-Now"] = str(now)
+    try:
+        with urllib.request.urlopen(urllib.request.Request(url, data=data.encode(), method="POST", headers=headers)) as r:
+            return r.status
+    except urllib.error.HTTPError as exc:
+        return exc.code
+
+
+def test_nonce_rotation_is_seen_by_the_running_function(target):
+    ssm = target.client("ssm")
+    name = CONFIG.nonce_parameter
+    old = ssm.get_parameter(Name=name, WithDecryption=True)["Parameter"]
+    event = {"repository": "e2e/rotation", "rule": "r", "finding": "f"}
+    assert _oracle(target, "/events", {**event, "nonce": old["Value"]}) == 201
+    rotated = target.run(str(REPO / "bin" / "ops"), "rotate-nonce", "--env", "staging", "--grace", "300")
+    assert "stays accepted until" in rotated.stdout
+    start = time.time()
+    new = ssm.get_parameter(Name=name, WithDecryption=True)["Parameter"]
+    assert new["Version"] == old["Version"] + 1
+    # During the grace period both are accepted by the deployed function...
+    assert _oracle(target, "/events", {**event, "nonce": new["Value"]}, now=start + 60) == 201
+    assert _oracle(target, "/events", {**event, "nonce": old["Value"]}, now=start + 60) == 201
+    # ...after it only the new one.
+    assert _oracle(target, "/events", {**event, "nonce": old["Value"]}, now=start + 301) == 403
+    assert _oracle(target, "/events", {**event, "nonce": new["Value"]}, now=start + 301) == 201
+
+
+def test_deleted_backup_plan(target):
+    plan = target.client("cloudformation").describe_stack_resource(
+        StackName="Staging-Data", LogicalResourceId=_logical(target, "Staging-Data", "AWS::Backup::BackupPlan"))
+    plan_id = plan["StackResourceDetail"]["PhysicalResourceId"]
+    target.client("backup").delete_backup_plan(BackupPlanId=plan_id)
+    verify = target.ops("verify")
+    assert verify.returncode == 1
+    lines = failing_lines(verify)
+    assert any(f"plan {PREFIX}-tables" in l and f"expected plan {plan_id}" in l and "actual: deleted at" in l for l in lines), lines
+    drift = target.ops("detect-drift")
+    assert drift.returncode == 1
+    assert any("BackupPlan" in l and "(resource)" in l and "deleted" in l for l in drift.stdout.splitlines()), drift.stdout
+
+
+def _logical(target, stack, type_):
+    resources = target.client("cloudformation").list_stack_resources(StackName=stack)["StackResourceSummaries"]
+    return next(r["LogicalResourceId"] for r in resources if r["ResourceType"] == type_)
+
+
+def test_a_rolled_back_stack_is_its_own_outcome(target):
+    cf = target.client("cloudformation")
+    cf.delete_stack(StackName="Staging-Runtime")
+    # A create that fails (a key without its policy) leaves the stack ROLLBACK_COMPLETE, as in AWS.
+    cf.create_stack(StackName="Staging-Runtime", TemplateBody=json.dumps(
+        {"Resources": {"Key": {"Type": "AWS::KMS::Key", "Properties": {}}}}))
+    assert cf.describe_stacks(StackName="Staging-Runtime")["Stacks"][0]["StackStatus"] == "ROLLBACK_COMPLETE"
+    for command in ("detect-drift", "verify", "smoke"):
+        result = target.ops(command)
+        assert result.returncode == 3, (command, result.stdout, result.stderr)
+        assert result.stderr.startswith(f"ops {command}: Staging-Runtime is ROLLBACK_COMPLETE: nothing to compare")
+        assert "Traceback" not in result.stderr
