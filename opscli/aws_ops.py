@@ -60,10 +60,10 @@ def build_parser() -> argparse.ArgumentParser:
     _add_env(p)
 
     p = sub.add_parser("verify", help="read the deployed environment back: pass/fail table",
-                       description="Read back stacks, tables (PITR, key, deletion protection), parameters (exist, "
-                                   "SecureString, secrets key), alert topic (KMS, TLS-only, subscriptions), alarms "
-                                   "(routed to the topic), OIDC provider and role trust, and buckets.")
+                       description=verify.__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     _add_env(p)
+    p.add_argument("--assembly", type=Path, metavar="DIR",
+                   help="expect what this synthesized cloud assembly says (e.g. cdk.out) instead of the deployed templates")
 
     p = sub.add_parser("outputs", help="print the outputs of the environment's stacks",
                        description="Print every output of the environment's five stacks (Staging-Data, ...).")
@@ -133,7 +133,7 @@ def run(args: argparse.Namespace, *, clock: Clock, stdin=None, out=None) -> int:
             raise CheckFailed("PITR is not enabled with the configured period on every table")
         return 0
     if args.command == "verify":
-        results = verify.verify_all(aws)
+        results = verify.verify_all(aws, getattr(args, "assembly", None))  # deploy reuses this path without it
         print(verify.table(results), file=out)
         failed = [r for r in results if r.status is verify.Status.FAIL]
         if failed:

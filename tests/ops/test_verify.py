@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 
 import boto3
+import pytest
 
 from opscli import aws_ops, verify
 from opscli.verify import Status
@@ -113,3 +114,32 @@ def test_unprotected_tables_fail(aws):
     results = results_of(aws, "table")
     assert results["t1 deletion protection"].evidence == "expected true, actual false"
     assert results["t1 PITR"].evidence.startswith('expected {"days": 35, "status": "ENABLED"}, actual {"days": null, "status": "DISABLED"}')
+
+
+def test_pending_and_extra_subscriptions(aws, monkeypatch):
+    sub = {"Type": "AWS::SNS::Subscription", "Properties": {"TopicArn": {"Ref": "Topic"}, "Protocol": "email",
+                                                             "Endpoint": "oncall@example.com"}}
+    deploy(aws, {"Observability": {"Topic": {"Type": "AWS::SNS::Topic", "Properties": {"TopicName": "alerts"}}, "Sub": sub}})
+    sns = aws.client("sns")
+    topic = sns.list_topics()["Topics"][0]["TopicArn"]
+    sns.subscribe(TopicArn=topic, Protocol="https", Endpoint="https://collector.example/hook")
+    real = sns.list_subscriptions_by_topic
+
+    def pending(**kwargs):  # what SNS answers until the recipient clicks the link
+        answer = real(**kwargs)
+        for s in answer["Subscriptions"]:
+            if s["Protocol"] == "email":
+                s["SubscriptionArn"] = "PendingConfirmation"
+        return answer
+    monkeypatch.setattr(sns, "list_subscriptions_by_topic", pending)
+    results = results_of(aws, "topic")
+    warn = results["alerts subscription email:oncall@example.com"]
+    assert warn.status is Status.WARN and "pending confirmation" in warn.evidence
+    extra = results["alerts subscription https:https://collector.example/hook"]
+    assert extra.status is Status.FAIL and extra.evidence == "expected no such subscription (not in the template), actual: subscribed"
+
+
+def test_verify_against_a_synthesized_assembly_is_an_option(capsys):
+    with pytest.raises(SystemExit):
+        aws_ops.main(["verify", "--help"])
+    assert "--assembly DIR" in capsys.readouterr().out
