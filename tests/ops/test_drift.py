@@ -152,3 +152,34 @@ def test_cloudformation_drift_detection_is_reported_per_property(aws):
     assert method == "cloudformation"
     assert [(d.stack, d.logical_id, d.prop, d.expected, d.actual) for d in found] == [
         ("Staging-Observability", "Alarm", "/Threshold", "10", "99")]
+
+
+def test_template_properties_no_reader_returns_are_listed(aws, capsys):
+    group = {"Type": "AWS::Logs::LogGroup", "Properties": {"LogGroupName": "/md/app", "RetentionInDays": 30,
+                                                          "DataProtectionPolicy": {"Name": "p"}}}
+    cf = aws.client("cloudformation")
+    for stack, template in {**templates(), "Data": {"Resources": {"Group": group}}}.items():
+        cf.create_change_set(StackName=aws.stack_name(stack), ChangeSetName="c1", ChangeSetType="CREATE",
+                             TemplateBody=json.dumps(template))
+        cf.execute_change_set(StackName=aws.stack_name(stack), ChangeSetName="c1")
+    assert aws_ops.main(["detect-drift", "--env", "staging"]) == 0
+    out = capsys.readouterr().out
+    assert "no drift\nnot compared by read-back (no reader for these template properties): AWS::Logs::LogGroup.DataProtectionPolicy" in out
+
+
+def test_a_widened_trust_policy_is_drift(aws):
+    trust = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
+                                                     "Principal": {"Service": "lambda.amazonaws.com"}}]}
+    role = {"Type": "AWS::IAM::Role", "Properties": {"RoleName": "r", "AssumeRolePolicyDocument": trust}}
+    cf = aws.client("cloudformation")
+    for stack, template in {**templates(), "Oidc": {"Resources": {"Role": role}}}.items():
+        cf.create_change_set(StackName=aws.stack_name(stack), ChangeSetName="c1", ChangeSetType="CREATE",
+                             TemplateBody=json.dumps(template))
+        cf.execute_change_set(StackName=aws.stack_name(stack), ChangeSetName="c1")
+    assert drift.readback(aws) == []
+    widened = {"Version": "2012-10-17", "Statement": [{**trust["Statement"][0], "Principal": {
+        "Service": ["lambda.amazonaws.com", "ec2.amazonaws.com"]}}]}
+    boto3.client("iam", region_name="us-east-1").update_assume_role_policy(RoleName="r", PolicyDocument=json.dumps(widened))
+    [found] = drift.readback(aws)
+    assert (found.logical_id, found.prop) == ("Role", "AssumeRolePolicyDocument")
+    assert found.actual["Statement"][0]["Principal"] == {"Service": ["ec2.amazonaws.com", "lambda.amazonaws.com"]}
