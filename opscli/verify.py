@@ -122,7 +122,8 @@ def _missing(area: str, what: str, stack: expected.Stack, logical: str) -> Resul
 
 def _eq(area: str, subject: str, expected_value, actual_value, *, canon=expected.norm) -> Result:
     if expected_value is expected.UNRESOLVED:
-        return Result(area, subject, Status.PASS, f"actual {expected.short(actual_value)} (template value not resolvable)")
+        # Not a pass: nothing was compared (a value only CloudFormation could resolve).
+        return Result(area, subject, Status.WARN, f"actual {expected.short(actual_value)}; template value not resolvable, not compared")
     ok = canon(expected_value) == canon(actual_value)
     return _result(area, subject, ok, f"{expected.short(actual_value)}" if ok else
                    f"expected {expected.short(expected_value)}, actual {expected.short(actual_value)}")
@@ -130,7 +131,7 @@ def _eq(area: str, subject: str, expected_value, actual_value, *, canon=expected
 
 def _policy_eq(area: str, subject: str, expected_doc, actual_doc) -> Result:
     if expected_doc is expected.UNRESOLVED:
-        return Result(area, subject, Status.PASS, "template document not resolvable; not compared")
+        return Result(area, subject, Status.WARN, "template document not resolvable; not compared")
     want, got = expected.policy(expected_doc), expected.policy(actual_doc) if actual_doc is not None else None
     if want == got:
         return Result(area, subject, Status.PASS, f"equal to the template ({len(want.get('Statement', []))} statements)")
