@@ -40,6 +40,7 @@ import io
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -168,6 +169,7 @@ class _Worker:
         if self.alive():
             self.process.kill()
         self.process.wait()
+        shutil.rmtree(self.dir, ignore_errors=True)  # the unpacked asset goes with its environment
 
 
 _WORKERS: dict[str, _Worker] = {}
