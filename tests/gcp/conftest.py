@@ -1,8 +1,9 @@
 """The GCP app, synthesized once per test session and shared by every GCP test.
 
-Importing the provider bindings costs ~10 s (SPEC Traps); synthesizing both
-stacks a few more. Every test reads the JSON written here; construct-level
-tests build bare stacks in the same process (the import is already paid).
+Starting jsii and the provider's assembly costs about a second even with the
+lazy loading of constructs_lib/gcp/tf.py; synthesizing both stacks about
+another. Every test reads the JSON written here; construct-level tests build
+bare stacks in the same process (the start-up is already paid).
 """
 
 from __future__ import annotations
