@@ -62,6 +62,15 @@ def gcp_synth(tmp_path_factory) -> dict[Environment, SynthesizedStack]:
     return result
 
 
+@pytest.fixture(scope="session")
+def gcp_checkov(gcp_synth) -> dict:
+    """checkov over both stacks' cdk.tf.json in one run (its start-up costs seconds), split per environment."""
+    from gates.checkov import run_checkov_per_file
+
+    by_path = run_checkov_per_file([s.path for s in gcp_synth.values()], framework="terraform_json", cloud="gcp")
+    return {env: by_path[s.path] for env, s in gcp_synth.items()}
+
+
 @pytest.fixture(params=list(Environment), ids=lambda e: e.value)
 def synth(request, gcp_synth) -> SynthesizedStack:
     """Each test that takes ``synth`` runs once per environment."""
