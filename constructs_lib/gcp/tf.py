@@ -4,7 +4,8 @@ HashiCorp archived CDK for Terraform on 2025-12-10; ``cdktf`` 0.21.0 and
 ``cdktf-cdktf-provider-google`` 16.12.1 (google provider 6.50.0) are the last
 releases. Everything else in the repository imports these names from here
 (``from constructs_lib.gcp import tf``), so moving to the maintained fork
-(CDK Terrain, ``cdktn``) is a change to this file only.
+(CDK Terrain, ``cdktn``) is a change to this file (and to the npm package
+name in ``lazy_index.py``).
 ``tests/gcp/test_tf_facade.py`` greps the repository to keep it that way.
 
 The provider package's own ``__init__`` imports all ~1,470 submodules through
