@@ -233,9 +233,9 @@ def _print_table(machine: dict[str, object], rows: list[dict[str, object]], runs
             ref_cols, ratio = " " * 23, " " * 14
         print(f"{r['title'][:54]:<54} {r['median_s']:>7.2f}s {spread:>13}   {ref_cols}   {ratio}   "
               f"{r['peak_tree_rss_mb']:>6} MB {r['peak_process_rss_mb']:>5} MB")
-    refs = {r["reference"]["title"] for r in rows if r.get("reference")}
-    for title in sorted(refs):
-        print(f"  reference: {title}")
+    for r in rows:
+        if r.get("reference"):
+            print(f"  reference of {r['key']}: {r['reference']['title']}")
     print("  ratio = median / reference median; (min) = fastest run / fastest reference run."
           " peak tree: all processes together (sampled); process: the largest one.")
 
