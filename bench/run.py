@@ -303,8 +303,10 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         shutil.rmtree(outdir, ignore_errors=True)
     summaries = [_summary(row) for row in selected]
-    note = (f"{args.runs} runs per row after {args.warmup} warm-up, subject and reference alternating"
-            + (f"; gates/suite: {args.heavy_runs} run(s)" if any(r.heavy for r in selected) else "")
+    light = [r for r in selected if not r.heavy]
+    note = ((f"{args.runs} runs per row after {args.warmup} warm-up, subject and reference alternating" if light else "")
+            + ("; " if light and len(light) < len(selected) else "")
+            + (f"gates/suite: {args.heavy_runs} run(s)" if len(light) < len(selected) else "")
             + ". Shared machine: other work runs meanwhile; the minimums are the least disturbed runs.")
     if args.json:
         print(json.dumps({"machine": machine, "note": note, "rows": summaries}, indent=2))
