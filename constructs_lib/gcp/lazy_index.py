@@ -24,6 +24,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator, MutableMapping
 
+from envconfig.errors import ConfigError
+
 MODE_ENV = "GCP_PROVIDER_LOADING"
 PACKAGES_ENV = "LAZY_INDEX_PACKAGES"
 PRELOAD = Path(__file__).resolve().with_name("lazy_index.cjs")
@@ -34,7 +36,8 @@ NPM_PACKAGES = ("@cdktf/provider-google",)
 def lazy_requested(environ: MutableMapping[str, str] = os.environ) -> bool:
     value = environ.get(MODE_ENV, "lazy")
     if value not in ("lazy", "eager"):
-        raise ValueError(f"{MODE_ENV}: must be 'lazy' or 'eager', got {value!r}")
+        # A ConfigError: gcp_app.py prints it as one line and exits 2.
+        raise ConfigError(MODE_ENV, "<environment variable>", f"must be 'lazy' or 'eager', got {value!r}")
     return value == "lazy"
 
 

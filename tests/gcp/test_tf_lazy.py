@@ -86,8 +86,16 @@ def test_provider_names_resolve_and_unknown_names_fail():
 
 
 def test_mode_switch_rejects_garbage():
-    with pytest.raises(ValueError, match="GCP_PROVIDER_LOADING: must be 'lazy' or 'eager'"):
+    with pytest.raises(ValueError, match="GCP_PROVIDER_LOADING: <environment variable>: must be 'lazy' or 'eager'"):
         lazy_index.lazy_requested({"GCP_PROVIDER_LOADING": "fast"})
+
+
+def test_gcp_app_reports_a_bad_mode_in_one_line():
+    env = {**os.environ, lazy_index.MODE_ENV: "fast"}
+    proc = subprocess.run([sys.executable, "gcp_app.py"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 2
+    assert proc.stderr.strip() == ("gcp_app: configuration error: GCP_PROVIDER_LOADING: <environment variable>: "
+                                   "must be 'lazy' or 'eager', got 'fast'")
 
 
 def test_preload_option_is_added_once_and_not_in_eager_mode():
