@@ -28,7 +28,7 @@ def local_backend_requested(environ: dict[str, str] | os._Environ = os.environ) 
 
 
 def build_app(*, outdir: str | None = None, local_backend: bool = False):
-    # Configuration first: a bad file stops here, before the ~10 s provider import.
+    # Configuration first: a bad file stops here, before jsii and the provider start.
     configs = [load_environment(env) for env in Environment]
     from constructs_lib.gcp import tf
     from stacks.gcp.platform import GcpPlatformStack

@@ -79,6 +79,19 @@ def load_skips(cloud: str, path: Path = SKIPS_FILE) -> dict[str, Skip]:
 
 def run_checkov(targets: list[Path], *, framework: str, cloud: str) -> CheckovResult:
     """Scan ``targets`` (files) with ``framework`` and the skips of ``cloud``."""
+    stdout, scoped = _scan(targets, framework=framework, cloud=cloud)
+    return apply_scoped_skips(parse_report(stdout), scoped)
+
+
+def run_checkov_per_file(targets: list[Path], *, framework: str, cloud: str) -> dict[Path, CheckovResult]:
+    """One checkov run over ``targets``, its result split by file (checkov's start-up is paid once)."""
+    stdout, scoped = _scan(targets, framework=framework, cloud=cloud)
+    by_file = parse_report_per_file(stdout)
+    empty = CheckovResult(0, 0, 0, 0)
+    return {t: apply_scoped_skips(by_file.get(str(Path(t).resolve()), empty), scoped) for t in targets}
+
+
+def _scan(targets: list[Path], *, framework: str, cloud: str) -> tuple[str, list[Skip]]:
     if not CHECKOV.exists():
         raise FileNotFoundError(f"{CHECKOV} is missing: run bin/install first")
     # No --quiet: with it the JSON lists failed checks only, and the count of
@@ -94,7 +107,7 @@ def run_checkov(targets: list[Path], *, framework: str, cloud: str) -> CheckovRe
     proc = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=900)
     if proc.returncode not in (0, 1):
         raise RuntimeError(f"checkov exited {proc.returncode}: {proc.stderr[-2000:]}")
-    return apply_scoped_skips(parse_report(proc.stdout), [v for v in skips.values() if v.resources])
+    return proc.stdout, [v for v in skips.values() if v.resources]
 
 
 def apply_scoped_skips(result: CheckovResult, skips: list[Skip]) -> CheckovResult:
@@ -125,3 +138,28 @@ def parse_report(stdout: str) -> CheckovResult:
         for check in results.get("failed_checks", []):
             findings.append(Finding(check["check_id"], check.get("check_name", ""), check.get("resource", ""), check.get("file_path", "")))
     return CheckovResult(passed, failed, skipped, resources, tuple(findings))
+
+
+def parse_report_per_file(stdout: str) -> dict[str, CheckovResult]:
+    """Results keyed by each check's ``file_abs_path``, counted from the check lists
+    (checkov's summary only totals the whole run)."""
+    text = stdout.strip()
+    if not text:
+        return {}
+    data = json.loads(text)
+    counts: dict[str, dict[str, int]] = {}
+    evaluated: dict[str, set] = {}
+    findings: dict[str, list[Finding]] = {}
+    for report in data if isinstance(data, list) else [data]:
+        results = report.get("results", {})
+        for key in ("passed_checks", "failed_checks", "skipped_checks"):
+            for check in results.get(key, []):
+                path = check.get("file_abs_path") or check.get("file_path", "")
+                counts.setdefault(path, {"passed_checks": 0, "failed_checks": 0, "skipped_checks": 0})[key] += 1
+                evaluated.setdefault(path, set()).add(check.get("resource"))
+                if key == "failed_checks":
+                    findings.setdefault(path, []).append(Finding(check["check_id"], check.get("check_name", ""),
+                                                                 check.get("resource", ""), check.get("file_path", "")))
+    return {path: CheckovResult(c["passed_checks"], c["failed_checks"], c["skipped_checks"], len(evaluated[path]),
+                                tuple(findings.get(path, ())))
+            for path, c in counts.items()}

@@ -9,9 +9,13 @@ from pathlib import Path
 import pytest
 
 import toolchain
+from constructs_lib.gcp import lazy_index
 from envconfig.aws import AwsEnvironment, EnvName, load_all
 
 toolchain.prefer_supported_node()
+# One jsii kernel serves the whole session, and aws-cdk-lib may start it
+# before any GCP test: give it the provider's lazy JavaScript index from the start.
+lazy_index.export_for_process()
 
 STACK_IDS = ("Data", "Secrets", "Observability", "Oidc", "Runtime")
 

@@ -4,78 +4,54 @@ HashiCorp archived CDK for Terraform on 2025-12-10; ``cdktf`` 0.21.0 and
 ``cdktf-cdktf-provider-google`` 16.12.1 (google provider 6.50.0) are the last
 releases. Everything else in the repository imports these names from here
 (``from constructs_lib.gcp import tf``), so moving to the maintained fork
-(CDK Terrain, ``cdktn``) is a change to the import lines of this file only.
+(CDK Terrain, ``cdktn``) is a change to this file (and to the npm package
+name in ``lazy_index.py``).
 ``tests/gcp/test_tf_facade.py`` greps the repository to keep it that way.
 
-Importing any provider submodule loads all ~1,470 of them through jsii
-(8-18 s on this machine): import this module once per process.
+The provider package's own ``__init__`` imports all ~1,470 submodules through
+jsii (8-18 s on this machine). This module never runs it: on first use of a
+provider name it registers the package without executing its ``__init__``,
+loads the jsii assembly once (``<package>._jsii``), and imports only the
+submodules named in ``PROVIDER_SUBMODULES``, each on first attribute access
+(PEP 562 module ``__getattr__``). Callers keep writing
+``tf.storage_bucket.StorageBucket``. The JavaScript half (the npm package's
+index requires every submodule too) is ``lazy_index.py``.
+``GCP_PROVIDER_LOADING=eager`` restores the whole import;
+``tests/gcp/test_tf_lazy.py`` proves the Terraform JSON is byte for byte
+what that produces.
 """
 
 from __future__ import annotations
 
-from constructs import Construct
-from cdktf import (
-    App,
-    Fn,
-    GcsBackend,
-    LocalBackend,
-    TerraformOutput,
-    TerraformResource,
-    TerraformResourceLifecycle,
-    TerraformStack,
-    Testing,
-)
-from cdktf_cdktf_provider_google import (
-    billing_budget,
-    cloud_run_v2_job,
-    cloud_run_v2_service,
-    cloud_run_v2_service_iam_member,
-    compute_firewall,
-    compute_global_address,
-    compute_network,
-    compute_subnetwork,
-    data_google_project,
-    firestore_database,
-    iam_workload_identity_pool,
-    iam_workload_identity_pool_provider,
-    kms_crypto_key,
-    kms_crypto_key_iam_member,
-    kms_key_ring,
-    monitoring_alert_policy,
-    monitoring_dashboard,
-    monitoring_notification_channel,
-    monitoring_uptime_check_config,
-    project_iam_member,
-    project_service,
-    provider,
-    redis_instance,
-    secret_manager_secret,
-    secret_manager_secret_iam_member,
-    secret_manager_secret_version,
-    service_account,
-    service_account_iam_member,
-    service_networking_connection,
-    sql_database,
-    sql_database_instance,
-    sql_user,
-    storage_bucket,
-)
+import importlib
+import importlib.util
+import sys
+import threading
+from types import ModuleType
 
-# The provider version the prebuilt bindings were generated from (for docs/tests).
-GOOGLE_PROVIDER_VERSION = "6.50.0"
+from constructs_lib.gcp import lazy_index
 
-__all__ = [
-    "App",
-    "Construct",
-    "Fn",
-    "GOOGLE_PROVIDER_VERSION",
-    "GcsBackend",
-    "LocalBackend",
-    "TerraformOutput",
-    "TerraformResource",
-    "TerraformResourceLifecycle",
-    "TerraformStack",
-    "Testing",
+# The first jsii import of the process starts the kernel: with the preload.
+with lazy_index.kernel_environment():
+    from constructs import Construct
+    from cdktf import (
+        App,
+        Fn,
+        GcsBackend,
+        LocalBackend,
+        TerraformOutput,
+        TerraformResource,
+        TerraformResourceLifecycle,
+        TerraformStack,
+        Testing,
+    )
+
+# The name of the provider's Python package (the one line to change for a fork).
+PROVIDER_PACKAGE = "cdktf_cdktf_provider_google"
+
+# The provider submodules the stacks use. Adding one is this one line (keep
+# them alphabetical); it is then ``tf.<name>``, loaded on first use.
+PROVIDER_SUBMODULES = (
     "billing_budget",
     "cloud_run_v2_job",
     "cloud_run_v2_service",
@@ -109,4 +85,68 @@ __all__ = [
     "sql_database_instance",
     "sql_user",
     "storage_bucket",
+)
+
+# The provider version the prebuilt bindings were generated from (for docs/tests).
+GOOGLE_PROVIDER_VERSION = "6.50.0"
+
+__all__ = [
+    "App",
+    "Construct",
+    "Fn",
+    "GOOGLE_PROVIDER_VERSION",
+    "GcsBackend",
+    "LocalBackend",
+    "TerraformOutput",
+    "TerraformResource",
+    "TerraformResourceLifecycle",
+    "TerraformStack",
+    "Testing",
+    *PROVIDER_SUBMODULES,
 ]
+
+
+_LOCK = threading.Lock()
+
+
+def _provider_package() -> ModuleType:
+    """The provider package, registered once without running its ``__init__``.
+
+    An entry in ``sys.modules`` whose ``__path__`` points at the package
+    directory is all the import system needs to find ``<package>.<submodule>``;
+    each submodule reaches the assembly through ``from .._jsii import *``.
+    If the real package was imported already (``GCP_PROVIDER_LOADING=eager``,
+    or an import elsewhere in the process), that one is used.
+    """
+    package = sys.modules.get(PROVIDER_PACKAGE)
+    if package is None and not lazy_index.lazy_requested():
+        package = importlib.import_module(PROVIDER_PACKAGE)  # its __init__: every submodule
+    if package is None:
+        spec = importlib.util.find_spec(PROVIDER_PACKAGE)
+        if spec is None or spec.submodule_search_locations is None:
+            raise ImportError(f"{PROVIDER_PACKAGE} is not installed (pip install -r requirements.txt)")
+        package = importlib.util.module_from_spec(spec)
+        sys.modules[PROVIDER_PACKAGE] = package
+    import cdktf_cdktf_provider_google._jsii  # noqa: F401  the jsii assembly, loaded once per process
+
+    return package
+
+
+def __getattr__(name: str) -> ModuleType:
+    """``tf.<provider submodule>``: imported on first access, then bound here."""
+    if name not in PROVIDER_SUBMODULES:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r} "
+                             f"(a provider submodule? add it to PROVIDER_SUBMODULES)")
+    with _LOCK:
+        _provider_package()
+        module = importlib.import_module(f"{PROVIDER_PACKAGE}.{name}")
+        globals()[name] = module
+    return module
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(PROVIDER_SUBMODULES))
+
+
+if not lazy_index.lazy_requested():
+    _provider_package()

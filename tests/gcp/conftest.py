@@ -1,8 +1,9 @@
 """The GCP app, synthesized once per test session and shared by every GCP test.
 
-Importing the provider bindings costs ~10 s (SPEC Traps); synthesizing both
-stacks a few more. Every test reads the JSON written here; construct-level
-tests build bare stacks in the same process (the import is already paid).
+Starting jsii and the provider's assembly costs about a second even with the
+lazy loading of constructs_lib/gcp/tf.py; synthesizing both stacks about
+another. Every test reads the JSON written here; construct-level tests build
+bare stacks in the same process (the start-up is already paid).
 """
 
 from __future__ import annotations
@@ -59,6 +60,15 @@ def gcp_synth(tmp_path_factory) -> dict[Environment, SynthesizedStack]:
         path = outdir / "stacks" / f"gcp-{env.value}" / "cdk.tf.json"
         result[env] = SynthesizedStack(stack.config, path, json.loads(path.read_text()), stack)
     return result
+
+
+@pytest.fixture(scope="session")
+def gcp_checkov(gcp_synth) -> dict:
+    """checkov over both stacks' cdk.tf.json in one run (its start-up costs seconds), split per environment."""
+    from gates.checkov import run_checkov_per_file
+
+    by_path = run_checkov_per_file([s.path for s in gcp_synth.values()], framework="terraform_json", cloud="gcp")
+    return {env: by_path[s.path] for env, s in gcp_synth.items()}
 
 
 @pytest.fixture(params=list(Environment), ids=lambda e: e.value)

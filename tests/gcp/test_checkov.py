@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from envconfig.gcp import Environment
-from gates.checkov import load_skips, run_checkov
+from gates.checkov import load_skips
 
 pytestmark = pytest.mark.gates
 
@@ -17,11 +17,11 @@ MIN_RESOURCES = 80
 
 
 @pytest.mark.parametrize("env", list(Environment), ids=lambda e: e.value)
-def test_checkov_passes(gcp_synth, env):
+def test_checkov_passes(gcp_synth, gcp_checkov, env):
     synth = gcp_synth[env]
     resources = sum(1 for _ in synth.all_resources())
     assert resources >= MIN_RESOURCES, f"only {resources} resources synthesized"
-    result = run_checkov([synth.path], framework="terraform_json", cloud="gcp")
+    result = gcp_checkov[env]  # one checkov run over both stacks (tests/gcp/conftest.py)
     print(f"{synth.config.stack_name}: {result.describe()} ({resources} resources in cdk.tf.json)")
     assert result.failed == 0, result.describe()
     assert result.passed + result.skipped >= MIN_CHECKS, f"checkov ran only {result.passed + result.skipped} checks: {result.describe()}"

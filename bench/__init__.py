@@ -1,0 +1,1 @@
+"""bin/bench: synthesis time against its floor (bench/run.py)."""
