@@ -40,13 +40,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--aws-only", action="store_true", help="skip the GCP (cdktf) synth and its checkov scan")
     parser.add_argument("--output", type=Path, default=None, metavar="DIR",
                         help="cloud assembly directory (default cdk.out); bin/ops plan gates and keeps its own")
+    parser.add_argument("--synthesized", action="store_true",
+                        help="use the assembly already in --output, made by `cdk synth '**'` (which ran cdk-nag) instead of synthesizing again")
     args = parser.parse_args(argv)
     output = args.output.resolve() if args.output else ROOT / "cdk.out"
     os.chdir(ROOT)
 
-    start = _step("cdk synth '**' (cdk-nag AwsSolutions on every Stage)")
-    proc = subprocess.run([*toolchain.cdk_cli(), "synth", "**", "-q", "--output", str(output)], capture_output=True, text=True)
-    _done(start, proc.returncode == 0, "" if proc.returncode == 0 else proc.stdout[-4000:] + proc.stderr[-4000:])
+    if not args.synthesized:
+        start = _step("cdk synth '**' (cdk-nag AwsSolutions on every Stage)")
+        proc = subprocess.run([*toolchain.cdk_cli(), "synth", "**", "-q", "--output", str(output)], capture_output=True, text=True)
+        _done(start, proc.returncode == 0, "" if proc.returncode == 0 else proc.stdout[-4000:] + proc.stderr[-4000:])
 
     templates = sorted(output.glob("assembly-*/*.template.json"))
     start = _step(f"cfn-lint ({len(templates)} templates)")
