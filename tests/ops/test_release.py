@@ -250,3 +250,26 @@ def test_cli_readiness_needs_synth_output(tmp_path, monkeypatch, capsys):
     monkeypatch.setattr(readiness, "load_artifacts", lambda config: original(config, cdk_out=tmp_path, cdktf_out=tmp_path))
     assert main(["readiness", "--env", "staging"]) == 2
     assert "run bin/synth first" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("argv", [["deploy", "--env", "production", "--approved", "nonsense"],
+                                  ["rollback", "--env", "staging", "--to=12ab"],
+                                  ["deploy", "--approved", "x" * 64, "--env", "staging"]])
+def test_bin_ops_refuses_a_malformed_id_before_importing_boto3_or_the_config(argv):
+    # What makes the refusal fast is what it does not load: checked with
+    # -X importtime rather than a clock (no timed assertions).
+    root = Path(__file__).resolve().parents[2]
+    proc = subprocess.run([str(root / ".venv" / "bin" / "python"), "-X", "importtime", "-m", "opscli.entry", *argv],
+                          cwd=root, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2
+    assert "an approval id is 64 hexadecimal digits" in proc.stderr
+    imported = {line.rsplit("|", 1)[-1].strip() for line in proc.stderr.splitlines() if line.startswith("import time:")}
+    assert "opscli.approval" in imported
+    assert not {"boto3", "botocore", "envconfig.aws", "opscli.aws_ops", "yaml"} & imported
+
+
+def test_bin_ops_entry_hands_a_good_id_to_the_commands(monkeypatch, capsys):
+    from opscli import entry
+
+    assert entry.main(["deploy", "--env", "production", "--approved", "ab" * 32]) == 2
+    assert "no kept assembly for production" in capsys.readouterr().err
