@@ -8,6 +8,7 @@ The end-to-end versions against the local target are in tests/e2e/test_approval.
 from __future__ import annotations
 
 import io
+import os
 import json
 import subprocess
 import time
@@ -273,3 +274,27 @@ def test_bin_ops_entry_hands_a_good_id_to_the_commands(monkeypatch, capsys):
 
     assert entry.main(["deploy", "--env", "production", "--approved", "ab" * 32]) == 2
     assert "no kept assembly for production" in capsys.readouterr().err
+
+
+def test_two_plans_of_the_same_content_share_one_kept_directory(monkeypatch):
+    # A concurrent plan that finished first: its directory is complete (it was
+    # renamed into place atomically), so this plan uses it instead of failing.
+    first = _plan()
+    original_rename = Path.rename
+
+    def rename_after_the_other_plan(self, target):
+        assert Path(target).is_dir()  # the other plan's directory exists
+        return original_rename(self, target)
+
+    monkeypatch.setattr(Path, "exists", lambda self: False if self == first.directory else os.path.exists(self))
+    monkeypatch.setattr(Path, "rename", rename_after_the_other_plan)
+    second = _plan()
+    assert second.directory == first.directory and (first.directory / "approval.json").is_file()
+    assert [p.name for p in first.directory.parent.iterdir() if p.name.startswith(".plan-")] == []
+
+
+def test_a_failed_diff_keeps_an_assembly_approved_earlier():
+    first = _plan()
+    with pytest.raises(CheckFailed, match="cdk diff failed"):
+        _plan(fail="diff")
+    assert (first.directory / "approval.json").is_file()
