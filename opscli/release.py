@@ -112,6 +112,7 @@ def synthesize_gated(config: AwsEnvironment, outdir: Path, *, runner: Runner, ou
     gates = runner([sys.executable, "-m", "gates.run", "--aws-only", "--output", str(outdir)])
     if gates.returncode != 0:
         raise CheckFailed("policy gates failed:\n" + _tail(gates))
+    print((gates.stdout or "").rstrip(), file=out, flush=True)  # each gate's result and time
 
 
 def _render_references(refs: dict[str, list[str]]) -> str:
