@@ -119,18 +119,21 @@ def run(args: argparse.Namespace, *, clock: Clock, stdin=None, out=None) -> int:
         if any(g.verdict is readiness.Verdict.FAIL for g in gates):
             raise CheckFailed("production-readiness gates failed")
         return 0
-    if args.command == "plan":  # cdk diff uses the AWS credentials itself
-        release.plan(config, out=out)
+    # The CLI uses the credentials itself; checking their account first makes
+    # missing credentials or an unreachable endpoint fail before the synthesis.
+    preflight = lambda: Aws(config).check_account()  # noqa: E731
+    if args.command == "plan":
+        release.plan(config, out=out, preflight=preflight)
         return 0
-    if args.command in ("deploy", "rollback"):  # cdk deploy refuses credentials of another account
+    if args.command in ("deploy", "rollback"):
         verify_args = argparse.Namespace(**{**vars(args), "command": "verify"})
         verify_fn = (lambda: 0) if args.no_verify else (lambda: run(verify_args, clock=clock, stdin=stdin, out=out))
         if args.command == "deploy":
-            return release.deploy(config, approved=args.approved, out=out, verify=verify_fn)
+            return release.deploy(config, approved=args.approved, out=out, verify=verify_fn, preflight=preflight)
         if args.list:
             print("\n".join(release.history(config)) or f"no deployments recorded in {release.approvals_dir()}", file=out)
             return 0
-        return release.rollback(config, to=args.to, out=out, verify=verify_fn)
+        return release.rollback(config, to=args.to, out=out, verify=verify_fn, preflight=preflight)
     aws = Aws(config)
     aws.check_account()
 

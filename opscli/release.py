@@ -124,7 +124,15 @@ def _render_references(refs: dict[str, list[str]]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def plan(config: AwsEnvironment, *, runner: Runner = run_command, out: TextIO = sys.stdout) -> Plan:
+def _no_preflight() -> None:
+    return None
+
+
+def plan(config: AwsEnvironment, *, runner: Runner = run_command, out: TextIO = sys.stdout,
+         preflight: Callable[[], None] = _no_preflight) -> Plan:
+    """``preflight`` (bin/ops: the credentials' account is the environment's) runs before the gates,
+    so missing credentials or an unreachable endpoint stop the plan in seconds, not after a synthesis."""
+    preflight()
     stage = config.name.stage_id
     env_dir = approvals_dir() / config.name.value
     env_dir.mkdir(parents=True, exist_ok=True)
@@ -230,14 +238,16 @@ def deploy(
     verify: Callable[[], int],
     runner: Runner = run_command,
     out: TextIO = sys.stdout,
+    preflight: Callable[[], None] = _no_preflight,
 ) -> int:
     if approved is None:
         if config.is_production:
             raise OpsError("production deploys only an approved assembly: run `bin/ops plan --env production`, "
                            "review it, then pass its approval id with --approved")
-        directory = plan(config, runner=runner, out=out).directory
+        directory = plan(config, runner=runner, out=out, preflight=preflight).directory
     else:
         directory = check_digest(config, approval.parse_id(approved))
+        preflight()
         check_checkout(config, directory, runner=runner, out=out)
     _deploy_kept(config, directory, runner=runner, out=out, verb="deployed")
     print("==> post-deploy verification", file=out, flush=True)
@@ -245,8 +255,9 @@ def deploy(
 
 
 def rollback(config: AwsEnvironment, *, to: str, verify: Callable[[], int], runner: Runner = run_command,
-             out: TextIO = sys.stdout) -> int:
+             out: TextIO = sys.stdout, preflight: Callable[[], None] = _no_preflight) -> int:
     directory = check_digest(config, approval.parse_id(to))
+    preflight()
     _deploy_kept(config, directory, runner=runner, out=out, verb="rolled back")
     print("==> post-deploy verification", file=out, flush=True)
     return verify()

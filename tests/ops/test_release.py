@@ -221,7 +221,7 @@ def test_cli_refuses_a_malformed_id_with_exit_2_before_anything(bad, capsys, mon
         raise AssertionError("no config, synth or AWS call for a malformed id")
 
     monkeypatch.setattr(aws_ops, "load", forbidden)
-    monkeypatch.setattr(release, "run_command", forbidden)
+    monkeypatch.setattr(release.subprocess, "run", forbidden)
     for argv in (["deploy", "--env", "production", "--approved", bad], ["rollback", "--env", "staging", "--to", bad]):
         with pytest.raises(SystemExit) as exit_:
             aws_ops.main(argv)
@@ -298,3 +298,42 @@ def test_a_failed_diff_keeps_an_assembly_approved_earlier():
     with pytest.raises(CheckFailed, match="cdk diff failed"):
         _plan(fail="diff")
     assert (first.directory / "approval.json").is_file()
+
+
+def _refused():
+    raise OpsError("cannot identify the AWS account of these credentials: Could not connect to the endpoint URL")
+
+
+def test_plan_checks_the_credentials_before_the_gates():
+    runner, out = FakeRunner(), io.StringIO()
+    with pytest.raises(OpsError, match="cannot identify the AWS account"):
+        release.plan(load("staging"), runner=runner, out=out, preflight=_refused)
+    assert runner.calls == [] and "approval id" not in out.getvalue()
+
+
+def test_deploy_and_rollback_check_the_credentials_after_the_local_checks_and_before_any_command():
+    plan = _plan("production")
+    for call in (lambda r: release.deploy(load("production"), approved=plan.approval_id, verify=lambda: 0, runner=r,
+                                          out=io.StringIO(), preflight=_refused),
+                 lambda r: release.rollback(load("production"), to=plan.approval_id, verify=lambda: 0, runner=r,
+                                            out=io.StringIO(), preflight=_refused)):
+        runner = FakeRunner()
+        with pytest.raises(OpsError, match="cannot identify"):
+            call(runner)
+        assert runner.calls == []
+    with pytest.raises(OpsError, match="no kept assembly"):  # a local problem is reported first
+        release.deploy(load("production"), approved="cd" * 32, verify=lambda: 0, runner=FakeRunner(),
+                       out=io.StringIO(), preflight=_refused)
+
+
+def test_cli_plan_with_an_unreachable_endpoint_fails_fast_without_an_id(monkeypatch, capsys):
+    from opscli.aws_ops import main
+
+    monkeypatch.setenv("AWS_ENDPOINT_URL", "http://localhost:1")
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "test")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "test")
+    monkeypatch.setenv("AWS_MAX_ATTEMPTS", "1")
+    monkeypatch.setattr(release.subprocess, "run", lambda *a, **k: pytest.fail("no synth before the credentials are known"))
+    assert main(["plan", "--env", "staging"]) == 2
+    captured = capsys.readouterr()
+    assert "cannot identify the AWS account" in captured.err and "approval id:" not in captured.out
