@@ -17,6 +17,7 @@ import sys
 import time
 from pathlib import Path
 
+import toolchain
 from gates.cfn_lint import run_cfn_lint
 from gates.checkov import run_checkov
 
@@ -37,14 +38,20 @@ def _done(start: float, ok: bool, detail: str = "") -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="bin/synth", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--aws-only", action="store_true", help="skip the GCP (cdktf) synth and its checkov scan")
+    parser.add_argument("--output", type=Path, default=None, metavar="DIR",
+                        help="cloud assembly directory (default cdk.out); bin/ops plan gates and keeps its own")
+    parser.add_argument("--synthesized", action="store_true",
+                        help="use the assembly already in --output, made by `cdk synth '**'` (which ran cdk-nag) instead of synthesizing again")
     args = parser.parse_args(argv)
+    output = args.output.resolve() if args.output else ROOT / "cdk.out"
     os.chdir(ROOT)
 
-    start = _step("cdk synth '**' (cdk-nag AwsSolutions on every Stage)")
-    proc = subprocess.run(["npx", "--no-install", "cdk", "synth", "**", "-q"], capture_output=True, text=True)
-    _done(start, proc.returncode == 0, "" if proc.returncode == 0 else proc.stdout[-4000:] + proc.stderr[-4000:])
+    if not args.synthesized:
+        start = _step("cdk synth '**' (cdk-nag AwsSolutions on every Stage)")
+        proc = subprocess.run([*toolchain.cdk_cli(), "synth", "**", "-q", "--output", str(output)], capture_output=True, text=True)
+        _done(start, proc.returncode == 0, "" if proc.returncode == 0 else proc.stdout[-4000:] + proc.stderr[-4000:])
 
-    templates = sorted(Path("cdk.out").glob("assembly-*/*.template.json"))
+    templates = sorted(output.glob("assembly-*/*.template.json"))
     start = _step(f"cfn-lint ({len(templates)} templates)")
     proc = run_cfn_lint(templates)
     _done(start, proc.returncode == 0 and len(templates) == 10, proc.stdout[-4000:])
@@ -56,7 +63,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.aws_only:
         return 0
     start = _step("cdktf synth (gcp-staging, gcp-production)")
-    proc = subprocess.run(["npx", "--no-install", "cdktf", "synth"], capture_output=True, text=True,
+    proc = subprocess.run([*toolchain.cdktf_cli(), "synth"], capture_output=True, text=True,
                           # Offline: no GCS state bucket is reachable here (docs/gcp.md, "Backends").
                           env={**os.environ, "GCP_TF_BACKEND": os.environ.get("GCP_TF_BACKEND", "local")})
     _done(start, proc.returncode == 0, "" if proc.returncode == 0 else proc.stdout[-4000:] + proc.stderr[-4000:])

@@ -20,7 +20,7 @@ from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
 from envconfig import ConfigError
 from envconfig.aws import EnvName, load
 
-from . import alarm_test, drift, nonce, readiness, release, smoke, token, verify
+from . import alarm_test, approval, drift, nonce, readiness, release, smoke, token, verify
 from .clock import Clock, SystemClock, iso, parse_instant, FixedClock
 from .errors import CheckFailed, OpsError
 from .expected import StackProblem
@@ -30,6 +30,14 @@ from .session import STACKS, Aws
 def _add_env(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--env", required=True, choices=[e.value for e in EnvName],
                         help="environment whose config/aws/<env>.yaml names the resources")
+
+
+def _approval_id(value: str) -> str:
+    # Checked while parsing: a malformed id exits 2 before any synth or AWS call.
+    try:
+        return approval.parse_id(value)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -94,16 +102,26 @@ def build_parser() -> argparse.ArgumentParser:
                    help="how delivery is confirmed (auto: subscribe on the local target, history on AWS)")
     p.add_argument("--wait", type=float, default=60, metavar="SECONDS", help="how long to wait for the delivery (default 60)")
 
-    p = sub.add_parser("plan", help="gates, then the cdk diff of <Stage>/* and its sha256 (what a reviewer approves)",
+    p = sub.add_parser("plan", help="one synthesis, every gate, the full cdk diff of <Stage>/*, then its approval id",
                        description=release.__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     _add_env(p)
 
-    p = sub.add_parser("deploy", help="gates, diff, cdk deploy <Stage>/*, verify; production only with --approved-diff",
+    p = sub.add_parser("deploy", help="cdk deploy the kept assembly --approved names (staging: plan, then deploy it); verify",
                        description=release.__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     _add_env(p)
-    p.add_argument("--approved-diff", metavar="SHA256", help="sha256 printed by `bin/ops plan` for the diff that was reviewed")
+    p.add_argument("--approved", metavar="ID", type=_approval_id,
+                   help="approval id printed by `bin/ops plan` (64 hex digits); required for production")
     p.add_argument("--no-verify", action="store_true",
                    help="skip the post-deploy `verify` (CI runs it separately with read-only credentials)")
+
+    p = sub.add_parser("rollback", help="redeploy an earlier approved (kept) assembly; --list shows what was deployed",
+                       description=release.__doc__ + "\nRunbook: docs/runbooks/rollback.md",
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
+    _add_env(p)
+    target = p.add_mutually_exclusive_group(required=True)
+    target.add_argument("--to", metavar="ID", type=_approval_id, help="approval id of the kept assembly to go back to")
+    target.add_argument("--list", action="store_true", help="list the deployments recorded in the keep directory")
+    p.add_argument("--no-verify", action="store_true", help="skip the post-deploy `verify`")
     return parser
 
 
@@ -116,13 +134,21 @@ def run(args: argparse.Namespace, *, clock: Clock, stdin=None, out=None) -> int:
         if any(g.verdict is readiness.Verdict.FAIL for g in gates):
             raise CheckFailed("production-readiness gates failed")
         return 0
-    if args.command == "plan":  # cdk diff uses the AWS credentials itself
-        release.plan(config, out=out)
+    # The CLI uses the credentials itself; checking their account first makes
+    # missing credentials or an unreachable endpoint fail before the synthesis.
+    preflight = lambda: Aws(config).check_account()  # noqa: E731
+    if args.command == "plan":
+        release.plan(config, out=out, preflight=preflight)
         return 0
-    if args.command == "deploy":  # the approval is checked first; cdk refuses credentials of another account
+    if args.command in ("deploy", "rollback"):
         verify_args = argparse.Namespace(**{**vars(args), "command": "verify"})
-        return release.deploy(config, approved_sha256=args.approved_diff, out=out,
-                              verify=(lambda: 0) if args.no_verify else (lambda: run(verify_args, clock=clock, stdin=stdin, out=out)))
+        verify_fn = (lambda: 0) if args.no_verify else (lambda: run(verify_args, clock=clock, stdin=stdin, out=out))
+        if args.command == "deploy":
+            return release.deploy(config, approved=args.approved, out=out, verify=verify_fn, preflight=preflight)
+        if args.list:
+            print("\n".join(release.history(config)) or f"no deployments recorded in {release.approvals_dir()}", file=out)
+            return 0
+        return release.rollback(config, to=args.to, out=out, verify=verify_fn, preflight=preflight)
     aws = Aws(config)
     aws.check_account()
 

@@ -104,7 +104,9 @@ class OracleService(Construct):
             function_name=function_name,
             runtime=lambda_.Runtime.PYTHON_3_14,
             architecture=lambda_.Architecture.ARM_64,
-            code=lambda_.Code.from_asset(str(code_path)),
+            # Bytecode caches (tests import the handler) must not change the
+            # asset hash: the approval id of a commit must not depend on them.
+            code=lambda_.Code.from_asset(str(code_path), exclude=["__pycache__", "*.pyc"]),
             handler=handler,
             environment=dict(environment),
             environment_encryption=encryption_key,

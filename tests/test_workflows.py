@@ -1,0 +1,67 @@
+"""The workflows' hardening (issue 8), read from .github/workflows/*.yml."""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+
+WORKFLOWS = sorted((Path(__file__).resolve().parents[1] / ".github" / "workflows").glob("*.yml"))
+ROLE_ACTIONS = ("aws-actions/configure-aws-credentials", "google-github-actions/auth")
+
+
+def load(path: Path) -> dict:
+    return yaml.safe_load(path.read_text())
+
+
+def steps(job: dict) -> list[dict]:
+    return job.get("steps", [])
+
+
+@pytest.mark.parametrize("path", WORKFLOWS, ids=lambda p: p.name)
+def test_every_action_is_pinned_to_a_full_commit_with_its_version(path):
+    for line in path.read_text().splitlines():
+        if re.match(r"^\s*(-\s*)?uses:", line):
+            assert re.search(r"uses: [\w.-]+/[\w./-]+@[0-9a-f]{40} # v\d+\.\d+\.\d+$", line), f"{path.name}: {line.strip()}"
+
+
+@pytest.mark.parametrize("path", WORKFLOWS, ids=lambda p: p.name)
+def test_id_token_only_on_jobs_that_assume_a_role(path):
+    doc = load(path)
+    assert "id-token" not in (doc.get("permissions") or {}), f"{path.name}: id-token at workflow level"
+    for name, job in doc["jobs"].items():
+        assumes = any(str(s.get("uses", "")).startswith(ROLE_ACTIONS) for s in steps(job))
+        wants = (job.get("permissions") or {}).get("id-token") == "write"
+        assert wants == assumes, f"{path.name}: job {name}: id-token write={wants}, assumes a role={assumes}"
+
+
+@pytest.mark.parametrize("path", WORKFLOWS, ids=lambda p: p.name)
+def test_the_clis_run_on_a_supported_node(path):
+    for name, job in load(path)["jobs"].items():
+        versions = [s["with"]["node-version"] for s in steps(job) if str(s.get("uses", "")).startswith("actions/setup-node")]
+        assert versions in ([], ["22"]), f"{path.name}: job {name}: node {versions}"
+
+
+def test_deploy_gcp_plans_then_applies_that_plan_one_run_at_a_time():
+    doc = load(next(p for p in WORKFLOWS if p.name == "deploy-gcp.yml"))
+    assert doc["concurrency"]["cancel-in-progress"] is False and "deploy-gcp" in doc["concurrency"]["group"]
+    paths = doc[True]["push"]["paths"]  # YAML 1.1 reads the key `on` as True
+    for needed in ("envconfig/**", "opscli/**", "package-lock.json", "requirements.txt", "config/gcp/**",
+                   "stacks/gcp/**", "constructs_lib/gcp/**", "gcp_app.py", "cdktf.json"):
+        assert needed in paths
+    runs = "\n".join(s.get("run", "") for job in doc["jobs"].values() for s in steps(job))
+    assert "--auto-approve" not in runs and "cdktf deploy" not in runs
+    assert "bin/gcp-release plan" in "\n".join(s.get("run", "") for s in steps(doc["jobs"]["plan"]))
+    apply = doc["jobs"]["apply"]
+    assert apply["needs"] == "plan"
+    assert 'bin/gcp-release apply --env "${ENV_NAME}" --approved "$APPROVAL_ID"' in "\n".join(s.get("run", "") for s in steps(apply))
+
+
+def test_production_deploys_the_planned_assembly_by_its_id():
+    doc = load(next(p for p in WORKFLOWS if p.name == "deploy-production.yml"))
+    plan, deploy = doc["jobs"]["plan"], doc["jobs"]["deploy"]
+    assert plan["environment"] == "production-plan" and deploy["environment"] == "production"
+    assert deploy["needs"] == "plan"
+    runs = "\n".join(s.get("run", "") for s in steps(deploy))
+    assert 'bin/ops deploy --env production --no-verify --approved "$APPROVAL_ID"' in runs
