@@ -40,6 +40,8 @@ ACCOUNT_ID = r"\d{12}"
 NAME_PREFIX = r"[a-z][a-z0-9-]{2,25}[a-z0-9]"
 OIDC_PROVIDER_ARN = r"arn:aws[a-z-]*:iam::\d{12}:oidc-provider/token\.actions\.githubusercontent\.com"
 METRICS_NAMESPACE = r"[A-Za-z0-9][A-Za-z0-9_./#:-]{0,254}"
+# Longest grace period a nonce rotation may promise (the config's and --grace's cap).
+NONCE_GRACE_MAX_SECONDS = 7 * 24 * 3600
 
 
 class EnvName(str, Enum):
@@ -165,6 +167,11 @@ class AwsEnvironment:
         return f"{self.parameter_prefix}nonce-rotation"
 
     @property
+    def nonce_lock_parameter(self) -> str:
+        """Plain String parameter: the lock that serializes ``rotate-nonce`` runs (opscli/nonce.py)."""
+        return f"{self.parameter_prefix}nonce-rotation-lock"
+
+    @property
     def github_token_parameter(self) -> str:
         return f"{self.parameter_prefix}github-token"
 
@@ -270,7 +277,7 @@ def load(env: EnvName | str, path: Path | None = None) -> AwsEnvironment:
     d.finish()
 
     s = reader.section("secrets")
-    secrets = SecretsConfig(nonce_grace_period_seconds=s.int("nonce_grace_period_seconds", minimum=0, maximum=7 * 24 * 3600))
+    secrets = SecretsConfig(nonce_grace_period_seconds=s.int("nonce_grace_period_seconds", minimum=0, maximum=NONCE_GRACE_MAX_SECONDS))
     s.finish()
 
     o = reader.section("observability")
