@@ -116,6 +116,7 @@ class RuntimeConfig:
     api_throttle_rate: int
     api_throttle_burst: int
     log_level: str
+    parameter_cache_seconds: int
 
 
 @dataclass(frozen=True)
@@ -307,6 +308,8 @@ def load(env: EnvName | str, path: Path | None = None) -> AwsEnvironment:
         api_throttle_rate=r.int("api_throttle_rate", minimum=1, maximum=10000),
         api_throttle_burst=r.int("api_throttle_burst", minimum=1, maximum=5000),
         log_level=r.str("log_level", pattern="DEBUG|INFO|WARNING|ERROR", rule="must be DEBUG, INFO, WARNING or ERROR"),
+        # How long the Oracle reuses what it read from SSM (lambda/oracle/handler.py).
+        parameter_cache_seconds=r.int("parameter_cache_seconds", minimum=0, maximum=300),
     )
     r.finish()
     reader.finish()

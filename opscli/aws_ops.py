@@ -149,6 +149,8 @@ def run(args: argparse.Namespace, *, clock: Clock, stdin=None, out=None) -> int:
                   f"{rotation.previous_version} stays accepted until {iso(rotation.grace_until)}", file=out)
             for grace_ in rotation.still_accepted:
                 print(f"  version {grace_.version} stays accepted until {iso(grace_.until)} (earlier rotation)", file=out)
+            print(f"  the Oracle accepts version {rotation.version} once its parameter cache refreshes "
+                  f"(within {config.runtime.parameter_cache_seconds} s: runtime.parameter_cache_seconds)", file=out)
         return 0
     if args.command == "check-nonce":
         print(nonce.check(aws, presented, when), file=out)
