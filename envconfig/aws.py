@@ -12,7 +12,6 @@ the repository's files).
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from enum import Enum
 from functools import cached_property
@@ -20,11 +19,13 @@ from pathlib import Path
 
 import boto3
 
+from envconfig import policy
+from envconfig.cross import check_aws as check_aws_files
 from envconfig.errors import ConfigError
-from envconfig.patterns import EMAIL, GITHUB_REPO
+from envconfig.location import REPO_CONFIG_DIR, config_dir
+from envconfig.patterns import EMAIL, GITHUB_REPO, GITHUB_REPO_RULE
 from envconfig.reader import Reader, load_yaml
 
-REPO_CONFIG_DIR = Path(__file__).resolve().parent.parent / "config"
 
 # CloudWatch Logs accepts only these retention periods (RetentionInDays).
 LOG_RETENTION_DAYS = frozenset(
@@ -206,11 +207,6 @@ class AwsEnvironment:
         return self.name is EnvName.PRODUCTION
 
 
-def config_dir() -> Path:
-    override = os.environ.get("MD_CONFIG_DIR")
-    return Path(override) if override else REPO_CONFIG_DIR
-
-
 def config_path(env: EnvName | str) -> Path:
     return config_dir() / "aws" / f"{EnvName(env).value}.yaml"
 
@@ -245,7 +241,7 @@ def load(env: EnvName | str, path: Path | None = None) -> AwsEnvironment:
     name_prefix = reader.str("name_prefix", pattern=NAME_PREFIX, rule="must be 4-27 lowercase letters, digits or '-', starting with a letter (longer prefixes make bucket names over 63 characters)")
 
     gh = reader.section("github")
-    repository = gh.str("repository", pattern=GITHUB_REPO, rule="must be a GitHub repository of the form owner/name")
+    repository = gh.str("repository", pattern=GITHUB_REPO, rule=GITHUB_REPO_RULE)
     create_provider = gh.bool("create_oidc_provider")
     existing_arn = gh.optional_str(
         "existing_oidc_provider_arn", pattern=OIDC_PROVIDER_ARN,
@@ -314,11 +310,14 @@ def load(env: EnvName | str, path: Path | None = None) -> AwsEnvironment:
     r.finish()
     reader.finish()
 
-    return AwsEnvironment(
+    return policy.checked_aws(AwsEnvironment(
         source=path, name=name, account=account, region=region, name_prefix=name_prefix,
         github=github, data=data, secrets=secrets, observability=observability, runtime=runtime,
-    )
+    ))
 
 
 def load_all() -> dict[EnvName, AwsEnvironment]:
-    return {env: load(env) for env in EnvName}
+    """Both environments, with the rules that span files (one GitHub OIDC provider per account)."""
+    configs = {env: load(env) for env in EnvName}
+    check_aws_files(configs)
+    return configs
