@@ -149,9 +149,16 @@ class RotationLock:
             held = isinstance(expires, (int, float)) and not claim.get("released") and self.wall() < expires
             if not held:
                 self.expires = self.wall() + LOCK_TTL_SECONDS
-                written = _put(self.aws, Name=self.name, Type="String", Overwrite=True,
-                               Value=json.dumps({"owner": self.owner, "expires": self.expires}),
-                               Description="Lock of bin/ops rotate-nonce (expires by itself)")
+                try:
+                    written = int(self.aws.client("ssm").put_parameter(
+                        Name=self.name, Type="String", Overwrite=True,
+                        Value=json.dumps({"owner": self.owner, "expires": self.expires}),
+                        Description="Lock of bin/ops rotate-nonce (expires by itself)")["Version"])
+                except ClientError as exc:
+                    # SSM answers TooManyUpdates to concurrent writes of one parameter: another claim won.
+                    if exc.response["Error"]["Code"] != "TooManyUpdates":
+                        raise OpsError(f"cannot write {self.name}: {exc.response['Error']['Message']}") from None
+                    written = -1
                 if written == version + 1:
                     self.version = written
                     return

@@ -156,6 +156,24 @@ def test_a_lost_lock_race_waits_even_though_its_claim_was_written(aws, monkeypat
     assert winner.version is not None and value(aws) == value(aws, 1)
 
 
+def test_ssm_too_many_updates_on_the_lock_is_a_lost_race(aws, monkeypatch):
+    """Real SSM may refuse a concurrent PutParameter on one parameter (TooManyUpdates)."""
+    from botocore.exceptions import ClientError
+
+    nonce.rotate(aws, 600, FixedClock(T0))
+    ssm = aws.client("ssm")
+    real_put = ssm.put_parameter
+
+    def put(**kwargs):
+        if kwargs["Name"] == aws.config.nonce_lock_parameter:
+            raise ClientError({"Error": {"Code": "TooManyUpdates", "Message": "concurrent updates"}}, "PutParameter")
+        return real_put(**kwargs)
+
+    monkeypatch.setattr(ssm, "put_parameter", put)
+    with pytest.raises(OpsError, match="another rotation holds .* nothing was changed"):
+        nonce.rotate(aws, 600, FixedClock(T0), lock_wait_seconds=0)
+
+
 def test_concurrent_rotations_in_threads_lose_no_version(aws):
     nonce.rotate(aws, 600, FixedClock(T0))
     results, errors = [], []
