@@ -162,9 +162,10 @@ class AwsEnvironment:
     def nonce_rotation_parameter(self) -> str:
         """Plain String parameter holding the grace-period state of a rotation.
 
-        It never holds a nonce value: only ``{"previous_version": N,
-        "grace_until": <epoch seconds>}``. The previous value itself stays in
-        the nonce parameter's own version history (``<name>:<N>``).
+        It never holds a nonce value: only ``{"accepted": [{"version": N,
+        "until": <epoch seconds>}, ...]}``, the versions rotations promised.
+        The values themselves stay in the nonce parameter's own version
+        history (``<name>:<N>``).
         """
         return f"{self.parameter_prefix}nonce-rotation"
 
