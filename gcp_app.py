@@ -13,7 +13,7 @@ import sys
 
 import toolchain
 from envconfig.errors import ConfigError
-from envconfig.gcp import Environment, load_environment
+from envconfig.gcp import load_all
 
 BACKEND_ENV = "GCP_TF_BACKEND"
 
@@ -29,7 +29,8 @@ def local_backend_requested(environ: dict[str, str] | os._Environ = os.environ) 
 
 def build_app(*, outdir: str | None = None, local_backend: bool = False):
     # Configuration first: a bad file stops here, before jsii and the provider start.
-    configs = [load_environment(env) for env in Environment]
+    # MD_CONFIG_DIR honoured, and the rules across both files (distinct projects, state).
+    configs = list(load_all().values())
     from constructs_lib.gcp import tf
     from stacks.gcp.platform import GcpPlatformStack
 

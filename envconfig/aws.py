@@ -12,7 +12,6 @@ the repository's files).
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from enum import Enum
 from functools import cached_property
@@ -20,11 +19,13 @@ from pathlib import Path
 
 import boto3
 
+from envconfig import policy
+from envconfig.cross import check_aws as check_aws_files
 from envconfig.errors import ConfigError
-from envconfig.patterns import EMAIL, GITHUB_REPO
+from envconfig.location import REPO_CONFIG_DIR, config_dir
+from envconfig.patterns import EMAIL, GITHUB_REPO, GITHUB_REPO_RULE
 from envconfig.reader import Reader, load_yaml
 
-REPO_CONFIG_DIR = Path(__file__).resolve().parent.parent / "config"
 
 # CloudWatch Logs accepts only these retention periods (RetentionInDays).
 LOG_RETENTION_DAYS = frozenset(
@@ -40,6 +41,8 @@ ACCOUNT_ID = r"\d{12}"
 NAME_PREFIX = r"[a-z][a-z0-9-]{2,25}[a-z0-9]"
 OIDC_PROVIDER_ARN = r"arn:aws[a-z-]*:iam::\d{12}:oidc-provider/token\.actions\.githubusercontent\.com"
 METRICS_NAMESPACE = r"[A-Za-z0-9][A-Za-z0-9_./#:-]{0,254}"
+# Longest grace period a nonce rotation may promise (the config's and --grace's cap).
+NONCE_GRACE_MAX_SECONDS = 7 * 24 * 3600
 
 
 class EnvName(str, Enum):
@@ -114,6 +117,7 @@ class RuntimeConfig:
     api_throttle_rate: int
     api_throttle_burst: int
     log_level: str
+    parameter_cache_seconds: int
 
 
 @dataclass(frozen=True)
@@ -158,11 +162,17 @@ class AwsEnvironment:
     def nonce_rotation_parameter(self) -> str:
         """Plain String parameter holding the grace-period state of a rotation.
 
-        It never holds a nonce value: only ``{"previous_version": N,
-        "grace_until": <epoch seconds>}``. The previous value itself stays in
-        the nonce parameter's own version history (``<name>:<N>``).
+        It never holds a nonce value: only ``{"accepted": [{"version": N,
+        "until": <epoch seconds>}, ...]}``, the versions rotations promised.
+        The values themselves stay in the nonce parameter's own version
+        history (``<name>:<N>``).
         """
         return f"{self.parameter_prefix}nonce-rotation"
+
+    @property
+    def nonce_lock_parameter(self) -> str:
+        """Plain String parameter: the lock that serializes ``rotate-nonce`` runs (opscli/nonce.py)."""
+        return f"{self.parameter_prefix}nonce-rotation-lock"
 
     @property
     def github_token_parameter(self) -> str:
@@ -196,11 +206,6 @@ class AwsEnvironment:
     @cached_property
     def is_production(self) -> bool:
         return self.name is EnvName.PRODUCTION
-
-
-def config_dir() -> Path:
-    override = os.environ.get("MD_CONFIG_DIR")
-    return Path(override) if override else REPO_CONFIG_DIR
 
 
 def config_path(env: EnvName | str) -> Path:
@@ -237,7 +242,7 @@ def load(env: EnvName | str, path: Path | None = None) -> AwsEnvironment:
     name_prefix = reader.str("name_prefix", pattern=NAME_PREFIX, rule="must be 4-27 lowercase letters, digits or '-', starting with a letter (longer prefixes make bucket names over 63 characters)")
 
     gh = reader.section("github")
-    repository = gh.str("repository", pattern=GITHUB_REPO, rule="must be a GitHub repository of the form owner/name")
+    repository = gh.str("repository", pattern=GITHUB_REPO, rule=GITHUB_REPO_RULE)
     create_provider = gh.bool("create_oidc_provider")
     existing_arn = gh.optional_str(
         "existing_oidc_provider_arn", pattern=OIDC_PROVIDER_ARN,
@@ -270,7 +275,7 @@ def load(env: EnvName | str, path: Path | None = None) -> AwsEnvironment:
     d.finish()
 
     s = reader.section("secrets")
-    secrets = SecretsConfig(nonce_grace_period_seconds=s.int("nonce_grace_period_seconds", minimum=0, maximum=7 * 24 * 3600))
+    secrets = SecretsConfig(nonce_grace_period_seconds=s.int("nonce_grace_period_seconds", minimum=0, maximum=NONCE_GRACE_MAX_SECONDS))
     s.finish()
 
     o = reader.section("observability")
@@ -300,15 +305,20 @@ def load(env: EnvName | str, path: Path | None = None) -> AwsEnvironment:
         api_throttle_rate=r.int("api_throttle_rate", minimum=1, maximum=10000),
         api_throttle_burst=r.int("api_throttle_burst", minimum=1, maximum=5000),
         log_level=r.str("log_level", pattern="DEBUG|INFO|WARNING|ERROR", rule="must be DEBUG, INFO, WARNING or ERROR"),
+        # How long the Oracle reuses what it read from SSM (lambda/oracle/handler.py).
+        parameter_cache_seconds=r.int("parameter_cache_seconds", minimum=0, maximum=300),
     )
     r.finish()
     reader.finish()
 
-    return AwsEnvironment(
+    return policy.checked_aws(AwsEnvironment(
         source=path, name=name, account=account, region=region, name_prefix=name_prefix,
         github=github, data=data, secrets=secrets, observability=observability, runtime=runtime,
-    )
+    ))
 
 
 def load_all() -> dict[EnvName, AwsEnvironment]:
-    return {env: load(env) for env in EnvName}
+    """Both environments, with the rules that span files (one GitHub OIDC provider per account)."""
+    configs = {env: load(env) for env in EnvName}
+    check_aws_files(configs)
+    return configs

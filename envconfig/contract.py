@@ -17,6 +17,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Mapping
 
+from envconfig import location
 from envconfig.errors import ConfigError
 from envconfig.reader import load_yaml
 
@@ -69,7 +70,9 @@ class ServiceContract:
         for name in sorted(set(plain) & self.secrets):
             raise ContractError(self.path, f"{where}: {name}", "is a secret and must be injected as a secret reference, never as a plain value")
         for name in sorted(set(secrets) - self.secrets):
-            raise ContractError(self.path, f"{where}: {name}", "is not marked secret in the contract; pass it as a plain value")
+            # Never advise "pass it as a plain value": the name may well hold a password.
+            raise ContractError(self.path, f"{where}: {name}", "is passed as a secret reference but the contract does not mark it "
+                                "secret: if it holds a secret, add `secret: true` to it in the contract")
         missing = sorted(self.required - set(plain) - set(secrets))
         if missing:
             raise ContractError(self.path, f"{where}: {missing[0]}", f"is required by the contract but missing (all missing: {missing})")
@@ -89,8 +92,14 @@ class EnvContract:
         return self.services[name]
 
 
-def load_contract(path: Path = CONTRACT_FILE) -> EnvContract:
+def contract_path() -> Path:
+    """``<config dir>/env_contract.yaml`` (``MD_CONFIG_DIR`` honoured)."""
+    return location.config_dir() / CONTRACT_FILE.name
+
+
+def load_contract(path: Path | None = None) -> EnvContract:
     """Read and validate the contract file."""
+    path = path or contract_path()
     reader = load_yaml(path)
     services: dict[str, ServiceContract] = {}
     for service, sreader in reader.sections("services").items():
@@ -112,7 +121,11 @@ def load_contract(path: Path = CONTRACT_FILE) -> EnvContract:
     return EnvContract(path, MappingProxyType(services))
 
 
-@lru_cache(maxsize=None)
 def default_contract() -> EnvContract:
-    """The repository's contract, read once per process."""
-    return load_contract(CONTRACT_FILE)
+    """The contract of the configuration directory, read once per process and path."""
+    return _cached_contract(contract_path())
+
+
+@lru_cache(maxsize=None)
+def _cached_contract(path: Path) -> EnvContract:
+    return load_contract(path)

@@ -16,7 +16,8 @@ from types import MappingProxyType
 from typing import Mapping
 
 from envconfig.errors import ConfigError
-from envconfig.patterns import EMAIL, GITHUB_REPO
+from envconfig import location, policy
+from envconfig.patterns import EMAIL, GITHUB_REPO, GITHUB_REPO_RULE, ORIGIN
 from envconfig.reader import Reader, load_yaml
 
 CONFIG_DIR = Path(__file__).resolve().parent.parent / "config" / "gcp"
@@ -263,7 +264,7 @@ def load_gcp_config(path: Path) -> GcpConfig:
 
     g = r.section("github")
     github = GithubConfig(
-        repository=g.str("repository", pattern=GITHUB_REPO, rule="must be a GitHub repository of the form owner/name"),
+        repository=g.str("repository", pattern=GITHUB_REPO, rule=GITHUB_REPO_RULE),
         environment=g.str("environment", pattern=r"[A-Za-z0-9._-]+", rule="must be a GitHub environment name"),
         branch=g.optional_str("branch", pattern=r"[A-Za-z0-9._/-]+", rule="must be a branch name such as main"),
     )
@@ -315,7 +316,7 @@ def load_gcp_config(path: Path) -> GcpConfig:
     a = r.section("app")
     app = AppConfig(
         better_auth_url=a.str("better_auth_url", pattern=URL, rule="must be an https:// URL"),
-        trusted_origins=a.str_list("trusted_origins", pattern=URL, rule="must be an https:// origin (no wildcard: seed 003)", min_items=1),
+        trusted_origins=a.str_list("trusted_origins", pattern=ORIGIN, rule="must be an https:// origin (no wildcard: seed 003), scheme and host without a path", min_items=1),
         log_level=a.str("log_level", pattern=r"debug|info|warn|error", rule="must be one of debug, info, warn, error", default="info"),
     )
     a.finish()
@@ -350,7 +351,7 @@ def load_gcp_config(path: Path) -> GcpConfig:
     o.finish()
     r.finish()
 
-    return GcpConfig(
+    return policy.checked_gcp(GcpConfig(
         source=path,
         environment=environment,
         project_id=project_id,
@@ -369,10 +370,19 @@ def load_gcp_config(path: Path) -> GcpConfig:
         monitoring=monitoring,
         budget=budget,
         oidc=oidc,
-    )
+    ))
 
 
-def load_environment(environment: Environment | str, config_dir: Path = CONFIG_DIR) -> GcpConfig:
-    """The configuration of one environment from ``config/gcp/<env>.yaml``."""
+def load_environment(environment: Environment | str, config_dir: Path | None = None) -> GcpConfig:
+    """The configuration of one environment from ``<config dir>/gcp/<env>.yaml`` (``MD_CONFIG_DIR`` honoured)."""
     env = environment if isinstance(environment, Environment) else Environment(environment)
-    return load_gcp_config(config_dir / f"{env.value}.yaml")
+    return load_gcp_config((config_dir or location.config_dir() / "gcp") / f"{env.value}.yaml")
+
+
+def load_all(config_dir: Path | None = None) -> dict[Environment, GcpConfig]:
+    """Both environments, with the rules that span files (distinct projects and state)."""
+    from envconfig.cross import check_gcp
+
+    configs = {env: load_environment(env, config_dir) for env in Environment}
+    check_gcp(configs)
+    return configs

@@ -2,7 +2,14 @@
 
 State lives in ``.local-aws/`` at the repository root (``LOCAL_AWS_STATE_DIR``
 overrides it, so tests never touch a developer's running target):
-``state.json`` (pid, port, account) and ``server.log``.
+``state.json`` (pid, port, account, the process's start time) and
+``server.log``. ``LOCAL_AWS_PORT`` is the default port, as for
+``bin/deploy-local``.
+
+A state file outlives its process (a reboot, a ``kill -9``), and the kernel
+reuses pids: a pid is taken for the target, and signalled, only while its
+command line is ``localaws.server --port <port>`` and its start time is the
+recorded one.
 """
 from __future__ import annotations
 
@@ -21,6 +28,7 @@ from localaws.server import HOST
 
 REPO = Path(__file__).resolve().parent.parent
 DEFAULT_PORT = 4566
+PORT_ENV = "LOCAL_AWS_PORT"
 DEFAULT_ACCOUNT = "123456789012"
 START_TIMEOUT_S = 30
 
@@ -35,6 +43,7 @@ class State:
     port: int
     account: str
     log: str
+    started: str | None = None  # /proc/<pid>/stat start time (clock ticks since boot)
 
     @property
     def endpoint(self) -> str:
@@ -72,6 +81,47 @@ def _alive(pid: int) -> bool:
         return True
 
 
+def _start_time(pid: int) -> str | None:
+    """Field 22 of /proc/<pid>/stat: when the process started; None where /proc is missing."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    return stat.rsplit(")", 1)[1].split()[19]  # after "(comm)", which may hold spaces
+
+
+def _command_line(pid: int) -> list[str] | None:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace").split("\0")
+    except OSError:
+        pass
+    try:  # no /proc (macOS): ps knows
+        result = subprocess.run(["ps", "-p", str(pid), "-o", "command="], capture_output=True, text=True, timeout=10)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return result.stdout.split() if result.returncode == 0 and result.stdout.strip() else None
+
+
+def is_target(state: State) -> bool:
+    """The recorded pid is alive and is still the target that was started (not a reused pid)."""
+    if not _alive(state.pid):
+        return False
+    command = _command_line(state.pid)
+    if command is None or "localaws.server" not in command or str(state.port) not in command:
+        return False
+    started = _start_time(state.pid)
+    return state.started is None or started is None or started == state.started
+
+
+def default_port() -> int:
+    raw = os.environ.get(PORT_ENV)
+    if not raw:
+        return DEFAULT_PORT
+    if not raw.isdigit() or not 1 <= int(raw) <= 65535:
+        raise LocalAwsError(f"{PORT_ENV} must be a port number 1-65535, got {raw!r}")
+    return int(raw)
+
+
 def port_in_use(port: int) -> bool:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -102,12 +152,13 @@ def default_account() -> str:
 
 def running() -> State | None:
     state = read_state()
-    if state and _alive(state.pid):
+    if state and is_target(state) and _listening(state.port):
         return state
     return None
 
 
-def start(port: int = DEFAULT_PORT, account: str | None = None) -> State:
+def start(port: int | None = None, account: str | None = None) -> State:
+    port = default_port() if port is None else port
     current = running()
     if current:
         if current.port != port:
@@ -138,7 +189,7 @@ def start(port: int = DEFAULT_PORT, account: str | None = None) -> State:
             tail = log.read_text(errors="replace").strip().splitlines()[-1:] or ["(no output)"]
             raise LocalAwsError(f"local AWS target exited during start: {tail[0]} (log: {log})")
         if _listening(port):
-            state = State(pid=proc.pid, port=port, account=account, log=str(log))
+            state = State(pid=proc.pid, port=port, account=account, log=str(log), started=_start_time(proc.pid))
             _state_file().write_text(json.dumps(asdict(state)))
             return state
         time.sleep(0.1)
@@ -147,16 +198,19 @@ def start(port: int = DEFAULT_PORT, account: str | None = None) -> State:
 
 
 def stop() -> State | None:
+    """Stop the target; None when none was running (a stale state file is removed, nobody signalled)."""
     state = read_state()
     if state is None:
         return None
-    if _alive(state.pid):
-        os.kill(state.pid, signal.SIGTERM)
-        deadline = time.monotonic() + 10
-        while _alive(state.pid) and time.monotonic() < deadline:
-            time.sleep(0.1)
-        if _alive(state.pid):
-            os.kill(state.pid, signal.SIGKILL)
+    if not is_target(state):
+        _state_file().unlink(missing_ok=True)
+        return None
+    os.kill(state.pid, signal.SIGTERM)
+    deadline = time.monotonic() + 10
+    while is_target(state) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    if is_target(state):
+        os.kill(state.pid, signal.SIGKILL)
     try:
         os.waitpid(state.pid, os.WNOHANG)  # reap it if we are its parent (tests)
     except ChildProcessError:
@@ -176,7 +230,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="bin/local-aws", description="Run the local AWS target (moto + CloudFormation extensions) on 127.0.0.1.")
     sub = parser.add_subparsers(dest="command", required=True)
     p_start = sub.add_parser("start", help="start in the background (no-op if already running)")
-    p_start.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"port on 127.0.0.1 (default {DEFAULT_PORT})")
+    p_start.add_argument("--port", type=int, default=None, help=f"port on 127.0.0.1 (default ${PORT_ENV}, else {DEFAULT_PORT})")
     p_start.add_argument("--account", help="12-digit account id the target acts as (default: staging config's account)")
     sub.add_parser("stop", help="stop the running target")
     sub.add_parser("status", help="print whether it runs; exit 0 if it does, 3 if not")

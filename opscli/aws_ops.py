@@ -10,7 +10,6 @@ reason is one line on stderr.
 from __future__ import annotations
 
 import argparse
-import getpass
 import logging
 import sys
 from pathlib import Path
@@ -56,6 +55,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="how long the previous nonce stays accepted (default: secrets.nonce_grace_period_seconds from config)")
     p.add_argument("--create-only", action="store_true",
                    help="create the nonce if it does not exist; leave an existing one alone (first provisioning)")
+    p.add_argument("--lock-wait", type=float, default=nonce.DEFAULT_LOCK_WAIT_SECONDS, metavar="SECONDS",
+                   help="how long to wait for a concurrent rotation to finish before refusing (default %(default)s)")
 
     p = sub.add_parser("check-nonce", help="accept or reject a nonce read from stdin, as the Oracle does",
                        description="Read a nonce from stdin; exit 0 if the Oracle would accept it (the current value, "
@@ -149,6 +150,19 @@ def run(args: argparse.Namespace, *, clock: Clock, stdin=None, out=None) -> int:
             print("\n".join(release.history(config)) or f"no deployments recorded in {release.approvals_dir()}", file=out)
             return 0
         return release.rollback(config, to=args.to, out=out, verify=verify_fn, preflight=preflight)
+    # Input first: nothing reaches AWS before it is known to be usable.
+    presented = grace = github_token = when = None
+    if args.command == "rotate-nonce":
+        grace = config.secrets.nonce_grace_period_seconds if args.grace is None else args.grace
+        nonce.check_grace(grace)
+        if not 0 <= args.lock_wait <= 3600:
+            raise OpsError(f"--lock-wait must be between 0 and 3600 seconds, got {args.lock_wait}")
+    elif args.command == "check-nonce":
+        when = FixedClock(parse_instant(args.at)) if args.at else clock
+        presented = token.read_secret(stdin, prompt="nonce (input hidden): ", what="nonce",
+                                      usage="bin/ops check-nonce --env staging < nonce-file")
+    elif args.command == "set-github-token":
+        github_token = token.read_token(stdin)
     aws = Aws(config)
     aws.check_account()
 
@@ -166,8 +180,7 @@ def run(args: argparse.Namespace, *, clock: Clock, stdin=None, out=None) -> int:
             raise CheckFailed(f"{len(failed)} checks failed, first: {failed[0].area} {failed[0].subject}: {failed[0].evidence}")
         return 0
     if args.command == "rotate-nonce":
-        grace = config.secrets.nonce_grace_period_seconds if args.grace is None else args.grace
-        rotation = nonce.rotate(aws, grace, clock, create_only=args.create_only)
+        rotation = nonce.rotate(aws, grace, clock, create_only=args.create_only, lock_wait_seconds=args.lock_wait)
         if rotation is None:
             print(f"{config.nonce_parameter} exists; left unchanged (--create-only)", file=out)
         elif rotation.previous_version is None:
@@ -175,18 +188,16 @@ def run(args: argparse.Namespace, *, clock: Clock, stdin=None, out=None) -> int:
         else:
             print(f"rotated {config.nonce_parameter}: version {rotation.version} is current; version "
                   f"{rotation.previous_version} stays accepted until {iso(rotation.grace_until)}", file=out)
+            for grace_ in rotation.still_accepted:
+                print(f"  version {grace_.version} stays accepted until {iso(grace_.until)} (earlier rotation)", file=out)
+            print(f"  the Oracle accepts version {rotation.version} once its parameter cache refreshes "
+                  f"(within {config.runtime.parameter_cache_seconds} s: runtime.parameter_cache_seconds)", file=out)
         return 0
     if args.command == "check-nonce":
-        when = FixedClock(parse_instant(args.at)) if args.at else clock
-        stream = stdin or sys.stdin
-        # A nonce is a secret too: never echo it when typed at a terminal.
-        presented = (getpass.getpass("nonce (input hidden): ") if stream.isatty() else stream.read()).strip()
-        if not presented:
-            raise OpsError("no nonce on stdin")
         print(nonce.check(aws, presented, when), file=out)
         return 0
     if args.command == "set-github-token":
-        version = token.store(aws, token.read_token(stdin))
+        version = token.store(aws, github_token)
         print(f"stored {config.github_token_parameter} (version {version}, SecureString)", file=out)
         return 0
     if args.command == "outputs":

@@ -14,18 +14,34 @@ from .errors import OpsError
 from .session import Aws, secrets_key_alias
 
 
-def read_token(stream=None) -> str:
+BOM = "\ufeff"
+
+
+def read_secret(stream=None, *, prompt: str, what: str, usage: str) -> str:
+    """One secret from stdin (hidden when typed at a terminal), checked before any AWS call.
+
+    A UTF-8 byte order mark (what some Windows editors put first in a file)
+    is dropped: it is never part of a token or nonce, and stored with it the
+    value would never match.
+    """
     stream = stream or sys.stdin
-    if stream.isatty():
-        token = getpass.getpass("GitHub token (input hidden): ")
-    else:
-        token = stream.read()
-    token = token.strip()
-    if not token:
-        raise OpsError("no token on stdin (pipe it in: bin/ops set-github-token --env staging < token-file)")
-    if any(c.isspace() for c in token):
-        raise OpsError("the token contains whitespace; pass exactly one token")
-    return token
+    try:
+        raw = getpass.getpass(prompt) if stream.isatty() else stream.read()
+    except UnicodeDecodeError:
+        raise OpsError(f"the {what} on stdin is not UTF-8 text") from None
+    value = raw.lstrip(BOM).strip()
+    if not value:
+        raise OpsError(f"no {what} on stdin (pipe it in: {usage})")
+    if any(c.isspace() for c in value):
+        raise OpsError(f"the {what} contains whitespace; pass exactly one {what}")
+    if BOM in value or not value.isprintable() or not value.isascii():
+        raise OpsError(f"the {what} contains control or non-ASCII characters; pass exactly one {what}")
+    return value
+
+
+def read_token(stream=None) -> str:
+    return read_secret(stream, prompt="GitHub token (input hidden): ", what="token",
+                       usage="bin/ops set-github-token --env staging < token-file")
 
 
 def store(aws: Aws, token: str) -> int:

@@ -33,6 +33,7 @@ def oracle_environment(config: AwsEnvironment) -> dict[str, str]:
         "GITHUB_TOKEN_SSM": config.github_token_parameter,
         "METRICS_NAMESPACE": config.observability.metrics_namespace,
         "LOG_LEVEL": config.runtime.log_level,
+        "SSM_CACHE_SECONDS": str(config.runtime.parameter_cache_seconds),
     }
 
 

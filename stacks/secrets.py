@@ -5,9 +5,9 @@ are created and rotated by the ops commands (``bin/ops rotate-nonce``,
 ``bin/ops set-github-token``): CloudFormation cannot create SecureStrings and
 their values must never be in a template. Nonce rotation keeps the previous
 value in the parameter's own version history and a plain String parameter
-``nonce-rotation`` with the previous version number and the end of its grace
-period; readers need ``GetParameter`` on both names, which the read policy
-grants.
+``nonce-rotation`` with every earlier version still promised and until when;
+readers need ``GetParameter`` on both names, which the read policy grants.
+Rotations are serialized by ``nonce-rotation-lock`` (written by operators only).
 """
 
 from __future__ import annotations
@@ -33,7 +33,8 @@ class SecretsStack(EnvironmentStack):
             "ParameterAccess",
             encryption_key=self.key.key,
             read_parameters=readable,
-            write_parameters=readable,
+            # The operators also write the rotation lock (bin/ops rotate-nonce); the Oracle never reads it.
+            write_parameters=(*readable, config.nonce_lock_parameter),
             policy_name_prefix=f"{config.resource_prefix}-parameters",
         )
         self.publish(PublishedValue.SECRETS_KEY_ARN, self.key.key.key_arn)

@@ -39,7 +39,7 @@ def test_secret_as_plain_value_is_refused():
 
 
 def test_non_secret_as_secret_reference_is_refused(oracle):
-    with pytest.raises(ContractError, match=r"ENVIRONMENT: is not marked secret"):
+    with pytest.raises(ContractError, match=r"ENVIRONMENT: is passed as a secret reference but the contract does not mark it secret"):
         oracle.check(plain={}, secrets={"ENVIRONMENT": object()}, source="test")
 
 

@@ -135,7 +135,8 @@ def test_nonce_rotates_with_grace(target):
     assert before.returncode == 0 and "accepted: previous" in before.stdout
     after = check(previous, now + 301)
     assert after.returncode == 1 and "expired at" in after.stderr
-    assert check(oldest, now).returncode == 1  # only one previous value is kept
+    # the first rotation's promise still holds after the second one (until its own printed time)
+    assert check(oldest, now).returncode == 0 and check(oldest, now + 301).returncode == 1
     for secret in (newest, previous, oldest):
         assert all(secret not in text for text in target.outputs)
 
@@ -157,7 +158,7 @@ def test_config_change_is_redeployed_through_a_change_set(target, tmp_path):
     shutil.copytree(REPO / "config", config_dir)
     path = config_dir / "aws" / "staging.yaml"
     data = yaml.safe_load(path.read_text())
-    data["observability"]["thresholds"]["table_throttle"]["threshold"] = 25
+    data["observability"]["thresholds"]["table_throttle"]["threshold"] = 5  # stricter than seed 001 allows is fine; laxer is refused by the loader
     path.write_text(yaml.safe_dump(data))
     result = timed("redeploy (cdk deploy after a config change)", lambda: target.run(
         "cdk", "deploy", "Staging/*", "--require-approval", "never", "--ci", "--output", str(target.tmp / "cdk.out.2"),
@@ -172,7 +173,7 @@ def test_config_change_is_redeployed_through_a_change_set(target, tmp_path):
              if r["ResourceType"] == "AWS::CloudWatch::Alarm"]
     alarms = target.client("cloudwatch").describe_alarms(AlarmNames=names)["MetricAlarms"]
     throttles = [a for a in alarms if "-read-throttle-" in a["AlarmName"] or "-write-throttle-" in a["AlarmName"]]
-    assert len(throttles) == 6 and {a["Threshold"] for a in throttles} == {25.0}
+    assert len(throttles) == 6 and {a["Threshold"] for a in throttles} == {5.0}
     assert "0 failed" in target.run(str(REPO / "bin" / "ops"), "verify", "--env", "staging").stdout
 
 

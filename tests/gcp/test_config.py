@@ -87,14 +87,13 @@ def test_missing_file(tmp_path):
 
 
 def test_bad_config_stops_the_app_before_any_construct(tmp_path, monkeypatch, capsys):
-    """gcp_app reports the config error as one line and exits 2 (no jsii stack trace)."""
+    """gcp_app reports the config error as one line and exits 2 (no jsii stack trace).
+    It reads MD_CONFIG_DIR (before: always the repository's files, a false pass)."""
     import gcp_app
-    import envconfig.gcp as gcp
 
     for env in Environment:
-        _write(tmp_path, env.value, _set("region", "mars-north1") if env is Environment.PRODUCTION else (lambda d: None))
-    monkeypatch.setattr(gcp, "CONFIG_DIR", tmp_path)
-    monkeypatch.setattr(gcp.load_environment, "__defaults__", (tmp_path,))
+        _write(tmp_path / "gcp", env.value, _set("region", "mars-north1") if env is Environment.PRODUCTION else (lambda d: None))
+    monkeypatch.setenv("MD_CONFIG_DIR", str(tmp_path))
     assert gcp_app.main() == 2
     err = capsys.readouterr().err
     assert err.startswith("gcp_app: configuration error: ") and "production.yaml: region: must be one of" in err

@@ -81,7 +81,7 @@ def test_missing_required_is_rejected(bare):
 
 def test_plain_variable_as_secret_is_rejected(bare):
     _, stack, secrets = bare
-    with pytest.raises(ContractError, match="CLOUD_AWS_REGION: is not marked secret in the contract; pass it as a plain value"):
+    with pytest.raises(ContractError, match="CLOUD_AWS_REGION: is passed as a secret reference but the contract does not mark it secret: if it holds a secret, add `secret: true`"):
         _service(stack, plain=PLAIN, secrets=_secrets(secrets, SECRET_NAMES + ("CLOUD_AWS_REGION",)))
 
 

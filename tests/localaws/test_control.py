@@ -1,6 +1,7 @@
 """bin/local-aws: start / status / stop, and the errors a user can hit."""
 from __future__ import annotations
 
+import json
 import os
 import socket
 import subprocess
@@ -75,3 +76,48 @@ def test_server_refuses_a_taken_port_with_a_message(state_dir):
     # werkzeug reports it and exits 1 before our own OSError branch runs.
     assert result.returncode != 0
     assert f"Port {port} is in use" in result.stderr
+
+
+def _stale_state(state_dir, pid, port):
+    (state_dir / "state.json").write_text(json.dumps({"pid": pid, "port": port, "account": "123456789012",
+                                                      "log": str(state_dir / "server.log")}))
+
+
+def test_a_stale_state_never_signals_a_reused_pid(state_dir):
+    """Defect: `stop` sent SIGTERM to whatever process now had the recorded pid."""
+    bystander = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(120)"])
+    try:
+        _stale_state(state_dir, bystander.pid, free_port())
+        status = run("status", state_dir=state_dir)
+        assert (status.returncode, status.stdout.strip()) == (3, "not running")  # before: "running on ..."
+        stopped = run("stop", state_dir=state_dir)
+        assert stopped.returncode == 0 and "was not running" in stopped.stdout
+        assert bystander.poll() is None  # still alive: never signalled
+        assert not (state_dir / "state.json").exists()
+    finally:
+        bystander.kill()
+        bystander.wait()
+
+
+def test_start_replaces_a_dead_target_and_honours_local_aws_port(state_dir):
+    """Defects: `start` answered "already running" for a dead pid, and ignored LOCAL_AWS_PORT."""
+    bystander = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(120)"])
+    port = free_port()
+    try:
+        _stale_state(state_dir, bystander.pid, free_port())
+        env = dict(os.environ, LOCAL_AWS_STATE_DIR=str(state_dir), LOCAL_AWS_PORT=str(port))
+        started = subprocess.run([sys.executable, "-m", "localaws", "start"], cwd=REPO, env=env,
+                                 capture_output=True, text=True, timeout=60)
+        assert started.returncode == 0, started.stderr
+        assert f"http://localhost:{port}" in started.stdout
+        state = json.loads((state_dir / "state.json").read_text())
+        assert state["pid"] != bystander.pid and state["started"]
+    finally:
+        bystander.kill()
+        bystander.wait()
+
+
+def test_a_bad_local_aws_port_is_one_line(state_dir):
+    env = dict(os.environ, LOCAL_AWS_STATE_DIR=str(state_dir), LOCAL_AWS_PORT="http")
+    result = subprocess.run([sys.executable, "-m", "localaws", "start"], cwd=REPO, env=env, capture_output=True, text=True, timeout=60)
+    assert (result.returncode, result.stderr.strip()) == (1, "local-aws: LOCAL_AWS_PORT must be a port number 1-65535, got 'http'")

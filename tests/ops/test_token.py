@@ -32,3 +32,11 @@ def test_two_tokens_are_refused_without_echoing_them(aws, capsys):
     assert aws_ops.main(["set-github-token", "--env", "staging"], stdin=io.StringIO("abc def")) == 2
     err = capsys.readouterr().err
     assert err.strip() == "ops set-github-token: the token contains whitespace; pass exactly one token"
+
+
+def test_a_byte_order_mark_is_not_stored(aws, capsys):
+    """Defect: a token file saved with a UTF-8 BOM was stored with it (and never matched)."""
+    assert aws_ops.main(["set-github-token", "--env", "staging"], stdin=io.StringIO("\ufeff" + TOKEN + "\r\n")) == 0
+    ssm = aws.client("ssm")
+    name = ssm.describe_parameters()["Parameters"][0]["Name"]
+    assert ssm.get_parameter(Name=name, WithDecryption=True)["Parameter"]["Value"] == TOKEN

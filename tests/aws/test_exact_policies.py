@@ -1,0 +1,255 @@
+"""Exact IAM, key-policy, alarm and trail assertions: the whole document,
+stated here from SPEC and the seeds, never rebuilt from the configuration
+the stacks read. A policy that gains one action, a key that gains one
+principal, an alarm whose comparison flips, all fail here.
+
+Where another change is expected to add to a document, the addition has one
+place below (KEY_POLICY_CREATE_GRANT, TRAIL_EVENT_SELECTORS).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from envconfig.aws import EnvName
+
+REPO = Path(__file__).resolve().parents[2]
+ACCOUNTS = {EnvName.STAGING: "123456789012", EnvName.PRODUCTION: "210987654321"}  # config/aws/*.yaml (free to choose)
+REGION = "us-east-1"
+
+# ---- one place for additions by other changes --------------------------------
+# kms:CreateGrant limited to AWS resources (kms:GrantIsForAWSResource): add the
+# statement(s) here once, and every key below expects them.
+KEY_POLICY_CREATE_GRANT: list[dict] = []
+# CloudTrail data-event selectors, if any (management events need none).
+TRAIL_EVENT_SELECTORS: list[dict] = []
+
+
+def flat(value):
+    """Intrinsics as readable text: Fn::Join joined, Ref / GetAtt as ${...}; Partition is 'aws'."""
+    if isinstance(value, dict):
+        if "Fn::Join" in value:
+            return "".join(str(flat(v)) for v in value["Fn::Join"][1])
+        if "Ref" in value:
+            return "aws" if value["Ref"] == "AWS::Partition" else "${%s}" % re.sub(r"[0-9A-F]{8}$", "", value["Ref"])
+        if "Fn::GetAtt" in value:
+            logical, attribute = value["Fn::GetAtt"]
+            return "${%s.%s}" % (re.sub(r"[0-9A-F]{8}$", "", logical), attribute)
+        return {k: flat(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [flat(v) for v in value]
+    return value
+
+
+def statements(document: dict) -> list[dict]:
+    """Statements, with single values as lists and sorted, so order is not the assertion."""
+    result = []
+    for statement in flat(document)["Statement"]:
+        s = dict(statement)
+        for key in ("Action", "Resource"):
+            if key in s:
+                s[key] = sorted(s[key] if isinstance(s[key], list) else [s[key]])
+        result.append(s)
+    return sorted(result, key=lambda s: json.dumps(s, sort_keys=True))
+
+
+def resources_of(aws_app, env, type_):
+    for stack in ("Data", "Secrets", "Observability", "Oidc", "Runtime"):
+        for logical, resource in aws_app.resources(env, stack, type_).items():
+            yield stack, re.sub(r"[0-9A-F]{8}$", "", logical), resource
+
+
+# ---- roles -----------------------------------------------------------------
+
+def expected_roles(env: EnvName) -> dict[str, dict]:
+    account, e = ACCOUNTS[env], env.value
+    arn = f"arn:aws:iam::{account}"
+    tables = sorted(f"arn:aws:dynamodb:{REGION}:{account}:table/mirror-dissonance-{t}-{e}" for t in ("fp-events", "consent", "block-counter"))
+    data_key = f"{{{{resolve:ssm:/mirror-dissonance/{e}/infra/data-key-arn}}}}"
+    api = f"arn:aws:execute-api:{REGION}:{account}:{{{{resolve:ssm:/mirror-dissonance/{e}/infra/oracle-api-id}}}}/$default"
+    cdk = [f"{arn}:role/cdk-hnb659fds-{r}-role-{account}-{REGION}" for r in ("deploy", "file-publishing", "image-publishing", "lookup")]
+    key_use = ["kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey*", "kms:ReEncrypt*"]
+    read_policy = f"{arn}:policy/mirror-dissonance-{e}-parameters-read"
+    return {
+        # SPEC oidc: the deploy role may only assume the CDK bootstrap roles
+        "Oidc/GitHubDeployRole": {"managed": [], "statements": [
+            {"Action": ["sts:AssumeRole", "sts:TagSession"], "Effect": "Allow", "Resource": sorted(cdk), "Sid": "AssumeCdkBootstrapRoles"}]},
+        "Oidc/GitHubPlanRole": {"managed": [], "statements": [
+            {"Action": ["sts:AssumeRole", "sts:TagSession"], "Effect": "Allow", "Resource": [cdk[3]], "Sid": "AssumeCdkLookupRole"}]},
+        # SPEC: only the read policy on the Oracle and its Lambda
+        "Oidc/GitHubOracleRole": {"managed": [read_policy], "statements": [
+            {"Action": key_use, "Effect": "Allow", "Resource": [data_key]},
+            {"Action": sorted(["dynamodb:BatchGetItem", "dynamodb:BatchWriteItem", "dynamodb:ConditionCheckItem", "dynamodb:DeleteItem",
+                               "dynamodb:DescribeTable", "dynamodb:GetItem", "dynamodb:GetRecords", "dynamodb:GetShardIterator",
+                               "dynamodb:PutItem", "dynamodb:Query", "dynamodb:Scan", "dynamodb:UpdateItem"]),
+             "Effect": "Allow", "Resource": tables},
+            {"Action": ["cloudwatch:PutMetricData"], "Condition": {"StringEquals": {"cloudwatch:namespace": "MirrorDissonance"}},
+             "Effect": "Allow", "Resource": ["*"], "Sid": "PutOracleMetrics"},
+            {"Action": ["execute-api:Invoke"], "Effect": "Allow", "Resource": [f"{api}/GET/health", f"{api}/POST/events"], "Sid": "InvokeOracleApi"},
+        ]},
+        "Runtime/OracleFunctionServiceRole": {
+            "managed": sorted(["arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole", read_policy]), "statements": [
+                {"Action": ["xray:PutTelemetryRecords", "xray:PutTraceSegments"], "Effect": "Allow", "Resource": ["*"]},
+                {"Action": key_use, "Effect": "Allow", "Resource": [data_key]},
+                {"Action": ["dynamodb:BatchWriteItem", "dynamodb:DeleteItem", "dynamodb:DescribeTable", "dynamodb:PutItem", "dynamodb:UpdateItem"],
+                 "Effect": "Allow", "Resource": [f"arn:aws:dynamodb:{REGION}:{account}:table/mirror-dissonance-fp-events-{e}"]},
+            ]},
+        "Data/BackupPlanTablesRole": {"managed": ["arn:aws:iam::aws:policy/service-role/AWSBackupServiceRolePolicyForBackup"], "statements": []},
+        "Observability/AuditTrailLogsRole": {"managed": [], "statements": [
+            {"Action": ["logs:CreateLogStream", "logs:PutLogEvents"], "Effect": "Allow", "Resource": ["${TrailLogs.Arn}"]}]},
+    }
+
+
+def actual_roles(aws_app, env) -> dict[str, dict]:
+    roles = {}
+    for stack, logical, role in resources_of(aws_app, env, "AWS::IAM::Role"):
+        props = role["Properties"]
+        assert "Policies" not in props, f"{stack}/{logical} has inline policies in the role itself"
+        roles[f"{stack}/{logical}"] = {"managed": sorted(flat(props.get("ManagedPolicyArns", []))), "statements": [], "_ref": "${%s}" % logical}
+    for stack, logical, policy in resources_of(aws_app, env, "AWS::IAM::Policy"):
+        attached = flat(policy["Properties"]["Roles"])
+        for name, role in roles.items():
+            if name.startswith(f"{stack}/") and role["_ref"] in attached:
+                role["statements"] += statements(policy["Properties"]["PolicyDocument"])
+    for role in roles.values():
+        del role["_ref"]
+        role["statements"] = sorted(role["statements"], key=lambda s: json.dumps(s, sort_keys=True))
+    return roles
+
+
+def test_every_role_has_exactly_its_policies(aws_app, env):
+    expected = expected_roles(env)
+    for role in expected.values():
+        role["statements"] = sorted(role["statements"], key=lambda s: json.dumps(s, sort_keys=True))
+    actual = actual_roles(aws_app, env)
+    assert sorted(actual) == sorted(expected), "roles added or removed"
+    for name in expected:
+        assert actual[name] == expected[name], name
+
+
+def test_the_parameter_read_policy_is_exactly_the_three_parameters(aws_app, env):
+    account, e = ACCOUNTS[env], env.value
+    [policy] = [p for _, logical, p in resources_of(aws_app, env, "AWS::IAM::ManagedPolicy") if logical == "ParameterAccessRead"]
+    assert statements(policy["Properties"]["PolicyDocument"]) == sorted([
+        {"Action": ["ssm:GetParameter"], "Effect": "Allow", "Sid": "ReadParameters",
+         "Resource": sorted(f"arn:aws:ssm:{REGION}:{account}:parameter/mirror-dissonance/{e}/{n}" for n in ("nonce", "nonce-rotation", "github-token"))},
+        {"Action": ["kms:Decrypt"], "Condition": {"StringEquals": {"kms:ViaService": f"ssm.{REGION}.amazonaws.com"}},
+         "Effect": "Allow", "Resource": ["${SecretsKey.Arn}"], "Sid": "DecryptViaSsm"},
+    ], key=lambda s: json.dumps(s, sort_keys=True))
+
+
+# ---- key policies ------------------------------------------------------------
+
+def expected_keys(env: EnvName) -> dict[str, list[dict]]:
+    account = ACCOUNTS[env]
+    root = {"Action": ["kms:*"], "Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{account}:root"}, "Resource": ["*"]}
+    logs = {"Action": ["kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey*", "kms:ReEncrypt*"],
+            "Condition": {"ArnLike": {"kms:EncryptionContext:aws:logs:arn": f"arn:aws:logs:{REGION}:{account}:log-group:*"}},
+            "Effect": "Allow", "Principal": {"Service": f"logs.{REGION}.amazonaws.com"}, "Resource": ["*"], "Sid": "AllowLogs"}
+    return {
+        "Data/DataKey": [root, logs, *KEY_POLICY_CREATE_GRANT],
+        "Secrets/SecretsKey": [root, *KEY_POLICY_CREATE_GRANT],
+        "Observability/ObservabilityKey": [root, logs, *KEY_POLICY_CREATE_GRANT,
+            {"Action": ["kms:Decrypt", "kms:GenerateDataKey*"], "Condition": {"StringEquals": {"aws:SourceAccount": account}},
+             "Effect": "Allow", "Principal": {"Service": "cloudwatch.amazonaws.com"}, "Resource": ["*"], "Sid": "AllowCloudwatch"},
+            {"Action": ["kms:GenerateDataKey*"], "Condition": {"StringLike": {"kms:EncryptionContext:aws:cloudtrail:arn": f"arn:aws:cloudtrail:*:{account}:trail/*"}},
+             "Effect": "Allow", "Principal": {"Service": "cloudtrail.amazonaws.com"}, "Resource": ["*"], "Sid": "AllowCloudTrailEncrypt"},
+            {"Action": ["kms:DescribeKey"], "Condition": {"StringEquals": {"aws:SourceAccount": account}},
+             "Effect": "Allow", "Principal": {"Service": "cloudtrail.amazonaws.com"}, "Resource": ["*"], "Sid": "AllowCloudTrailDescribe"},
+        ],
+    }
+
+
+def test_every_key_policy_is_exactly_this_account_and_conditioned_services(aws_app, env):
+    expected = {name: sorted(s, key=lambda s: json.dumps(s, sort_keys=True)) for name, s in expected_keys(env).items()}
+    actual = {f"{stack}/{logical}": statements(key["Properties"]["KeyPolicy"]) for stack, logical, key in resources_of(aws_app, env, "AWS::KMS::Key")}
+    assert sorted(actual) == sorted(expected), "keys added or removed"
+    for name in expected:
+        assert actual[name] == expected[name], name
+
+
+def test_no_service_principal_without_a_source_condition(aws_app, env):
+    """SPEC: key policies name only this account and service principals with a source condition."""
+    for stack, logical, key in resources_of(aws_app, env, "AWS::KMS::Key"):
+        for statement in statements(key["Properties"]["KeyPolicy"]):
+            principal = statement["Principal"]
+            if "Service" in principal:
+                assert statement.get("Condition"), f"{stack}/{logical} {statement.get('Sid')}: service principal without a condition"
+            else:
+                assert principal == {"AWS": f"arn:aws:iam::{ACCOUNTS[env]}:root"}, f"{stack}/{logical}: {principal}"
+
+
+# ---- alarms -----------------------------------------------------------------
+
+def emitted_metrics() -> set[str]:
+    """The custom metrics the Oracle handler really writes (its EMF calls)."""
+    source = (REPO / "lambda" / "oracle" / "handler.py").read_text()
+    return set(re.findall(r'_metric\("(\w+)"\)', source))
+
+
+# seed 001 alarms 1-8 and seed 004's runtime alarms: metric, statistic, ceiling of the threshold.
+# Every alarm fires on "greater than" (SPEC "Truth" 1), over 5 minutes (seed 001).
+SEED_ALARMS = {
+    **{f"Alarms{t}{rw}ThrottleWarning": ("AWS/DynamoDB", f"{rw}ThrottleEvents", "Sum", 10)
+       for t in ("FpEvents", "Consent", "BlockCounter") for rw in ("Read", "Write")},
+    "AlarmsSsmParameterFailuresCritical": ("custom", "SSMParameterFailures", "Sum", 5),
+    "AlarmsCircuitBreakerTriggeredCritical": ("custom", "CircuitBreakerTriggers", "Sum", 0),
+    "AlarmsOracleErrorRateCritical": ("AWS/Lambda", "Errors/Invocations", "expression", 1),
+    "AlarmsOracleApiLatencyP95Warning": ("AWS/ApiGateway", "Latency", "p95", 500),
+    "AlarmsOracleThrottlesWarning": ("AWS/Lambda", "Throttles", "Sum", 0),
+}
+
+
+def _alarm_metric(props: dict) -> tuple[str, str, str]:
+    if "MetricName" in props:
+        return props["Namespace"], props["MetricName"], props.get("Statistic") or props.get("ExtendedStatistic")
+    metrics = flat(props["Metrics"])
+    returned = [m for m in metrics if m.get("ReturnData", True)]
+    assert len(returned) == 1
+    if "Expression" in returned[0]:
+        stats = {m["Id"]: m["MetricStat"] for m in metrics if "MetricStat" in m}
+        assert returned[0]["Expression"] == "IF(invocations > 0, 100 * errors / invocations, 0)"
+        return stats["errors"]["Metric"]["Namespace"], f"{stats['errors']['Metric']['MetricName']}/{stats['invocations']['Metric']['MetricName']}", "expression"
+    stat = returned[0]["MetricStat"]
+    return stat["Metric"]["Namespace"], stat["Metric"]["MetricName"], stat["Stat"]
+
+
+def _period(props: dict) -> set[int]:
+    if "Period" in props:
+        return {props["Period"]}
+    return {m["MetricStat"]["Period"] for m in props["Metrics"] if "MetricStat" in m}
+
+
+def test_every_alarm_metric_comparison_and_threshold(aws_app, env):
+    alarms = {logical: alarm["Properties"] for _, logical, alarm in resources_of(aws_app, env, "AWS::CloudWatch::Alarm")}
+    assert sorted(alarms) == sorted(SEED_ALARMS)
+    [function] = aws_app.resources(env, "Runtime", "AWS::Lambda::Function").values()
+    namespace = function["Properties"]["Environment"]["Variables"]["METRICS_NAMESPACE"]
+    for name, (want_namespace, metric, statistic, ceiling) in SEED_ALARMS.items():
+        props = alarms[name]
+        got_namespace, got_metric, got_statistic = _alarm_metric(props)
+        if want_namespace == "custom":
+            # the namespace the function writes to, and a metric it really emits
+            assert got_namespace == namespace and got_metric in emitted_metrics(), name
+        else:
+            assert got_namespace == want_namespace, name
+        assert (got_metric, got_statistic) == (metric, statistic), name
+        assert props["ComparisonOperator"] == "GreaterThanThreshold", name
+        assert 0 <= props["Threshold"] <= ceiling, f"{name}: {props['Threshold']} above the seed's {ceiling}"
+        assert _period(props) == {300} and props["EvaluationPeriods"] == 1, name
+    assert emitted_metrics() == {"SSMParameterFailures", "CircuitBreakerTriggers"}
+
+
+# ---- the trail ------------------------------------------------------------
+
+def test_trail_records_management_events_everywhere(aws_app, env):
+    [(_, _, trail)] = list(resources_of(aws_app, env, "AWS::CloudTrail::Trail"))
+    props = flat(trail["Properties"])
+    assert props["EventSelectors"] == TRAIL_EVENT_SELECTORS
+    assert "AdvancedEventSelectors" not in props and "InsightSelectors" not in props
+    assert (props["IsMultiRegionTrail"], props["IncludeGlobalServiceEvents"], props["EnableLogFileValidation"], props["IsLogging"]) == (True, True, True, True)
+    assert props["KMSKeyId"] == "${ObservabilityKey.Arn}"
