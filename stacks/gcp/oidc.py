@@ -25,4 +25,5 @@ class Oidc(tf.Construct):
             branch=config.github.branch,
             deploy_roles=config.oidc.deploy_roles,
             act_as=runtime_accounts,
+            infra_service_account=config.oidc.infra_service_account,
         )

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from constructs_lib.gcp import tf
 from constructs_lib.gcp.apis import ProjectApis
+from constructs_lib.gcp.artifact_registry import ImageRepository
+from constructs_lib.gcp.service_agents import AgentService, ServiceAgents
 from envconfig.contract import EnvContract
 from envconfig.gcp import GcpConfig
 from stacks.gcp.data import Data
@@ -21,7 +23,8 @@ class GcpPlatformStack(tf.TerraformStack):
     for offline synth and experiments; never for a shared environment.
 
     Attributes: ``config``, ``provider``, ``backend``, ``project``, ``apis``,
-    ``secrets``, ``data``, ``runtime``, ``oidc``, ``observability``.
+    ``agents``, ``secrets``, ``images``, ``data``, ``runtime``, ``oidc``,
+    ``observability``.
     """
 
     def __init__(self, scope: tf.Construct, *, config: GcpConfig, local_backend: bool = False,
@@ -46,9 +49,22 @@ class GcpPlatformStack(tf.TerraformStack):
         self.project = tf.data_google_project.DataGoogleProject(self, "Project", project_id=config.project_id)
         number = self.project.number
         self.apis = ProjectApis(self, "Apis", project=config.project_id)
+        # Before any key grant names them (a grant to a missing agent fails the apply).
+        self.agents = ServiceAgents(self, "ServiceAgents", project=config.project_id, project_number=number)
+        # A data source is read at plan time unless it depends on something; on a
+        # fresh project the Storage API must be enabled before the agent is read.
+        storage_api = self.apis.services["storage.googleapis.com"]
+        self.agents.storage.depends_on = [f"{storage_api.terraform_resource_type}.{storage_api.friendly_unique_id}"]
 
-        self.secrets = Secrets(self, "Secrets", config=config, project_number=number)
-        self.data = Data(self, "Data", config=config, project_number=number, keys=self.secrets.key_ring,
+        self.secrets = Secrets(self, "Secrets", config=config, agents=self.agents)
+        self.images = ImageRepository(
+            self, "Images", project=config.project_id, location=config.region.value,
+            repository_id=config.artifact_registry.repository, kms_key=self.secrets.key_ring.key("artifacts"),
+            service_agent=self.agents.member(AgentService.ARTIFACT_REGISTRY),
+            keep_recent=config.artifact_registry.keep_recent_versions,
+            untagged_days=config.artifact_registry.untagged_retention_days,
+        )
+        self.data = Data(self, "Data", config=config, agents=self.agents, keys=self.secrets.key_ring,
                          secrets=self.secrets.secrets)
         self.runtime = Runtime(self, "Runtime", config=config, data=self.data, secrets=self.secrets.secrets,
                                contract=contract)

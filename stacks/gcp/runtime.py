@@ -14,6 +14,30 @@ NODE_ENV = "production"
 POSTGRES_PORT = "5432"
 
 
+# OTLP signal -> (contract variable, roles its writer needs on the project).
+# Google's Telemetry API checks telemetry.<signal>.write; roles/cloudtrace.agent
+# carries telemetry.traces.write, the telemetry.* writer roles the others, and
+# the classic writer roles cover the Cloud Monitoring / Logging side.
+OTLP_SIGNALS = {
+    "traces_url": ("OTLP_TRACE_EXPORTER_URL", ("roles/cloudtrace.agent",)),
+    "metrics_url": ("OTLP_METRIC_EXPORTER_URL", ("roles/monitoring.metricWriter", "roles/telemetry.metricsWriter")),
+    "logs_url": ("OTLP_LOG_EXPORTER_URL", ("roles/logging.logWriter", "roles/telemetry.logsWriter")),
+}
+
+
+def otlp_environment(config: GcpConfig) -> tuple[dict[str, str], tuple[str, ...]]:
+    """The OTLP contract variables and the project roles their exporters need (none without ``otlp``)."""
+    env: dict[str, str] = {}
+    roles: list[str] = []
+    if config.otlp is not None:
+        for field, (variable, needed) in OTLP_SIGNALS.items():
+            url = getattr(config.otlp, field)
+            if url:
+                env[variable] = url
+                roles.extend(needed)
+    return env, tuple(roles)
+
+
 def service_name(config: GcpConfig, service: Service) -> str:
     return config.name(service.value)
 
@@ -39,8 +63,10 @@ class Runtime(tf.Construct):
             "DB_PG_SSL": "true",  # the instance accepts encrypted connections only
         }
         common = {"NODE_ENV": NODE_ENV, "APP_ENV": config.environment.value, "LOG_LEVEL": config.app.log_level}
+        otlp_env, otlp_roles = otlp_environment(config)
         service_plain = {
             **common,
+            **otlp_env,
             **database,
             "BETTER_AUTH_URL": config.app.better_auth_url,
             "TRUSTED_ORIGINS": ",".join(config.app.trusted_origins),
@@ -69,6 +95,10 @@ class Runtime(tf.Construct):
                 network_id=network_id,
                 subnet_id=subnet_id,
                 deletion_protection=config.deletion_protection,
+                timeout_seconds=sc.request_timeout_seconds,
+                session_affinity=sc.session_affinity,
+                cpu_always_allocated=sc.cpu_always_allocated,
+                project_roles=otlp_roles,
             )
         self.migrations = MigrationsJob(
             self,

@@ -21,6 +21,7 @@ STATEFUL_ADDRESSES = {
     "google_storage_bucket": ["Data_Assets_AccessLogBucket_39AFA56B", "Data_Assets_Bucket_E8C7E1F8"],
     "google_kms_key_ring": ["Secrets_Kms_KeyRing_B87BC7B9"],
     "google_kms_crypto_key": [
+        "Secrets_Kms_ArtifactsKey_871E52CB",
         "Secrets_Kms_FirestoreKey_20A6C698",
         "Secrets_Kms_RedisKey_7DD62B3F",
         "Secrets_Kms_SecretsKey_DF60130C",
@@ -35,6 +36,7 @@ STATEFUL_ADDRESSES = {
     ],
     "google_iam_workload_identity_pool": ["Oidc_Github_Pool_A46B9391"],
     "google_compute_network": ["Data_Network_E4B77CC2"],
+    "google_artifact_registry_repository": ["Images_Repository_F33344CE"],
 }
 
 
