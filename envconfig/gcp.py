@@ -172,6 +172,7 @@ class MonitoringConfig:
     sql_disk_percent: float
     redis_memory_percent: float
     websocket_connections: int = 1000
+    critical_emails: tuple[str, ...] = ()  # seed 002 Critical route (pager); Warning goes to `emails`
 
 
 @dataclass(frozen=True)
@@ -362,6 +363,7 @@ def load_gcp_config(path: Path) -> GcpConfig:
         sql_disk_percent=mo.number("sql_disk_percent", minimum=0, maximum=100),
         redis_memory_percent=mo.number("redis_memory_percent", minimum=0, maximum=100),
         websocket_connections=mo.int("websocket_connections", minimum=1, default=1000),
+        critical_emails=mo.str_list("critical_emails", pattern=EMAIL, rule="must be an e-mail address", default=[]),
     )
     mo.finish()
 

@@ -131,3 +131,15 @@ def test_no_public_bucket_grants(synth):
     for type_, name, body in synth.all_resources():
         if type_.startswith("google_storage_bucket_iam"):
             assert body.get("member") not in ("allUsers", "allAuthenticatedUsers"), name
+
+
+def test_access_log_bucket_lets_cloud_storage_deliver_usage_logs(synth):
+    """Without this grant the logging config is accepted and no log is ever delivered."""
+    grants = synth.resources("google_storage_bucket_iam_member")
+    assert len(grants) == 1
+    (grant,) = grants.values()
+    assert grant["bucket"] == synth.ref("google_storage_bucket", "Data/Assets/AccessLogBucket", "name")
+    assert grant["role"] == "roles/storage.objectCreator"
+    assert grant["member"] == "group:cloud-storage-analytics@google.com"
+    bucket = synth.one("google_storage_bucket", "Data/Assets/Bucket")
+    assert synth.ref("google_storage_bucket_iam_member", "Data/Assets/AccessLogWriter").strip("${}").rsplit(".", 1)[0] in bucket["depends_on"]
