@@ -111,3 +111,28 @@ class GithubWorkloadIdentity(tf.Construct):
             )
             for index, runtime in enumerate(act_as)
         ]
+
+
+class CustomRoleGrant(tf.Construct):
+    """A project custom role with exactly ``permissions``, granted to one member.
+
+    For duties no predefined role covers narrowly: the rollout's backup of
+    Cloud SQL before migrations needs ``cloudsql.backupRuns.create``, and the
+    smallest predefined role with it (Cloud SQL Editor) can also reconfigure
+    the instance.
+
+    Attributes: ``role``, ``binding``.
+    """
+
+    def __init__(self, scope: tf.Construct, id_: str, *, project: str, role_id: str, title: str,
+                 permissions: Sequence[str], member: str) -> None:
+        super().__init__(scope, id_)
+        if not permissions:
+            raise ValueError(f"{self.node.path}: a custom role needs permissions")
+        self.role = tf.project_iam_custom_role.ProjectIamCustomRole(
+            self, "Role", project=project, role_id=role_id, title=title, permissions=sorted(permissions),
+            description=title,
+        )
+        self.binding = tf.project_iam_member.ProjectIamMember(
+            self, "Binding", project=project, role=self.role.name, member=member,
+        )
