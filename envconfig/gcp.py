@@ -20,11 +20,13 @@ from envconfig.gcp_platform import (
     MIN_WEBSOCKET_TIMEOUT_SECONDS,
     SERVICE_ACCOUNT_EMAIL,
     ArtifactRegistryConfig,
+    LiveKitConfig,
     LoggingConfig,
     OtlpConfig,
     SloConfig,
     check_image_repositories,
     read_artifact_registry,
+    read_livekit,
     read_logging,
     read_otlp,
     read_slo,
@@ -216,6 +218,7 @@ class GcpConfig:
     logging: LoggingConfig
     slo: SloConfig
     otlp: OtlpConfig | None
+    livekit: LiveKitConfig | None
 
     @property
     def stack_name(self) -> str:
@@ -395,6 +398,7 @@ def load_gcp_config(path: Path) -> GcpConfig:
     logging = read_logging(r)
     slo = read_slo(r)
     otlp = read_otlp(r)
+    livekit = read_livekit(r, region=region.value)
     r.finish()
 
     return GcpConfig(
@@ -420,6 +424,7 @@ def load_gcp_config(path: Path) -> GcpConfig:
         logging=logging,
         slo=slo,
         otlp=otlp,
+        livekit=livekit,
     )
 
 

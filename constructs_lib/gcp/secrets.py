@@ -32,6 +32,7 @@ class Secret(tf.Construct):
                  deletion_protection: bool = True) -> None:
         super().__init__(scope, id_)
         sm = tf.secret_manager_secret
+        self.secret_id = secret_id  # the plain name (``secret.secret_id`` is a Terraform reference)
         self.secret = sm.SecretManagerSecret(
             self,
             "Secret",

@@ -9,6 +9,7 @@ from constructs_lib.gcp.service_agents import AgentService, ServiceAgents
 from envconfig.contract import EnvContract
 from envconfig.gcp import GcpConfig
 from stacks.gcp.data import Data
+from stacks.gcp.media import Media
 from stacks.gcp.observability import Observability
 from stacks.gcp.oidc import Oidc
 from stacks.gcp.runtime import Runtime
@@ -23,8 +24,8 @@ class GcpPlatformStack(tf.TerraformStack):
     for offline synth and experiments; never for a shared environment.
 
     Attributes: ``config``, ``provider``, ``backend``, ``project``, ``apis``,
-    ``agents``, ``secrets``, ``images``, ``data``, ``runtime``, ``oidc``,
-    ``observability``.
+    ``agents``, ``secrets``, ``images``, ``data``, ``media`` (None without
+    LiveKit), ``runtime``, ``oidc``, ``observability``.
     """
 
     def __init__(self, scope: tf.Construct, *, config: GcpConfig, local_backend: bool = False,
@@ -66,11 +67,14 @@ class GcpPlatformStack(tf.TerraformStack):
         )
         self.data = Data(self, "Data", config=config, agents=self.agents, keys=self.secrets.key_ring,
                          secrets=self.secrets.secrets)
+        self.media = Media(self, "Media", config=config, data=self.data, secrets=self.secrets.secrets) if config.livekit else None
         self.runtime = Runtime(self, "Runtime", config=config, data=self.data, secrets=self.secrets.secrets,
-                               contract=contract)
+                               contract=contract, livekit_url=self.media.livekit.url if self.media else None)
         self.oidc = Oidc(self, "Oidc", config=config, runtime=self.runtime)
         self.observability = Observability(self, "Observability", config=config, runtime=self.runtime,
                                            project_number=number)
+        if self.media:
+            self.media.livekit.add_down_alert(self.observability.monitoring)
         self._wait_for_apis()
         self._outputs()
 

@@ -50,7 +50,7 @@ class Runtime(tf.Construct):
     """Attributes: ``services`` (Service -> CloudRunService), ``migrations``."""
 
     def __init__(self, scope: tf.Construct, id_: str, *, config: GcpConfig, data: Data, secrets: dict[str, Secret],
-                 contract: EnvContract | None = None) -> None:
+                 contract: EnvContract | None = None, livekit_url: str | None = None) -> None:
         super().__init__(scope, id_)
         contract = contract or default_contract()
         project, region = config.project_id, config.region.value
@@ -72,6 +72,11 @@ class Runtime(tf.Construct):
             "TRUSTED_ORIGINS": ",".join(config.app.trusted_origins),
         }
         service_secrets = {name: secrets[name] for name in ("BETTER_AUTH_SECRET", "KV_REDIS_URL", "KV_REDIS_PASSWORD", "DB_PG_PASSWORD")}
+        # The agent joins LiveKit rooms (seed 002): URL (private address) and key pair.
+        agent_plain, agent_secrets = {}, {}
+        if livekit_url is not None:
+            agent_plain = {"LIVEKIT_URL": livekit_url}
+            agent_secrets = {name: secrets[name] for name in ("LIVEKIT_API_KEY", "LIVEKIT_API_SECRET")}
 
         self.services: dict[Service, CloudRunService] = {}
         for service, sc in config.services.items():
@@ -90,8 +95,8 @@ class Runtime(tf.Construct):
                 max_instances=sc.max_instances,
                 public=sc.public,
                 contract=contract.service(service.value),
-                plain_env=service_plain,
-                secret_env=service_secrets,
+                plain_env={**service_plain, **(agent_plain if service is Service.AGENT else {})},
+                secret_env={**service_secrets, **(agent_secrets if service is Service.AGENT else {})},
                 network_id=network_id,
                 subnet_id=subnet_id,
                 deletion_protection=config.deletion_protection,

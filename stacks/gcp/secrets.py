@@ -19,7 +19,13 @@ SECRETS = {
     "KV_REDIS_URL": "kv-redis-url",
     "KV_REDIS_PASSWORD": "kv-redis-password",
 }
-GENERATED = ("BETTER_AUTH_SECRET", "DB_PG_PASSWORD")
+# With LiveKit on (config), its key pair: both sides (the server and its
+# clients) read the generated values from Secret Manager.
+LIVEKIT_SECRETS = {
+    "LIVEKIT_API_KEY": "livekit-api-key",
+    "LIVEKIT_API_SECRET": "livekit-api-secret",
+}
+GENERATED = ("BETTER_AUTH_SECRET", "DB_PG_PASSWORD", *LIVEKIT_SECRETS)
 
 
 class Secrets(tf.Construct):
@@ -45,7 +51,8 @@ class Secrets(tf.Construct):
                 key_grant=self.secret_manager_key_grant,
                 deletion_protection=config.deletion_protection,
             )
-            for variable, suffix in SECRETS.items()
+            for variable, suffix in {**SECRETS, **(LIVEKIT_SECRETS if config.livekit else {})}.items()
         }
         for variable in GENERATED:
-            self.secrets[variable].generate_value()
+            if variable in self.secrets:
+                self.secrets[variable].generate_value()

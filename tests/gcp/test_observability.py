@@ -141,7 +141,7 @@ def test_latency_uses_p95(synth):
 
 def test_uptime_check_and_alert_for_each_public_service(synth):
     public = sorted(s.value for s, c in synth.config.services.items() if c.public)
-    checks = synth.resources("google_monitoring_uptime_check_config")
+    checks = {n: c for n, c in synth.resources("google_monitoring_uptime_check_config").items() if "/Observability/" in c["//"]["metadata"]["path"]}
     assert len(checks) == len(public)
     for service in public:
         check = synth.one("google_monitoring_uptime_check_config", f"Observability/Monitoring/{service.title()}Uptime")

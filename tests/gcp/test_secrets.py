@@ -6,7 +6,7 @@ import json
 import re
 
 from constructs_lib.gcp.service_agents import AgentService
-from stacks.gcp.secrets import KEY_PURPOSES, SECRETS
+from stacks.gcp.secrets import KEY_PURPOSES, LIVEKIT_SECRETS, SECRETS
 
 MAX_ROTATION_SECONDS = 90 * 24 * 3600
 # The agents' documented domains (each product's CMEK page).
@@ -48,7 +48,8 @@ def test_key_grants_go_only_to_google_service_agents(synth):
 
 def test_secrets_are_regional_cmek_and_protected(synth):
     secrets = synth.resources("google_secret_manager_secret")
-    assert {s["secret_id"] for s in secrets.values()} == {synth.config.name(s) for s in SECRETS.values()}
+    expected = {**SECRETS, **(LIVEKIT_SECRETS if synth.config.livekit else {})}
+    assert {s["secret_id"] for s in secrets.values()} == {synth.config.name(s) for s in expected.values()}
     key = synth.ref("google_kms_crypto_key", "Secrets/Kms/SecretsKey")
     for name, secret in secrets.items():
         replicas = secret["replication"]["user_managed"]["replicas"]
@@ -60,7 +61,8 @@ def test_no_secret_value_is_written_in_the_synthesized_file(synth):
     versions = synth.resources("google_secret_manager_secret_version")
     # The two values Terraform itself learns from the Redis instance, and the
     # two it generates (expressions, never literals: tests/gcp/test_first_apply.py).
-    assert len(versions) == 4
+    # (six with LiveKit: its key pair is generated too)
+    assert len(versions) == (6 if synth.config.livekit else 4)
     for name, version in versions.items():
         if "uuid()" in version["secret_data"]:
             continue
@@ -82,6 +84,8 @@ def test_secret_access_is_per_service_account_only(synth):
         f"serviceAccount:{synth.ref('google_service_account', path + '/Identity/ServiceAccount', 'email')}"
         for path in ("Runtime/Api", "Runtime/Websocket", "Runtime/Agent", "Runtime/Migrations")
     }
+    if synth.config.livekit:
+        runtime_accounts.add(f"serviceAccount:{synth.ref('google_service_account', 'Media/Livekit/ServiceAccount', 'email')}")
     for name, binding in bindings.items():
         assert binding["role"] == "roles/secretmanager.secretAccessor", name
         assert binding["member"] in runtime_accounts, name
