@@ -20,12 +20,14 @@ from envconfig.gcp_platform import (
     MIN_WEBSOCKET_TIMEOUT_SECONDS,
     SERVICE_ACCOUNT_EMAIL,
     ArtifactRegistryConfig,
+    DomainsConfig,
     LiveKitConfig,
     LoggingConfig,
     OtlpConfig,
     SloConfig,
     check_image_repositories,
     read_artifact_registry,
+    read_domains,
     read_livekit,
     read_logging,
     read_otlp,
@@ -219,6 +221,7 @@ class GcpConfig:
     slo: SloConfig
     otlp: OtlpConfig | None
     livekit: LiveKitConfig | None
+    domains: DomainsConfig
 
     @property
     def stack_name(self) -> str:
@@ -399,6 +402,7 @@ def load_gcp_config(path: Path) -> GcpConfig:
     slo = read_slo(r)
     otlp = read_otlp(r)
     livekit = read_livekit(r, region=region.value)
+    domains = read_domains(r)
     r.finish()
 
     return GcpConfig(
@@ -425,6 +429,7 @@ def load_gcp_config(path: Path) -> GcpConfig:
         slo=slo,
         otlp=otlp,
         livekit=livekit,
+        domains=domains,
     )
 
 

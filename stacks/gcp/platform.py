@@ -5,9 +5,10 @@ from __future__ import annotations
 from constructs_lib.gcp import tf
 from constructs_lib.gcp.apis import ProjectApis
 from constructs_lib.gcp.artifact_registry import ImageRepository
+from constructs_lib.gcp.edge import HttpsEdge
 from constructs_lib.gcp.service_agents import AgentService, ServiceAgents
 from envconfig.contract import EnvContract
-from envconfig.gcp import GcpConfig
+from envconfig.gcp import GcpConfig, Service
 from stacks.gcp.data import Data
 from stacks.gcp.media import Media
 from stacks.gcp.observability import Observability
@@ -25,7 +26,8 @@ class GcpPlatformStack(tf.TerraformStack):
 
     Attributes: ``config``, ``provider``, ``backend``, ``project``, ``apis``,
     ``agents``, ``secrets``, ``images``, ``data``, ``media`` (None without
-    LiveKit), ``runtime``, ``oidc``, ``observability``.
+    LiveKit), ``runtime``, ``edge`` (None without custom domains), ``oidc``,
+    ``observability``.
     """
 
     def __init__(self, scope: tf.Construct, *, config: GcpConfig, local_backend: bool = False,
@@ -70,6 +72,11 @@ class GcpPlatformStack(tf.TerraformStack):
         self.media = Media(self, "Media", config=config, data=self.data, secrets=self.secrets.secrets) if config.livekit else None
         self.runtime = Runtime(self, "Runtime", config=config, data=self.data, secrets=self.secrets.secrets,
                                contract=contract, livekit_url=self.media.livekit.url if self.media else None)
+        # References to the services' names: each NEG is created after its service.
+        routes = {host: (svc.value, self.runtime.services[svc].service.name) for svc, host in
+                  ((Service.API, config.domains.api), (Service.WEBSOCKET, config.domains.websocket)) if host}
+        self.edge = HttpsEdge(self, "Edge", project=config.project_id, region=config.region.value,
+                              name=config.name_prefix, routes=routes) if routes else None
         self.oidc = Oidc(self, "Oidc", config=config, runtime=self.runtime)
         self.observability = Observability(self, "Observability", config=config, runtime=self.runtime,
                                            project_number=number)
@@ -94,3 +101,6 @@ class GcpPlatformStack(tf.TerraformStack):
         tf.TerraformOutput(self, "MigrationsJob", value=self.runtime.migrations.job.name)
         tf.TerraformOutput(self, "WorkloadIdentityProvider", value=self.oidc.github.provider.name)
         tf.TerraformOutput(self, "DeployServiceAccount", value=self.oidc.github.service_account.email)
+        if self.edge:
+            # The operator points the custom domains' DNS A records here.
+            tf.TerraformOutput(self, "EdgeAddress", value=self.edge.address.address)

@@ -80,6 +80,9 @@ CASES = [
     ("staging", "otlp.traces_url", "http://collector:4318", "otlp.traces_url: must be an https:// OTLP endpoint URL"),
     ("staging", "otlp", {"traces_url": None}, "otlp.traces_url: at least one of traces_url, metrics_url, logs_url is required"),
     ("staging", "oidc.infra_service_account", "admin@example.com", "oidc.infra_service_account: must be a service account e-mail"),
+    ("staging", "domains.api", "https://api.example.dev", "domains.api: must be a DNS name such as api-staging.example.dev"),
+    ("staging", "livekit.zone", "europe-west1-b", "livekit.zone: must be in the stack's region us-central1, got 'europe-west1-b'"),
+    ("staging", "livekit.media_source_ranges", ["everywhere"], "livekit.media_source_ranges[0]: must be a CIDR such as 0.0.0.0/0"),
     ("staging", "monitoring.websocket_connections", 0, "monitoring.websocket_connections: must be between 1 and inf, got 0"),
 ]
 
