@@ -21,6 +21,7 @@ from envconfig.gcp_platform import (
     SERVICE_ACCOUNT_EMAIL,
     ArtifactRegistryConfig,
     DomainsConfig,
+    FrontendConfig,
     LiveKitConfig,
     LoggingConfig,
     OtlpConfig,
@@ -28,6 +29,7 @@ from envconfig.gcp_platform import (
     check_image_repositories,
     read_artifact_registry,
     read_domains,
+    read_frontends,
     read_livekit,
     read_logging,
     read_otlp,
@@ -222,6 +224,7 @@ class GcpConfig:
     otlp: OtlpConfig | None
     livekit: LiveKitConfig | None
     domains: DomainsConfig
+    frontends: tuple[FrontendConfig, ...] = ()
 
     @property
     def stack_name(self) -> str:
@@ -403,6 +406,7 @@ def load_gcp_config(path: Path) -> GcpConfig:
     otlp = read_otlp(r)
     livekit = read_livekit(r, region=region.value)
     domains = read_domains(r)
+    frontends = read_frontends(r)
     r.finish()
 
     return GcpConfig(
@@ -430,6 +434,7 @@ def load_gcp_config(path: Path) -> GcpConfig:
         otlp=otlp,
         livekit=livekit,
         domains=domains,
+        frontends=frontends,
     )
 
 

@@ -34,17 +34,20 @@ class HttpsEdge(tf.Construct):
     """
 
     def __init__(self, scope: tf.Construct, id_: str, *, project: str, region: str, name: str,
-                 routes: Mapping[str, tuple[str, str]]) -> None:
+                 routes: Mapping[str, tuple[str, str]], static_hosts: Mapping[str, str] | None = None) -> None:
         super().__init__(scope, id_)
-        if not routes:
+        static_hosts = dict(static_hosts or {})
+        if not routes and not static_hosts:
             raise ValueError(f"{self.node.path}: an edge needs at least one host")
+        if set(routes) & set(static_hosts):
+            raise ValueError(f"{self.node.path}: a host is either a service or a static site: {sorted(set(routes) & set(static_hosts))}")
         hosts = sorted(routes)
         self.address = tf.compute_global_address.ComputeGlobalAddress(
             self, "Address", project=project, name=f"{name}-edge", address_type="EXTERNAL", ip_version="IPV4",
         )
         self.certificate = tf.compute_managed_ssl_certificate.ComputeManagedSslCertificate(
             self, "Certificate", project=project, name=f"{name}-edge", type="MANAGED",
-            managed=tf.compute_managed_ssl_certificate.ComputeManagedSslCertificateManaged(domains=hosts),
+            managed=tf.compute_managed_ssl_certificate.ComputeManagedSslCertificateManaged(domains=sorted([*hosts, *static_hosts])),
             # A domain change creates a new certificate before the old one goes.
             lifecycle=tf.TerraformResourceLifecycle(create_before_destroy=True),
         )
@@ -63,12 +66,15 @@ class HttpsEdge(tf.Construct):
                 backend=[bs.ComputeBackendServiceBackend(group=self.negs[host].id)],
                 log_config=bs.ComputeBackendServiceLogConfig(enable=True, sample_rate=1.0),
             )
+        # Static sites (backend buckets with Cloud CDN, constructs_lib/gcp/frontend.py) by host.
+        targets = {**{h: b.id for h, b in self.backends.items()}, **static_hosts}
+        ordered = sorted(targets)
         um = tf.compute_url_map
         self.url_map = um.ComputeUrlMap(
             self, "UrlMap", project=project, name=f"{name}-edge",
-            default_service=self.backends[hosts[0]].id,
-            host_rule=[um.ComputeUrlMapHostRule(hosts=[h], path_matcher=f"m{i}") for i, h in enumerate(hosts)],
-            path_matcher=[um.ComputeUrlMapPathMatcher(name=f"m{i}", default_service=self.backends[h].id) for i, h in enumerate(hosts)],
+            default_service=targets[ordered[0]],
+            host_rule=[um.ComputeUrlMapHostRule(hosts=[h], path_matcher=f"m{i}") for i, h in enumerate(ordered)],
+            path_matcher=[um.ComputeUrlMapPathMatcher(name=f"m{i}", default_service=targets[h]) for i, h in enumerate(ordered)],
         )
         self.ssl_policy = tf.compute_ssl_policy.ComputeSslPolicy(
             self, "TlsPolicy", project=project, name=f"{name}-edge-tls", profile="MODERN", min_tls_version="TLS_1_2",

@@ -6,6 +6,7 @@ from constructs_lib.gcp import tf
 from constructs_lib.gcp.apis import ProjectApis
 from constructs_lib.gcp.artifact_registry import ImageRepository
 from constructs_lib.gcp.edge import HttpsEdge
+from constructs_lib.gcp.frontend import StaticSite
 from constructs_lib.gcp.service_agents import AgentService, ServiceAgents
 from envconfig.contract import EnvContract
 from envconfig.gcp import GcpConfig, Service
@@ -26,7 +27,8 @@ class GcpPlatformStack(tf.TerraformStack):
 
     Attributes: ``config``, ``provider``, ``backend``, ``project``, ``apis``,
     ``agents``, ``secrets``, ``images``, ``data``, ``media`` (None without
-    LiveKit), ``runtime``, ``edge`` (None without custom domains), ``oidc``,
+    LiveKit), ``runtime``, ``frontends`` (app -> StaticSite), ``edge`` (None
+    without custom domains or frontends), ``oidc``,
     ``observability``.
     """
 
@@ -75,8 +77,20 @@ class GcpPlatformStack(tf.TerraformStack):
         # References to the services' names: each NEG is created after its service.
         routes = {host: (svc.value, self.runtime.services[svc].service.name) for svc, host in
                   ((Service.API, config.domains.api), (Service.WEBSOCKET, config.domains.websocket)) if host}
+        assets = self.data.bucket
+        self.frontends = {
+            fe.name: StaticSite(
+                self, f"Frontend{fe.name.title().replace('-', '')}", project=config.project_id,
+                location=config.region.value.upper(), name=f"{config.project_id}-{fe.name}-web",
+                kms_key=self.secrets.key_ring.key("storage"), key_grant=assets.key_grant,
+                log_bucket=assets.access_log_bucket.name,
+            )
+            for fe in config.frontends
+        }
+        static_hosts = {fe.domain: self.frontends[fe.name].backend.id for fe in config.frontends}
         self.edge = HttpsEdge(self, "Edge", project=config.project_id, region=config.region.value,
-                              name=config.name_prefix, routes=routes) if routes else None
+                              name=config.name_prefix, routes=routes,
+                              static_hosts=static_hosts) if routes or static_hosts else None
         self.oidc = Oidc(self, "Oidc", config=config, runtime=self.runtime)
         self.observability = Observability(self, "Observability", config=config, runtime=self.runtime,
                                            project_number=number)
