@@ -9,6 +9,7 @@ policy floors enforced here (a config that breaks policy never synthesizes).
 from __future__ import annotations
 
 import ipaddress
+import re
 from dataclasses import dataclass
 
 from envconfig.errors import ConfigError
@@ -173,7 +174,7 @@ def read_frontends(r: Reader) -> tuple[FrontendConfig, ...]:
         return ()
     result = []
     for name, section in r.sections("frontends").items():
-        if not __import__("re").fullmatch(APP_NAME, name):
+        if not re.fullmatch(APP_NAME, name):
             raise ConfigError(r.path, f"frontends.{name}", "must be an app name: 1-20 lowercase letters, digits, hyphens")
         result.append(FrontendConfig(name=name, domain=section.str("domain", pattern=HOSTNAME, rule="must be a DNS name such as www-staging.example.dev")))
         section.finish()
