@@ -23,6 +23,10 @@ class Severity(Enum):
     WARNING = "WARNING"
 
 
+# Memorystore's documented memory-pressure line (see the RedisOutOfMemory alert).
+REDIS_SYSTEM_MEMORY_PRESSURE = 0.8
+
+
 @dataclass(frozen=True)
 class AlertThresholds:
     """SPEC observability thresholds (seed 002 / 003), from configuration."""
@@ -97,6 +101,16 @@ def _alerts(*, thresholds: AlertThresholds, run_services: Sequence[str], sql_id:
             f'resource.type = "redis_instance" AND resource.labels.instance_id = "{redis_id}" '
             'AND metric.type = "redis.googleapis.com/stats/memory/usage_ratio"',
             thresholds.redis_memory_percent / 100, "ALIGN_MEAN",
+        ),
+        # Seed 002 Critical "Redis out of memory". Memorystore: a system memory
+        # usage ratio above 80 % is memory pressure, and if it keeps growing the
+        # instance can crash out of memory
+        # (https://cloud.google.com/memorystore/docs/redis/memory-management-best-practices).
+        _Alert(
+            "RedisOutOfMemory", "Memorystore system memory pressure (out of memory risk)", Severity.CRITICAL,
+            f'resource.type = "redis_instance" AND resource.labels.instance_id = "{redis_id}" '
+            'AND metric.type = "redis.googleapis.com/stats/memory/system_memory_usage_ratio"',
+            REDIS_SYSTEM_MEMORY_PRESSURE, "ALIGN_MEAN",
         ),
         # Seed 003 "alerts exist: migrations failures": any failed execution pages.
         _Alert(

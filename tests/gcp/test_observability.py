@@ -42,12 +42,13 @@ def test_alert_policy_thresholds_and_routing(synth, key, metric, threshold):
 
 
 # Seed 002 "Alerting Policies": Critical (paged) = API error rate > 5 %, database
-# connections exhausted, LiveKit down; Warning (e-mail) = p95 latency > 500 ms,
+# connections exhausted, Redis out of memory, LiveKit down; Warning (e-mail) = p95 latency > 500 ms,
 # disk > 80 %, Redis memory > 75 %, WebSocket connections > 1000. Seed 003 adds
 # migrations failures (they block a deploy: Critical); uptime failures page.
 SEED_002_SEVERITY = {
     "ErrorRatio": "CRITICAL",
     "SqlConnections": "CRITICAL",
+    "RedisOutOfMemory": "CRITICAL",
     "MigrationsFailed": "CRITICAL",
     "LatencyP95": "WARNING",
     "SqlDisk": "WARNING",
@@ -71,6 +72,12 @@ def test_every_policy_is_critical_or_warning_and_routed_by_it(synth):
         assert policy["user_labels"] == {"severity": policy["severity"].lower()}, name
         routed = set(policy["notification_channels"])
         assert routed == (team | pager if policy["severity"] == "CRITICAL" else team), name
+
+
+def test_redis_out_of_memory_pages_at_memorystore_pressure_line(synth):
+    condition = _policy(synth, "RedisOutOfMemory")["conditions"][0]["condition_threshold"]
+    assert 'metric.type = "redis.googleapis.com/stats/memory/system_memory_usage_ratio"' in condition["filter"]
+    assert condition["threshold_value"] == pytest.approx(0.8) and condition["comparison"] == "COMPARISON_GT"
 
 
 def test_websocket_connections_warn_above_1000(synth):
