@@ -17,6 +17,25 @@ from typing import Mapping
 
 from envconfig.errors import ConfigError
 from envconfig import location, policy
+from envconfig.gcp_platform import (
+    MIN_WEBSOCKET_TIMEOUT_SECONDS,
+    SERVICE_ACCOUNT_EMAIL,
+    ArtifactRegistryConfig,
+    DomainsConfig,
+    FrontendConfig,
+    LiveKitConfig,
+    LoggingConfig,
+    OtlpConfig,
+    SloConfig,
+    check_image_repositories,
+    read_artifact_registry,
+    read_domains,
+    read_frontends,
+    read_livekit,
+    read_logging,
+    read_otlp,
+    read_slo,
+)
 from envconfig.patterns import EMAIL, GITHUB_REPO, GITHUB_REPO_RULE, ORIGIN
 from envconfig.reader import Reader, load_yaml
 
@@ -131,6 +150,9 @@ class ServiceConfig:
     cpu: str
     memory: str
     image_repository: str
+    request_timeout_seconds: int = 300
+    session_affinity: bool = False
+    cpu_always_allocated: bool = False  # work outside requests (the agent): no CPU throttling
 
 
 @dataclass(frozen=True)
@@ -156,6 +178,8 @@ class MonitoringConfig:
     sql_connections: int
     sql_disk_percent: float
     redis_memory_percent: float
+    websocket_connections: int = 1000
+    critical_emails: tuple[str, ...] = ()  # seed 002 Critical route (pager); Warning goes to `emails`
 
 
 @dataclass(frozen=True)
@@ -168,6 +192,9 @@ class BudgetConfig:
 @dataclass(frozen=True)
 class OidcConfig:
     deploy_roles: tuple[str, ...]
+    # The admin identity the workflow's `cdktf deploy` runs as (created once
+    # by an operator, see docs/gcp.md); the stack binds it to this pool.
+    infra_service_account: str | None = None
 
 
 @dataclass(frozen=True)
@@ -192,6 +219,13 @@ class GcpConfig:
     monitoring: MonitoringConfig
     budget: BudgetConfig
     oidc: OidcConfig
+    artifact_registry: ArtifactRegistryConfig
+    logging: LoggingConfig
+    slo: SloConfig
+    otlp: OtlpConfig | None
+    livekit: LiveKitConfig | None
+    domains: DomainsConfig
+    frontends: tuple[FrontendConfig, ...] = ()
 
     @property
     def stack_name(self) -> str:
@@ -237,7 +271,16 @@ def _services(reader: Reader) -> Mapping[Service, ServiceConfig]:
             cpu=s.str("cpu", pattern=CPU, rule="must be one of 1, 2, 4, 6, 8 (Cloud Run vCPU)", default="1"),
             memory=s.str("memory", pattern=MEMORY, rule="must look like 512Mi or 2Gi", default="512Mi"),
             image_repository=s.str("image_repository", pattern=IMAGE, rule="must be an image path without tag, e.g. us-docker.pkg.dev/<project>/<repo>/<name>"),
+            request_timeout_seconds=s.int("request_timeout_seconds", minimum=1, maximum=3600, default=300),
+            session_affinity=s.bool("session_affinity", default=False),
+            cpu_always_allocated=s.bool("cpu_always_allocated", default=False),
         )
+        if service is Service.WEBSOCKET:
+            ws = result[service]
+            if ws.request_timeout_seconds < MIN_WEBSOCKET_TIMEOUT_SECONDS:
+                raise s.error("request_timeout_seconds", f"must be at least {MIN_WEBSOCKET_TIMEOUT_SECONDS} for the WebSocket service (the request is the socket), got {ws.request_timeout_seconds}")
+            if not ws.session_affinity:
+                raise s.error("session_affinity", "must be true for the WebSocket service (seed 002 risk 4: sticky sessions)")
         s.finish()
     return MappingProxyType(result)
 
@@ -329,6 +372,8 @@ def load_gcp_config(path: Path) -> GcpConfig:
         sql_connections=mo.int("sql_connections", minimum=0),
         sql_disk_percent=mo.number("sql_disk_percent", minimum=0, maximum=100),
         redis_memory_percent=mo.number("redis_memory_percent", minimum=0, maximum=100),
+        websocket_connections=mo.int("websocket_connections", minimum=1, default=1000),
+        critical_emails=mo.str_list("critical_emails", pattern=EMAIL, rule="must be an e-mail address", default=[]),
     )
     mo.finish()
 
@@ -347,8 +392,22 @@ def load_gcp_config(path: Path) -> GcpConfig:
     for index, role in enumerate(roles):
         if role in FORBIDDEN_ROLES:
             raise ConfigError(path, f"oidc.deploy_roles[{index}]", f"basic role {role} is not allowed for the deploy identity: list the narrow roles it needs")
-    oidc = OidcConfig(deploy_roles=roles)
+    oidc = OidcConfig(
+        deploy_roles=roles,
+        infra_service_account=o.optional_str("infra_service_account", pattern=SERVICE_ACCOUNT_EMAIL, rule="must be a service account e-mail such as infra-deploy@<project>.iam.gserviceaccount.com"),
+    )
     o.finish()
+    artifact_registry = read_artifact_registry(r)
+    check_image_repositories(path, project_id=project_id, region=region.value, registry=artifact_registry, images={
+        **{f"services.{svc.value}.image_repository": sc.image_repository for svc, sc in services.items()},
+        "migrations.image_repository": migrations.image_repository,
+    })
+    logging = read_logging(r)
+    slo = read_slo(r)
+    otlp = read_otlp(r)
+    livekit = read_livekit(r, region=region.value)
+    domains = read_domains(r)
+    frontends = read_frontends(r)
     r.finish()
 
     return policy.checked_gcp(GcpConfig(
@@ -370,6 +429,13 @@ def load_gcp_config(path: Path) -> GcpConfig:
         monitoring=monitoring,
         budget=budget,
         oidc=oidc,
+        artifact_registry=artifact_registry,
+        logging=logging,
+        slo=slo,
+        otlp=otlp,
+        livekit=livekit,
+        domains=domains,
+        frontends=frontends,
     ))
 
 

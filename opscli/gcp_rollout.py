@@ -5,10 +5,14 @@ Seed 000: "Migrations run as a job (pre-deploy), not at app startup" and
 Terraform (``cdktf deploy gcp-<env>``) owns the services' configuration but
 ignores their images; this command owns the images:
 
-1. point the migrations job at the release image;
-2. execute it and wait (``gcloud run jobs execute --wait`` exits non-zero
+1. back up the Cloud SQL instance (seed 002 risk 3, "backup before each
+   migration"); ``gcloud sql backups create`` waits for the backup and exits
+   non-zero when it fails, and then nothing else runs: a migration without a
+   restore point is not attempted;
+2. point the migrations job at the release image;
+3. execute it and wait (``gcloud run jobs execute --wait`` exits non-zero
    when the execution fails);
-3. only then update each Cloud Run service to the release image.
+4. only then update each Cloud Run service to the release image.
 
 Any failing step stops the rollout with exit status 1 and names the step;
 services already updated stay on the new image (each update is its own
@@ -54,7 +58,12 @@ def plan(config: GcpConfig, tag: str) -> list[Step]:
     """The ordered steps of one rollout (names follow stacks/gcp/runtime.py)."""
     where = ("--project", config.project_id, "--region", config.region.value, "--quiet")
     job = config.name("migrations")
+    instance = config.name("pg")  # stacks/gcp/data.py
     steps = [
+        # Not --async: the command returns when the backup finished (or failed).
+        Step(f"back up Cloud SQL instance {instance} before migrations",
+             ("gcloud", "sql", "backups", "create", "--instance", instance, "--project", config.project_id,
+              "--description", f"before migrations of {tag}", "--quiet")),
         Step(f"point migrations job {job} at {tag}",
              ("gcloud", "run", "jobs", "update", job, "--image", f"{config.migrations.image_repository}:{tag}", *where)),
         Step(f"run migrations job {job} and wait for it",
@@ -85,8 +94,9 @@ def rollout(config: GcpConfig, tag: str, *, executor: Executor = gcloud_executor
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="gcp-rollout",
-        description="Roll out a release to gcp-<env>: run the migrations job and wait, then update the Cloud Run "
-                    "services. A failed migration stops the rollout before any service changes.",
+        description="Roll out a release to gcp-<env>: back up Cloud SQL, run the migrations job and wait, then "
+                    "update the Cloud Run services. A failed backup stops the rollout before the migrations run; "
+                    "a failed migration stops it before any service changes.",
         epilog="Exit status: 0 done, 1 a step failed, 2 usage or configuration error.",
     )
     p.add_argument("--env", required=True, choices=[e.value for e in Environment], help="environment (config/gcp/<env>.yaml)")

@@ -7,12 +7,15 @@ from typing import Sequence
 from constructs_lib.gcp import tf
 
 PLATFORM_APIS = (
+    "artifactregistry.googleapis.com",
     "billingbudgets.googleapis.com",
     "cloudkms.googleapis.com",
+    "cloudtrace.googleapis.com",
     "compute.googleapis.com",
     "firestore.googleapis.com",
     "iam.googleapis.com",
     "iamcredentials.googleapis.com",
+    "logging.googleapis.com",
     "monitoring.googleapis.com",
     "redis.googleapis.com",
     "run.googleapis.com",
@@ -21,6 +24,7 @@ PLATFORM_APIS = (
     "sqladmin.googleapis.com",
     "storage.googleapis.com",
     "sts.googleapis.com",
+    "telemetry.googleapis.com",
 )
 
 

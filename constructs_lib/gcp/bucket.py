@@ -6,6 +6,10 @@ from constructs_lib.gcp import tf
 from constructs_lib.gcp.kms import grant_encrypt_decrypt
 
 ACCESS_LOG_RETENTION_DAYS = 365
+# Cloud Storage delivers usage logs as this group; without objectCreator on
+# the log bucket, logging is configured but no log is ever written
+# (https://cloud.google.com/storage/docs/access-logs#delivery).
+ACCESS_LOG_WRITER = "group:cloud-storage-analytics@google.com"
 
 
 def _hardened_bucket(scope: tf.Construct, id_: str, *, project: str, location: str, name: str,
@@ -48,7 +52,10 @@ class SecureBucket(tf.Construct):
     writes, recursively); that is the one reasoned checkov skip (CKV_GCP_62)
     in ``policy/checkov_skips.yaml``.
 
-    Attributes: ``bucket``, ``access_log_bucket``, ``key_grant``.
+    Cloud Storage's analytics group may create objects in the log bucket
+    (``ACCESS_LOG_WRITER``; nothing else, it cannot read them).
+
+    Attributes: ``bucket``, ``access_log_bucket``, ``key_grant``, ``access_log_writer``.
     """
 
     def __init__(self, scope: tf.Construct, id_: str, *, project: str, location: str, name: str,
@@ -72,6 +79,10 @@ class SecureBucket(tf.Construct):
                 )
             ],
         )
+        self.access_log_writer = tf.storage_bucket_iam_member.StorageBucketIamMember(
+            self, "AccessLogWriter", bucket=self.access_log_bucket.name, role="roles/storage.objectCreator",
+            member=ACCESS_LOG_WRITER,
+        )
         self.bucket = _hardened_bucket(
             self,
             "Bucket",
@@ -79,6 +90,6 @@ class SecureBucket(tf.Construct):
             location=location,
             name=name,
             kms_key=kms_key,
-            depends_on=[self.key_grant],
+            depends_on=[self.key_grant, self.access_log_writer],
             logging=sb.StorageBucketLogging(log_bucket=self.access_log_bucket.name, log_object_prefix=name),
         )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from enum import Enum
-from typing import Mapping
+from typing import Mapping, Sequence
 
 from constructs_lib.gcp import tf
 from constructs_lib.gcp.secrets import Secret
@@ -36,11 +36,22 @@ def checked_environment(*, contract: ServiceContract, plain: Mapping[str, str], 
 
 
 class _RuntimeIdentity(tf.Construct):
-    """A dedicated service account plus accessor bindings on exactly its secrets."""
+    """A dedicated service account, accessor bindings on exactly its secrets, and its project roles.
+
+    Every secret it reads must already have a Terraform-managed version: a
+    revision whose ``latest`` version does not exist fails to start, and the
+    provider then drops the half-created service from state (the next apply
+    answers 409). ``prerequisites`` is what the workload must wait for: the
+    accessor bindings, the secret versions and the project roles.
+    """
 
     def __init__(self, scope: tf.Construct, id_: str, *, project: str, account_id: str, display_name: str,
-                 accessor_id: str, secrets: list[tuple[str, Secret]]) -> None:
+                 accessor_id: str, secrets: list[tuple[str, Secret]], project_roles: Sequence[str] = ()) -> None:
         super().__init__(scope, id_)
+        missing = [name for name, secret in secrets if secret.version is None]
+        if missing:
+            raise ValueError(f"{self.node.path}: secrets {missing} have no Terraform-managed version; "
+                             "a first revision reading them would fail (use generate_value or set_value_from)")
         self.service_account = tf.service_account.ServiceAccount(
             self, "ServiceAccount", project=project, account_id=account_id, display_name=display_name
         )
@@ -49,6 +60,15 @@ class _RuntimeIdentity(tf.Construct):
             secret.grant_access(accessor_id, self.member)
             for _, secret in secrets
         ]
+        self.secret_versions = [secret.version for _, secret in secrets]
+        self.project_roles = [
+            tf.project_iam_member.ProjectIamMember(
+                self, role.split("/")[-1].replace(".", " ").title().replace(" ", ""), project=project, role=role,
+                member=self.member,
+            )
+            for role in project_roles
+        ]
+        self.prerequisites = [*self.secret_bindings, *self.secret_versions, *self.project_roles]
 
 
 class CloudRunService(tf.Construct):
@@ -64,9 +84,17 @@ class CloudRunService(tf.Construct):
       are the public API); others get internal-only ingress and no invoker;
     - Direct VPC egress into our subnet for private ranges only (Cloud SQL and
       Memorystore private IPs); the internet is still reached directly;
-    - min/max instances from configuration, CPU always allocated only while
-      serving (``cpu_idle``), startup CPU boost, a TCP startup probe and an
-      HTTP liveness probe on ``health_path``;
+    - min/max instances from configuration; CPU allocated only while serving
+      (``cpu_idle``) unless ``cpu_always_allocated`` (a service that works
+      outside requests, like the agent, would be throttled to nearly nothing
+      between them); startup CPU boost, a TCP startup probe and an HTTP
+      liveness probe on ``health_path``;
+    - request timeout ``timeout_seconds`` (Cloud Run's default is 300 s; a
+      WebSocket is one request, so the WebSocket service needs 3600) and
+      ``session_affinity`` (reconnects land on the same instance);
+    - ``project_roles`` for the service account (telemetry writers for OTLP);
+      the service waits for them, for its secret bindings and for a version
+      of every secret it reads (see ``_RuntimeIdentity``);
     - deletion protection from configuration; the image is owned by the
       rollout command (see ``ROLLOUT_OWNED_FIELDS``).
 
@@ -79,12 +107,16 @@ class CloudRunService(tf.Construct):
                  public: bool, contract: ServiceContract, plain_env: Mapping[str, str],
                  secret_env: Mapping[str, Secret], network_id: str, subnet_id: str,
                  deletion_protection: bool = True, health_path: str = "/health",
-                 egress: VpcEgress = VpcEgress.PRIVATE_RANGES_ONLY) -> None:
+                 egress: VpcEgress = VpcEgress.PRIVATE_RANGES_ONLY, timeout_seconds: int = 300,
+                 session_affinity: bool = False, cpu_always_allocated: bool = False,
+                 project_roles: Sequence[str] = ()) -> None:
         super().__init__(scope, id_)
         plain, secrets = checked_environment(contract=contract, plain=plain_env, secrets=secret_env, source=self.node.path)
         run = tf.cloud_run_v2_service
         identity = _RuntimeIdentity(self, "Identity", project=project, account_id=account_id,
-                                    display_name=f"Cloud Run service {name}", accessor_id=id_, secrets=secrets)
+                                    display_name=f"Cloud Run service {name}", accessor_id=id_, secrets=secrets,
+                                    project_roles=project_roles)
+        self.identity = identity
         self.service_account = identity.service_account
         self.secret_bindings = identity.secret_bindings
         self.env = {**dict(plain), **{k: s.secret.secret_id for k, s in secrets}}
@@ -112,6 +144,8 @@ class CloudRunService(tf.Construct):
             launch_stage="GA",
             template=run.CloudRunV2ServiceTemplate(
                 service_account=self.service_account.email,
+                timeout=f"{timeout_seconds}s",
+                session_affinity=session_affinity,
                 scaling=run.CloudRunV2ServiceTemplateScaling(min_instance_count=min_instances, max_instance_count=max_instances),
                 vpc_access=run.CloudRunV2ServiceTemplateVpcAccess(
                     egress=egress.value,
@@ -123,7 +157,8 @@ class CloudRunService(tf.Construct):
                         ports=run.CloudRunV2ServiceTemplateContainersPorts(container_port=port),
                         env=env,
                         resources=run.CloudRunV2ServiceTemplateContainersResources(
-                            limits={"cpu": cpu, "memory": memory}, cpu_idle=True, startup_cpu_boost=True
+                            limits={"cpu": cpu, "memory": memory}, cpu_idle=not cpu_always_allocated,
+                            startup_cpu_boost=True
                         ),
                         startup_probe=run.CloudRunV2ServiceTemplateContainersStartupProbe(
                             tcp_socket=run.CloudRunV2ServiceTemplateContainersStartupProbeTcpSocket(port=port),
@@ -137,7 +172,7 @@ class CloudRunService(tf.Construct):
                     )
                 ],
             ),
-            depends_on=list(self.secret_bindings),
+            depends_on=list(identity.prerequisites),
             lifecycle=tf.TerraformResourceLifecycle(ignore_changes=ROLLOUT_OWNED_FIELDS),
         )
         self.public_invoker = None
@@ -174,6 +209,7 @@ class MigrationsJob(tf.Construct):
         job = tf.cloud_run_v2_job
         identity = _RuntimeIdentity(self, "Identity", project=project, account_id=account_id,
                                     display_name=f"Cloud Run job {name}", accessor_id=id_, secrets=secrets)
+        self.identity = identity
         self.service_account = identity.service_account
         self.secret_bindings = identity.secret_bindings
         self.env = {**dict(plain), **{k: s.secret.secret_id for k, s in secrets}}
@@ -217,6 +253,6 @@ class MigrationsJob(tf.Construct):
                     ],
                 ),
             ),
-            depends_on=list(self.secret_bindings),
+            depends_on=list(identity.prerequisites),
             lifecycle=tf.TerraformResourceLifecycle(ignore_changes=JOB_ROLLOUT_OWNED_FIELDS),
         )

@@ -51,17 +51,3 @@ def grant_encrypt_decrypt(scope: tf.Construct, id_: str, *, key: tf.kms_crypto_k
         scope, id_, crypto_key_id=key.id, role=ENCRYPTER_DECRYPTER, member=member
     )
 
-
-class ServiceAgent:
-    """E-mail addresses of the Google-managed service agents that use CMEK keys.
-
-    The formats are documented per product (for example
-    https://cloud.google.com/sql/docs/postgres/configure-cmek#service-account);
-    they only need the project number.
-    """
-
-    STORAGE = "serviceAccount:service-{number}@gs-project-accounts.iam.gserviceaccount.com"
-    CLOUD_SQL = "serviceAccount:service-{number}@gcp-sa-cloud-sql.iam.gserviceaccount.com"
-    REDIS = "serviceAccount:service-{number}@cloud-redis.iam.gserviceaccount.com"
-    FIRESTORE = "serviceAccount:service-{number}@gcp-sa-firestore.iam.gserviceaccount.com"
-    SECRET_MANAGER = "serviceAccount:service-{number}@gcp-sa-secretmanager.iam.gserviceaccount.com"

@@ -11,11 +11,20 @@ from constructs_lib.gcp import tf
 
 
 class Severity(Enum):
-    """Cloud Monitoring alert severities; every policy carries one."""
+    """Seed 002's two alert routes; every policy carries one.
+
+    Critical pages (the ``critical_emails`` channels, e.g. a PagerDuty
+    e-mail integration, plus the team's e-mails); Warning goes to the team's
+    e-mails only. Cloud Monitoring's ``severity`` field carries the same
+    value, so incident views and integrations can filter on it.
+    """
 
     CRITICAL = "CRITICAL"
-    ERROR = "ERROR"
     WARNING = "WARNING"
+
+
+# Memorystore's documented memory-pressure line (see the RedisOutOfMemory alert).
+REDIS_SYSTEM_MEMORY_PRESSURE = 0.8
 
 
 @dataclass(frozen=True)
@@ -27,6 +36,7 @@ class AlertThresholds:
     sql_connections: int = 80
     sql_disk_percent: float = 80.0
     redis_memory_percent: float = 75.0
+    websocket_connections: int = 1000
 
 
 @dataclass(frozen=True)
@@ -44,10 +54,24 @@ class _Alert:
 
 
 def _alerts(*, thresholds: AlertThresholds, run_services: Sequence[str], sql_id: str, redis_id: str,
-            job_name: str) -> list[_Alert]:
+            job_name: str, websocket_service: str | None = None) -> list[_Alert]:
+    """The threshold alerts, with seed 002's routing: Critical = error rate, database
+    connections exhausted, migrations failed (seed 003); Warning = p95 latency, disk,
+    Redis memory, WebSocket connections."""
     services = " OR ".join(f'resource.labels.service_name = "{s}"' for s in run_services)
     run = f'resource.type = "cloud_run_revision" AND ({services})'
-    return [
+    extra = []
+    if websocket_service:
+        # Each open WebSocket is one in-flight request: the sum over instances
+        # of each instance's peak concurrent requests is the number of open
+        # sockets (Cloud Run has no connection-count metric of its own).
+        extra.append(_Alert(
+            "WebsocketConnections", "WebSocket connections", Severity.WARNING,
+            f'resource.type = "cloud_run_revision" AND resource.labels.service_name = "{websocket_service}" '
+            'AND metric.type = "run.googleapis.com/container/max_request_concurrencies"',
+            thresholds.websocket_connections, "ALIGN_PERCENTILE_99", "REDUCE_SUM",
+        ))
+    return extra + [
         _Alert(
             "ErrorRatio", "Cloud Run 5xx ratio", Severity.CRITICAL,
             f'{run} AND metric.type = "run.googleapis.com/request_count" AND metric.labels.response_code_class = "5xx"',
@@ -56,27 +80,37 @@ def _alerts(*, thresholds: AlertThresholds, run_services: Sequence[str], sql_id:
             group_by=("resource.labels.service_name",),
         ),
         _Alert(
-            "LatencyP95", "Cloud Run p95 latency", Severity.ERROR,
+            "LatencyP95", "Cloud Run p95 latency", Severity.WARNING,
             f'{run} AND metric.type = "run.googleapis.com/request_latencies"',
             thresholds.latency_p95_ms, "ALIGN_PERCENTILE_95",
         ),
         _Alert(
-            "SqlConnections", "Cloud SQL connections", Severity.WARNING,
+            "SqlConnections", "Cloud SQL connections", Severity.CRITICAL,
             f'resource.type = "cloudsql_database" AND resource.labels.database_id = "{sql_id}" '
             'AND metric.type = "cloudsql.googleapis.com/database/postgresql/num_backends"',
             thresholds.sql_connections, "ALIGN_MEAN", "REDUCE_SUM",
         ),
         _Alert(
-            "SqlDisk", "Cloud SQL disk utilization", Severity.ERROR,
+            "SqlDisk", "Cloud SQL disk utilization", Severity.WARNING,
             f'resource.type = "cloudsql_database" AND resource.labels.database_id = "{sql_id}" '
             'AND metric.type = "cloudsql.googleapis.com/database/disk/utilization"',
             thresholds.sql_disk_percent / 100, "ALIGN_MEAN",
         ),
         _Alert(
-            "RedisMemory", "Memorystore memory usage", Severity.ERROR,
+            "RedisMemory", "Memorystore memory usage", Severity.WARNING,
             f'resource.type = "redis_instance" AND resource.labels.instance_id = "{redis_id}" '
             'AND metric.type = "redis.googleapis.com/stats/memory/usage_ratio"',
             thresholds.redis_memory_percent / 100, "ALIGN_MEAN",
+        ),
+        # Seed 002 Critical "Redis out of memory". Memorystore: a system memory
+        # usage ratio above 80 % is memory pressure, and if it keeps growing the
+        # instance can crash out of memory
+        # (https://cloud.google.com/memorystore/docs/redis/memory-management-best-practices).
+        _Alert(
+            "RedisOutOfMemory", "Memorystore system memory pressure (out of memory risk)", Severity.CRITICAL,
+            f'resource.type = "redis_instance" AND resource.labels.instance_id = "{redis_id}" '
+            'AND metric.type = "redis.googleapis.com/stats/memory/system_memory_usage_ratio"',
+            REDIS_SYSTEM_MEMORY_PRESSURE, "ALIGN_MEAN",
         ),
         # Seed 003 "alerts exist: migrations failures": any failed execution pages.
         _Alert(
@@ -144,7 +178,8 @@ class PlatformMonitoring(tf.Construct):
     def __init__(self, scope: tf.Construct, id_: str, *, project: str, name: str, emails: Sequence[str],
                  thresholds: AlertThresholds, run_services: Sequence[str], public_services: Mapping[str, str],
                  sql_database_id: str, redis_instance_id: str, migrations_job_name: str,
-                 health_path: str = "/health") -> None:
+                 health_path: str = "/health", critical_emails: Sequence[str] = (),
+                 websocket_service: str | None = None) -> None:
         super().__init__(scope, id_)
         if not emails:
             raise ValueError(f"{self.node.path}: at least one e-mail channel is required")
@@ -156,22 +191,24 @@ class PlatformMonitoring(tf.Construct):
             )
             for index, email in enumerate(emails)
         ]
-        channel_ids = [c.id for c in self.channels]
-
-        def policy(id_suffix: str, title: str, severity: Severity, condition: mon.MonitoringAlertPolicyConditions) -> mon.MonitoringAlertPolicy:
-            return mon.MonitoringAlertPolicy(
-                self, id_suffix, project=project, display_name=f"{name}: {title}", combiner="OR",
-                severity=severity.value, notification_channels=channel_ids, conditions=[condition],
-                documentation=mon.MonitoringAlertPolicyDocumentation(
-                    mime_type="text/markdown", subject=f"[{severity.value}] {name}: {title}",
-                    content=f"{title} crossed its threshold in {name}. Runbook: docs/gcp.md#operations.",
-                ),
-                alert_strategy=mon.MonitoringAlertPolicyAlertStrategy(auto_close="1800s"),
+        self.critical_channels = [
+            tf.monitoring_notification_channel.MonitoringNotificationChannel(
+                self, f"Critical{index}", project=project, type="email", display_name=f"{name} critical {email}",
+                labels={"email_address": email},
             )
+            for index, email in enumerate(critical_emails)
+        ]
+        self.routing = {
+            Severity.CRITICAL: [c.id for c in self.channels + self.critical_channels],
+            Severity.WARNING: [c.id for c in self.channels],
+        }
+        self._project, self._name = project, name
+        policy = self.add_policy
 
         self.alert_policies: dict[str, mon.MonitoringAlertPolicy] = {}
         for alert in _alerts(thresholds=thresholds, run_services=run_services, sql_id=sql_database_id,
-                             redis_id=redis_instance_id, job_name=migrations_job_name):
+                             redis_id=redis_instance_id, job_name=migrations_job_name,
+                             websocket_service=websocket_service):
             aggregation = dict(alignment_period="60s", per_series_aligner=alert.aligner)
             if alert.reducer:
                 aggregation.update(cross_series_reducer=alert.reducer, group_by_fields=list(alert.group_by))
@@ -225,4 +262,21 @@ class PlatformMonitoring(tf.Construct):
         self.dashboard = tf.monitoring_dashboard.MonitoringDashboard(
             self, "Dashboard", project=project,
             dashboard_json=_dashboard(title=name, run_services=run_services, sql_id=sql_database_id, redis_id=redis_instance_id),
+        )
+
+    def add_policy(self, id_: str, title: str, severity: Severity,
+                   condition: tf.monitoring_alert_policy.MonitoringAlertPolicyConditions,
+                   ) -> tf.monitoring_alert_policy.MonitoringAlertPolicy:
+        """An alert policy routed by ``severity`` (see :class:`Severity`), with documentation."""
+        mon = tf.monitoring_alert_policy
+        name = self._name
+        return mon.MonitoringAlertPolicy(
+            self, id_, project=self._project, display_name=f"{name}: {title}", combiner="OR",
+            severity=severity.value, notification_channels=self.routing[severity], conditions=[condition],
+            user_labels={"severity": severity.value.lower()},
+            documentation=mon.MonitoringAlertPolicyDocumentation(
+                mime_type="text/markdown", subject=f"[{severity.value}] {name}: {title}",
+                content=f"{title} crossed its threshold in {name}. Runbook: docs/gcp.md#operations.",
+            ),
+            alert_strategy=mon.MonitoringAlertPolicyAlertStrategy(auto_close="1800s"),
         )

@@ -42,9 +42,10 @@ class PostgresDatabase(tf.Construct):
       database and user are ABANDONed rather than dropped on destroy;
     - Query Insights without client addresses, and the logging flags above.
 
-    The user is created without a password: none is ever written in code or
-    state. Operators set it from Secret Manager (docs/gcp.md), and Terraform
-    ignores the field afterwards.
+    The user's ``password`` is a reference to the generated first version of
+    the ``DB_PG_PASSWORD`` secret (never a literal), so the user and the
+    secret hold the same value from the first apply on. Terraform ignores the
+    field afterwards: rotation sets both sides out of band (docs/gcp.md).
 
     Attributes: ``instance``, ``database``, ``user``, ``key_grant``.
     """
@@ -54,7 +55,7 @@ class PostgresDatabase(tf.Construct):
                  private_service_connection: tf.service_networking_connection.ServiceNetworkingConnection,
                  kms_key: tf.kms_crypto_key.KmsCryptoKey, service_agent: str, database: str, user: str,
                  backups_retained: int = 7, transaction_log_days: int = 7,
-                 deletion_protection: bool = True) -> None:
+                 deletion_protection: bool = True, password: str | None = None) -> None:
         super().__init__(scope, id_)
         sql = tf.sql_database_instance
         self.key_grant = grant_encrypt_decrypt(self, "KeyGrant", key=kms_key, member=service_agent)
@@ -112,6 +113,7 @@ class PostgresDatabase(tf.Construct):
             instance=self.instance.name,
             name=user,
             type="BUILT_IN",
+            password=password,
             deletion_policy="ABANDON",
             lifecycle=tf.TerraformResourceLifecycle(ignore_changes=["password"]),
         )

@@ -36,14 +36,17 @@ with lazy_index.kernel_environment():
     from constructs import Construct
     from cdktf import (
         App,
+        DataResource,
         Fn,
         GcsBackend,
         LocalBackend,
+        LocalExecProvisioner,
         TerraformOutput,
         TerraformResource,
         TerraformResourceLifecycle,
         TerraformStack,
         Testing,
+        Token,
     )
 
 # The name of the provider's Python package (the one line to change for a fork).
@@ -52,25 +55,43 @@ PROVIDER_PACKAGE = "cdktf_cdktf_provider_google"
 # The provider submodules the stacks use. Adding one is this one line (keep
 # them alphabetical); it is then ``tf.<name>``, loaded on first use.
 PROVIDER_SUBMODULES = (
+    "artifact_registry_repository",
     "billing_budget",
     "cloud_run_v2_job",
     "cloud_run_v2_service",
     "cloud_run_v2_service_iam_member",
+    "compute_address",
+    "compute_backend_bucket",
+    "compute_backend_service",
     "compute_firewall",
     "compute_global_address",
+    "compute_global_forwarding_rule",
+    "compute_instance",
+    "compute_managed_ssl_certificate",
     "compute_network",
+    "compute_region_network_endpoint_group",
+    "compute_ssl_policy",
     "compute_subnetwork",
+    "compute_target_http_proxy",
+    "compute_target_https_proxy",
+    "compute_url_map",
     "data_google_project",
+    "data_google_storage_project_service_account",
     "firestore_database",
     "iam_workload_identity_pool",
     "iam_workload_identity_pool_provider",
     "kms_crypto_key",
     "kms_crypto_key_iam_member",
     "kms_key_ring",
+    "logging_project_bucket_config",
     "monitoring_alert_policy",
+    "monitoring_custom_service",
     "monitoring_dashboard",
     "monitoring_notification_channel",
+    "monitoring_slo",
     "monitoring_uptime_check_config",
+    "project_iam_audit_config",
+    "project_iam_custom_role",
     "project_iam_member",
     "project_service",
     "provider",
@@ -85,6 +106,7 @@ PROVIDER_SUBMODULES = (
     "sql_database_instance",
     "sql_user",
     "storage_bucket",
+    "storage_bucket_iam_member",
 )
 
 # The provider version the prebuilt bindings were generated from (for docs/tests).
@@ -93,15 +115,18 @@ GOOGLE_PROVIDER_VERSION = "6.50.0"
 __all__ = [
     "App",
     "Construct",
+    "DataResource",
     "Fn",
     "GOOGLE_PROVIDER_VERSION",
     "GcsBackend",
     "LocalBackend",
+    "LocalExecProvisioner",
     "TerraformOutput",
     "TerraformResource",
     "TerraformResourceLifecycle",
     "TerraformStack",
     "Testing",
+    "Token",
     *PROVIDER_SUBMODULES,
 ]
 

@@ -40,13 +40,19 @@ class GithubWorkloadIdentity(tf.Construct):
     act as exactly the runtime service accounts in ``act_as`` (needed to
     deploy revisions and run the job that run as them).
 
+    ``infra_service_account`` (an existing admin account's e-mail) gets a
+    ``workloadIdentityUser`` binding for the single subject
+    ``repo:<repo>:environment:<env>``.
+
     Attributes: ``pool``, ``provider``, ``service_account``,
-    ``workload_identity_binding``, ``project_roles``, ``act_as_bindings``.
+    ``workload_identity_binding``, ``project_roles``, ``act_as_bindings``,
+    ``infra_binding`` (or None).
     """
 
     def __init__(self, scope: tf.Construct, id_: str, *, project: str, pool_id: str, account_id: str,
                  repository: str, environment: str, branch: str | None, deploy_roles: Sequence[str],
-                 act_as: Sequence[tf.service_account.ServiceAccount]) -> None:
+                 act_as: Sequence[tf.service_account.ServiceAccount],
+                 infra_service_account: str | None = None) -> None:
         super().__init__(scope, id_)
         if "/" not in repository:
             raise ValueError(f"{self.node.path}: repository must be owner/name, got {repository!r}")
@@ -87,9 +93,46 @@ class GithubWorkloadIdentity(tf.Construct):
             )
             for role in deploy_roles
         ]
+        # The infrastructure identity (`cdktf deploy` in deploy-gcp.yml) exists
+        # before this stack (someone has to run the first apply); the stack
+        # binds it to exactly one subject, this environment's jobs, so a
+        # workflow in another environment cannot impersonate the admin.
+        self.infra_binding = None
+        if infra_service_account:
+            self.infra_subject = f"principal://iam.googleapis.com/{self.pool.name}/subject/repo:{repository}:environment:{environment}"
+            self.infra_binding = tf.service_account_iam_member.ServiceAccountIamMember(
+                self, "InfraWorkloadIdentityUser",
+                service_account_id=f"projects/{project}/serviceAccounts/{infra_service_account}",
+                role=WORKLOAD_IDENTITY_USER, member=self.infra_subject,
+            )
         self.act_as_bindings = [
             tf.service_account_iam_member.ServiceAccountIamMember(
                 self, f"ActAs{index}", service_account_id=runtime.name, role="roles/iam.serviceAccountUser", member=member
             )
             for index, runtime in enumerate(act_as)
         ]
+
+
+class CustomRoleGrant(tf.Construct):
+    """A project custom role with exactly ``permissions``, granted to one member.
+
+    For duties no predefined role covers narrowly: the rollout's backup of
+    Cloud SQL before migrations needs ``cloudsql.backupRuns.create``, and the
+    smallest predefined role with it (Cloud SQL Editor) can also reconfigure
+    the instance.
+
+    Attributes: ``role``, ``binding``.
+    """
+
+    def __init__(self, scope: tf.Construct, id_: str, *, project: str, role_id: str, title: str,
+                 permissions: Sequence[str], member: str) -> None:
+        super().__init__(scope, id_)
+        if not permissions:
+            raise ValueError(f"{self.node.path}: a custom role needs permissions")
+        self.role = tf.project_iam_custom_role.ProjectIamCustomRole(
+            self, "Role", project=project, role_id=role_id, title=title, permissions=sorted(permissions),
+            description=title,
+        )
+        self.binding = tf.project_iam_member.ProjectIamMember(
+            self, "Binding", project=project, role=self.role.name, member=member,
+        )

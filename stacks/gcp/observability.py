@@ -1,16 +1,18 @@
-"""Observability concern: alerting, uptime checks, the dashboard, the budget."""
+"""Observability concern: alerting, SLOs, uptime checks, the dashboard, audit logs, the budget."""
 
 from __future__ import annotations
 
 from constructs_lib.gcp import tf
+from constructs_lib.gcp.audit_logs import AuditLogging
 from constructs_lib.gcp.budget import BudgetAlerts
 from constructs_lib.gcp.monitoring import AlertThresholds, PlatformMonitoring
-from envconfig.gcp import GcpConfig
+from constructs_lib.gcp.slo import ServiceSlos
+from envconfig.gcp import GcpConfig, Service
 from stacks.gcp.runtime import Runtime, migrations_job_name, service_name
 
 
 class Observability(tf.Construct):
-    """Attributes: ``monitoring``, ``budget``."""
+    """Attributes: ``monitoring``, ``slos`` (Service -> ServiceSlos), ``audit``, ``budget``."""
 
     def __init__(self, scope: tf.Construct, id_: str, *, config: GcpConfig, runtime: Runtime, project_number: str) -> None:
         super().__init__(scope, id_)
@@ -27,7 +29,10 @@ class Observability(tf.Construct):
                 sql_connections=m.sql_connections,
                 sql_disk_percent=m.sql_disk_percent,
                 redis_memory_percent=m.redis_memory_percent,
+                websocket_connections=m.websocket_connections,
             ),
+            critical_emails=m.critical_emails,
+            websocket_service=service_name(config, Service.WEBSOCKET),
             run_services=[service_name(config, s) for s in runtime.services],
             public_services={s.value: svc.service.uri for s, svc in runtime.services.items() if svc.public_invoker is not None},
             # The ids Cloud Monitoring labels these resources with.
@@ -35,6 +40,20 @@ class Observability(tf.Construct):
             redis_instance_id=f"projects/{config.project_id}/locations/{config.region.value}/instances/{config.name('redis')}",
             migrations_job_name=migrations_job_name(config),
         )
+        slo = config.slo
+        self.slos = {}
+        for service, svc in runtime.services.items():
+            if svc.public_invoker is None:
+                continue
+            # The WebSocket's "request" is a session: no latency objective (constructs_lib/gcp/slo.py).
+            latency = service is not Service.WEBSOCKET
+            self.slos[service] = ServiceSlos(
+                self, f"{service.value.title()}Slo", project=config.project_id, service_name=service_name(config, service),
+                monitoring=self.monitoring, availability_goal=slo.availability_percent / 100, window_days=slo.window_days,
+                latency_goal=slo.latency_percent / 100 if latency else None,
+                latency_threshold_ms=slo.latency_threshold_ms if latency else None,
+            )
+        self.audit = AuditLogging(self, "AuditLogs", project=config.project_id, retention_days=config.logging.retention_days)
         self.budget = BudgetAlerts(
             self,
             "Budget",

@@ -4,9 +4,14 @@ from __future__ import annotations
 
 from constructs_lib.gcp import tf
 from constructs_lib.gcp.apis import ProjectApis
+from constructs_lib.gcp.artifact_registry import ImageRepository
+from constructs_lib.gcp.edge import HttpsEdge
+from constructs_lib.gcp.frontend import StaticSite
+from constructs_lib.gcp.service_agents import AgentService, ServiceAgents
 from envconfig.contract import EnvContract
-from envconfig.gcp import GcpConfig
+from envconfig.gcp import GcpConfig, Service
 from stacks.gcp.data import Data
+from stacks.gcp.media import Media
 from stacks.gcp.observability import Observability
 from stacks.gcp.oidc import Oidc
 from stacks.gcp.runtime import Runtime
@@ -21,7 +26,10 @@ class GcpPlatformStack(tf.TerraformStack):
     for offline synth and experiments; never for a shared environment.
 
     Attributes: ``config``, ``provider``, ``backend``, ``project``, ``apis``,
-    ``secrets``, ``data``, ``runtime``, ``oidc``, ``observability``.
+    ``agents``, ``secrets``, ``images``, ``data``, ``media`` (None without
+    LiveKit), ``runtime``, ``frontends`` (app -> StaticSite), ``edge`` (None
+    without custom domains or frontends), ``oidc``,
+    ``observability``.
     """
 
     def __init__(self, scope: tf.Construct, *, config: GcpConfig, local_backend: bool = False,
@@ -46,15 +54,48 @@ class GcpPlatformStack(tf.TerraformStack):
         self.project = tf.data_google_project.DataGoogleProject(self, "Project", project_id=config.project_id)
         number = self.project.number
         self.apis = ProjectApis(self, "Apis", project=config.project_id)
+        # Before any key grant names them (a grant to a missing agent fails the apply).
+        self.agents = ServiceAgents(self, "ServiceAgents", project=config.project_id, project_number=number)
+        # A data source is read at plan time unless it depends on something; on a
+        # fresh project the Storage API must be enabled before the agent is read.
+        storage_api = self.apis.services["storage.googleapis.com"]
+        self.agents.storage.depends_on = [f"{storage_api.terraform_resource_type}.{storage_api.friendly_unique_id}"]
 
-        self.secrets = Secrets(self, "Secrets", config=config, project_number=number)
-        self.data = Data(self, "Data", config=config, project_number=number, keys=self.secrets.key_ring,
+        self.secrets = Secrets(self, "Secrets", config=config, agents=self.agents)
+        self.images = ImageRepository(
+            self, "Images", project=config.project_id, location=config.region.value,
+            repository_id=config.artifact_registry.repository, kms_key=self.secrets.key_ring.key("artifacts"),
+            service_agent=self.agents.member(AgentService.ARTIFACT_REGISTRY),
+            keep_recent=config.artifact_registry.keep_recent_versions,
+            untagged_days=config.artifact_registry.untagged_retention_days,
+        )
+        self.data = Data(self, "Data", config=config, agents=self.agents, keys=self.secrets.key_ring,
                          secrets=self.secrets.secrets)
+        self.media = Media(self, "Media", config=config, data=self.data, secrets=self.secrets.secrets) if config.livekit else None
         self.runtime = Runtime(self, "Runtime", config=config, data=self.data, secrets=self.secrets.secrets,
-                               contract=contract)
+                               contract=contract, livekit_url=self.media.livekit.url if self.media else None)
+        # References to the services' names: each NEG is created after its service.
+        routes = {host: (svc.value, self.runtime.services[svc].service.name) for svc, host in
+                  ((Service.API, config.domains.api), (Service.WEBSOCKET, config.domains.websocket)) if host}
+        assets = self.data.bucket
+        self.frontends = {
+            fe.name: StaticSite(
+                self, f"Frontend{fe.name.title().replace('-', '')}", project=config.project_id,
+                location=config.region.value.upper(), name=f"{config.project_id}-{fe.name}-web",
+                kms_key=self.secrets.key_ring.key("storage"), key_grant=assets.key_grant,
+                log_bucket=assets.access_log_bucket.name,
+            )
+            for fe in config.frontends
+        }
+        static_hosts = {fe.domain: self.frontends[fe.name].backend.id for fe in config.frontends}
+        self.edge = HttpsEdge(self, "Edge", project=config.project_id, region=config.region.value,
+                              name=config.name_prefix, routes=routes,
+                              static_hosts=static_hosts) if routes or static_hosts else None
         self.oidc = Oidc(self, "Oidc", config=config, runtime=self.runtime)
         self.observability = Observability(self, "Observability", config=config, runtime=self.runtime,
                                            project_number=number)
+        if self.media:
+            self.media.livekit.add_down_alert(self.observability.monitoring)
         self._wait_for_apis()
         self._outputs()
 
@@ -74,3 +115,6 @@ class GcpPlatformStack(tf.TerraformStack):
         tf.TerraformOutput(self, "MigrationsJob", value=self.runtime.migrations.job.name)
         tf.TerraformOutput(self, "WorkloadIdentityProvider", value=self.oidc.github.provider.name)
         tf.TerraformOutput(self, "DeployServiceAccount", value=self.oidc.github.service_account.email)
+        if self.edge:
+            # The operator points the custom domains' DNS A records here.
+            tf.TerraformOutput(self, "EdgeAddress", value=self.edge.address.address)

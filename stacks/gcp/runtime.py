@@ -14,6 +14,30 @@ NODE_ENV = "production"
 POSTGRES_PORT = "5432"
 
 
+# OTLP signal -> (contract variable, roles its writer needs on the project).
+# Google's Telemetry API checks telemetry.<signal>.write; roles/cloudtrace.agent
+# carries telemetry.traces.write, the telemetry.* writer roles the others, and
+# the classic writer roles cover the Cloud Monitoring / Logging side.
+OTLP_SIGNALS = {
+    "traces_url": ("OTLP_TRACE_EXPORTER_URL", ("roles/cloudtrace.agent",)),
+    "metrics_url": ("OTLP_METRIC_EXPORTER_URL", ("roles/monitoring.metricWriter", "roles/telemetry.metricsWriter")),
+    "logs_url": ("OTLP_LOG_EXPORTER_URL", ("roles/logging.logWriter", "roles/telemetry.logsWriter")),
+}
+
+
+def otlp_environment(config: GcpConfig) -> tuple[dict[str, str], tuple[str, ...]]:
+    """The OTLP contract variables and the project roles their exporters need (none without ``otlp``)."""
+    env: dict[str, str] = {}
+    roles: list[str] = []
+    if config.otlp is not None:
+        for field, (variable, needed) in OTLP_SIGNALS.items():
+            url = getattr(config.otlp, field)
+            if url:
+                env[variable] = url
+                roles.extend(needed)
+    return env, tuple(roles)
+
+
 def service_name(config: GcpConfig, service: Service) -> str:
     return config.name(service.value)
 
@@ -26,7 +50,7 @@ class Runtime(tf.Construct):
     """Attributes: ``services`` (Service -> CloudRunService), ``migrations``."""
 
     def __init__(self, scope: tf.Construct, id_: str, *, config: GcpConfig, data: Data, secrets: dict[str, Secret],
-                 contract: EnvContract | None = None) -> None:
+                 contract: EnvContract | None = None, livekit_url: str | None = None) -> None:
         super().__init__(scope, id_)
         contract = contract or default_contract()
         project, region = config.project_id, config.region.value
@@ -39,13 +63,20 @@ class Runtime(tf.Construct):
             "DB_PG_SSL": "true",  # the instance accepts encrypted connections only
         }
         common = {"NODE_ENV": NODE_ENV, "APP_ENV": config.environment.value, "LOG_LEVEL": config.app.log_level}
+        otlp_env, otlp_roles = otlp_environment(config)
         service_plain = {
             **common,
+            **otlp_env,
             **database,
             "BETTER_AUTH_URL": config.app.better_auth_url,
             "TRUSTED_ORIGINS": ",".join(config.app.trusted_origins),
         }
         service_secrets = {name: secrets[name] for name in ("BETTER_AUTH_SECRET", "KV_REDIS_URL", "KV_REDIS_PASSWORD", "DB_PG_PASSWORD")}
+        # The agent joins LiveKit rooms (seed 002): URL (private address) and key pair.
+        agent_plain, agent_secrets = {}, {}
+        if livekit_url is not None:
+            agent_plain = {"LIVEKIT_URL": livekit_url}
+            agent_secrets = {name: secrets[name] for name in ("LIVEKIT_API_KEY", "LIVEKIT_API_SECRET")}
 
         self.services: dict[Service, CloudRunService] = {}
         for service, sc in config.services.items():
@@ -64,11 +95,15 @@ class Runtime(tf.Construct):
                 max_instances=sc.max_instances,
                 public=sc.public,
                 contract=contract.service(service.value),
-                plain_env=service_plain,
-                secret_env=service_secrets,
+                plain_env={**service_plain, **(agent_plain if service is Service.AGENT else {})},
+                secret_env={**service_secrets, **(agent_secrets if service is Service.AGENT else {})},
                 network_id=network_id,
                 subnet_id=subnet_id,
                 deletion_protection=config.deletion_protection,
+                timeout_seconds=sc.request_timeout_seconds,
+                session_affinity=sc.session_affinity,
+                cpu_always_allocated=sc.cpu_always_allocated,
+                project_roles=otlp_roles,
             )
         self.migrations = MigrationsJob(
             self,

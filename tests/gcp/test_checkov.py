@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from fnmatch import fnmatch
+
 import pytest
 
 from envconfig.gcp import Environment
@@ -25,8 +27,12 @@ def test_checkov_passes(gcp_synth, gcp_checkov, env):
     print(f"{synth.config.stack_name}: {result.describe()} ({resources} resources in cdk.tf.json)")
     assert result.failed == 0, result.describe()
     assert result.passed + result.skipped >= MIN_CHECKS, f"checkov ran only {result.passed + result.skipped} checks: {result.describe()}"
-    # Each skip is resource-scoped and actually used: a stale skip is removed.
-    assert result.skipped == len(load_skips("gcp")), result.describe()
+    # Each skip is resource-scoped and used by every stack that has its resources
+    # (LiveKit is config-gated): a stale skip is removed.
+    addresses = [f"{type_}.{name}" for type_, name, _ in synth.all_resources()]
+    applicable = [s for s in load_skips("gcp").values() if any(fnmatch(a, g) for a in addresses for g in s.resources)]
+    assert applicable, "the Cloud SQL and log-bucket skips apply to every stack"
+    assert result.skipped == len(applicable), result.describe()
 
 
 def test_every_gcp_skip_is_scoped_and_reasoned():

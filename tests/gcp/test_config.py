@@ -64,6 +64,26 @@ CASES = [
     ("staging", "project_idd", "x", "project_idd: is not a known setting"),
     ("production", "deletion_protection", False, "deletion_protection: must be true in production"),
     ("production", "sql.availability", "ZONAL", "sql.availability: must be REGIONAL in production"),
+    # Issue 11: the WebSocket is one long request (>= 3600 s) and needs sticky sessions (seed 002 risk 4).
+    ("staging", "services.websocket.request_timeout_seconds", 300, "services.websocket.request_timeout_seconds: must be at least 3600 for the WebSocket service"),
+    ("staging", "services.websocket.session_affinity", False, "services.websocket.session_affinity: must be true for the WebSocket service"),
+    ("staging", "services.api.request_timeout_seconds", 7200, "services.api.request_timeout_seconds: must be between 1 and 3600, got 7200"),
+    ("staging", "services.agent.image_repository", "us-central1-docker.pkg.dev/other-project/platform/agent",
+     "services.agent.image_repository: must be an image in the stack's repository, us-central1-docker.pkg.dev/mirror-dissonance-stg/platform/<name>"),
+    ("production", "migrations.image_repository", "europe-west1-docker.pkg.dev/mirror-dissonance-prd/platform/migrations",
+     "migrations.image_repository: must be an image in the stack's repository"),
+    ("staging", "artifact_registry.repository", "Platform", "artifact_registry.repository: must be an Artifact Registry repository id"),
+    ("staging", "artifact_registry.keep_recent_versions", 0, "artifact_registry.keep_recent_versions: must be between 1 and 1000, got 0"),
+    ("staging", "logging.retention_days", 7, "logging.retention_days: must be between 30 and 3650, got 7"),
+    ("staging", "slo.availability_percent", 100, "slo.availability_percent: must be at most 99.99, got 100"),
+    ("staging", "slo.window_days", 90, "slo.window_days: must be between 1 and 30, got 90"),
+    ("staging", "otlp.traces_url", "http://collector:4318", "otlp.traces_url: must be an https:// OTLP endpoint URL"),
+    ("staging", "otlp", {"traces_url": None}, "otlp.traces_url: at least one of traces_url, metrics_url, logs_url is required"),
+    ("staging", "oidc.infra_service_account", "admin@example.com", "oidc.infra_service_account: must be a service account e-mail"),
+    ("staging", "domains.api", "https://api.example.dev", "domains.api: must be a DNS name such as api-staging.example.dev"),
+    ("staging", "livekit.zone", "europe-west1-b", "livekit.zone: must be in the stack's region us-central1, got 'europe-west1-b'"),
+    ("staging", "livekit.media_source_ranges", ["everywhere"], "livekit.media_source_ranges[0]: must be a CIDR such as 0.0.0.0/0"),
+    ("staging", "monitoring.websocket_connections", 0, "monitoring.websocket_connections: must be between 1 and inf, got 0"),
 ]
 
 

@@ -35,6 +35,8 @@ def bare():
                   kms_key=keys.key("secrets"), key_grant=grant)
         for n in SECRET_NAMES + ("CLOUD_AWS_REGION",)
     }
+    for secret in secrets.values():
+        secret.generate_value()
     return tf, stack, secrets
 
 
@@ -58,6 +60,25 @@ def test_a_valid_environment_builds(bare):
     service = _service(stack, plain=PLAIN, secrets=_secrets(secrets))
     assert set(service.env) == set(PLAIN) | set(SECRET_NAMES)
     assert len(service.secret_bindings) == len(SECRET_NAMES)
+
+
+def test_a_secret_without_a_version_is_refused(bare):
+    """A revision reading `latest` of an empty secret fails at its first start (issue 11)."""
+    from constructs_lib.gcp.kms import KeyRing, grant_encrypt_decrypt
+    from constructs_lib.gcp.secrets import Secret
+
+    _, stack, secrets = bare
+    keys = KeyRing(stack, "Kms2", project="p-123456", location="us-central1", name="k2", purposes=["secrets"])
+    grant = grant_encrypt_decrypt(stack, "Grant2", key=keys.key("secrets"), member="serviceAccount:x@y.iam.gserviceaccount.com")
+    empty = Secret(stack, "Empty", project="p-123456", location="us-central1", secret_id="empty", kms_key=keys.key("secrets"), key_grant=grant)
+    with pytest.raises(ValueError, match=r"bare/Api/Identity: secrets \['BETTER_AUTH_SECRET'\] have no Terraform-managed version"):
+        _service(stack, plain=PLAIN, secrets={**_secrets(secrets), "BETTER_AUTH_SECRET": empty})
+
+
+def test_a_secret_gets_one_terraform_managed_version_only(bare):
+    _, _, secrets = bare
+    with pytest.raises(ValueError, match="already has a Terraform-managed version"):
+        secrets["KV_REDIS_URL"].set_value_from("${google_redis_instance.r.host}")
 
 
 def test_legacy_name_is_rejected(bare):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from envconfig.gcp import Environment, SqlAvailability
 
 REQUIRED_SQL_FLAGS = {
@@ -66,7 +68,9 @@ def test_database_and_user_survive_destroy_and_user_has_no_password_in_code(synt
     assert database["deletion_policy"] == "ABANDON" and database["name"] == synth.config.sql.database
     user = synth.one("google_sql_user", "Data/Postgres")
     assert user["deletion_policy"] == "ABANDON"
-    assert "password" not in user and "password_wo" not in user
+    # The generated secret version's value (a reference), never a literal.
+    assert re.fullmatch(r"\$\{google_secret_manager_secret_version\.Secrets_DbPgPassword_Version_[A-F0-9]+\.secret_data\}", user["password"])
+    assert "password_wo" not in user
     assert user["lifecycle"]["ignore_changes"] == ["password"]
 
 
@@ -76,7 +80,9 @@ def test_cloud_sql_waits_for_its_key_grant_and_private_service_access(synth):
     peering = synth.ref("google_service_networking_connection", "Data/Network").strip("${}").rsplit(".", 1)[0]
     assert {grant, peering} <= set(instance["depends_on"])
     key_grant = synth.one("google_kms_crypto_key_iam_member", "Data/Postgres/KeyGrant")
-    assert key_grant["member"].endswith("@gcp-sa-cloud-sql.iam.gserviceaccount.com")
+    assert key_grant["member"] == synth.ref("terraform_data", "ServiceAgents/CloudSql", "output.member")
+    agent = synth.one("terraform_data", "ServiceAgents/CloudSql")
+    assert agent["input"]["member"].endswith("@gcp-sa-cloud-sql.iam.gserviceaccount.com")
 
 
 def test_redis_is_version7_with_auth_tls_private_and_cmek(synth):
@@ -125,3 +131,15 @@ def test_no_public_bucket_grants(synth):
     for type_, name, body in synth.all_resources():
         if type_.startswith("google_storage_bucket_iam"):
             assert body.get("member") not in ("allUsers", "allAuthenticatedUsers"), name
+
+
+def test_access_log_bucket_lets_cloud_storage_deliver_usage_logs(synth):
+    """Without this grant the logging config is accepted and no log is ever delivered."""
+    grants = synth.resources("google_storage_bucket_iam_member")
+    assert len(grants) == 1
+    (grant,) = grants.values()
+    assert grant["bucket"] == synth.ref("google_storage_bucket", "Data/Assets/AccessLogBucket", "name")
+    assert grant["role"] == "roles/storage.objectCreator"
+    assert grant["member"] == "group:cloud-storage-analytics@google.com"
+    bucket = synth.one("google_storage_bucket", "Data/Assets/Bucket")
+    assert synth.ref("google_storage_bucket_iam_member", "Data/Assets/AccessLogWriter").strip("${}").rsplit(".", 1)[0] in bucket["depends_on"]

@@ -15,7 +15,8 @@ def _policy(synth, key: str) -> dict:
 
 def test_one_email_channel_per_configured_address(synth):
     channels = synth.resources("google_monitoring_notification_channel")
-    assert sorted(c["labels"]["email_address"] for c in channels.values()) == sorted(synth.config.monitoring.emails)
+    m = synth.config.monitoring
+    assert sorted(c["labels"]["email_address"] for c in channels.values()) == sorted(m.emails + m.critical_emails)
     assert all(c["type"] == "email" for c in channels.values())
 
 
@@ -36,9 +37,92 @@ def test_alert_policy_thresholds_and_routing(synth, key, metric, threshold):
     assert f'metric.type = "{metric}"' in condition["filter"]
     assert condition["comparison"] == "COMPARISON_GT"
     assert condition["threshold_value"] == pytest.approx(threshold(synth.config.monitoring))
-    assert len(policy["notification_channels"]) == len(synth.config.monitoring.emails)
-    assert policy["severity"] in ("CRITICAL", "ERROR", "WARNING")
+    assert policy["severity"] == SEED_002_SEVERITY[key]
     assert policy["documentation"]["content"]
+
+
+# Seed 002 "Alerting Policies": Critical (paged) = API error rate > 5 %, database
+# connections exhausted, Redis out of memory, LiveKit down; Warning (e-mail) = p95 latency > 500 ms,
+# disk > 80 %, Redis memory > 75 %, WebSocket connections > 1000. Seed 003 adds
+# migrations failures (they block a deploy: Critical); uptime failures page.
+SEED_002_SEVERITY = {
+    "ErrorRatio": "CRITICAL",
+    "SqlConnections": "CRITICAL",
+    "RedisOutOfMemory": "CRITICAL",
+    "MigrationsFailed": "CRITICAL",
+    "LatencyP95": "WARNING",
+    "SqlDisk": "WARNING",
+    "RedisMemory": "WARNING",
+    "WebsocketConnections": "WARNING",
+    "ApiUptimeFailing": "CRITICAL",
+    "WebsocketUptimeFailing": "CRITICAL",
+}
+
+
+def test_every_policy_is_critical_or_warning_and_routed_by_it(synth):
+    channels = synth.resources("google_monitoring_notification_channel")
+    pager = {f"${{google_monitoring_notification_channel.{n}.id}}" for n, c in channels.items() if "/Critical" in c["//"]["metadata"]["path"]}
+    team = {f"${{google_monitoring_notification_channel.{n}.id}}" for n, c in channels.items() if "/Email" in c["//"]["metadata"]["path"]}
+    assert pager and team and not pager & team
+    policies = synth.resources("google_monitoring_alert_policy")
+    for key, severity in SEED_002_SEVERITY.items():
+        assert _policy(synth, key)["severity"] == severity, key
+    for name, policy in policies.items():
+        assert policy["severity"] in ("CRITICAL", "WARNING"), name
+        assert policy["user_labels"] == {"severity": policy["severity"].lower()}, name
+        routed = set(policy["notification_channels"])
+        assert routed == (team | pager if policy["severity"] == "CRITICAL" else team), name
+
+
+def test_redis_out_of_memory_pages_at_memorystore_pressure_line(synth):
+    condition = _policy(synth, "RedisOutOfMemory")["conditions"][0]["condition_threshold"]
+    assert 'metric.type = "redis.googleapis.com/stats/memory/system_memory_usage_ratio"' in condition["filter"]
+    assert condition["threshold_value"] == pytest.approx(0.8) and condition["comparison"] == "COMPARISON_GT"
+
+
+def test_websocket_connections_warn_above_1000(synth):
+    condition = _policy(synth, "WebsocketConnections")["conditions"][0]["condition_threshold"]
+    assert condition["threshold_value"] == 1000
+    assert condition["comparison"] == "COMPARISON_GT"
+    assert f'resource.labels.service_name = "{synth.config.name("websocket")}"' in condition["filter"]
+    assert condition["aggregations"][0]["cross_series_reducer"] == "REDUCE_SUM"
+
+
+def test_slos_with_burn_rate_alerts_for_each_public_service(synth):
+    slos = synth.resources("google_monitoring_slo")
+    # api: availability and latency; websocket: availability (its requests are sessions)
+    assert len(slos) == 3
+    api = synth.one("google_monitoring_slo", "Observability/ApiSlo/Latency")
+    assert api["request_based_sli"]["distribution_cut"]["range"] == {"max": 500}  # SPEC: 500 ms
+    for name, slo in slos.items():
+        assert 0.9 <= slo["goal"] < 1 and slo["rolling_period_days"] == 28, name
+        ref = f"${{google_monitoring_slo.{name}.name}}"
+        burns = {
+            (p["conditions"][0]["condition_threshold"]["filter"], p["conditions"][0]["condition_threshold"]["threshold_value"], p["severity"])
+            for p in synth.resources("google_monitoring_alert_policy").values()
+            if ref in p["conditions"][0]["condition_threshold"]["filter"]
+        }
+        # SRE workbook multiwindow burn rates: 14.4x over 1 h pages, 6x over 6 h warns.
+        assert burns == {
+            (f'select_slo_burn_rate("{ref}", "3600s")', 14.4, "CRITICAL"),
+            (f'select_slo_burn_rate("{ref}", "21600s")', 6.0, "WARNING"),
+        }, name
+    availability = synth.one("google_monitoring_slo", "Observability/ApiSlo/Availability")["request_based_sli"]["good_total_ratio"]
+    assert 'metric.label."response_code_class"="5xx"' in availability["bad_service_filter"]
+
+
+def test_data_access_audit_logs_for_secrets_sql_and_storage(synth):
+    configs = synth.resources("google_project_iam_audit_config")
+    assert {c["service"] for c in configs.values()} == {"secretmanager.googleapis.com", "cloudsql.googleapis.com", "storage.googleapis.com"}
+    for name, config in configs.items():
+        assert sorted(c["log_type"] for c in config["audit_log_config"]) == ["ADMIN_READ", "DATA_READ", "DATA_WRITE"], name
+        assert not any(c.get("exempted_members") for c in config["audit_log_config"]), name
+
+
+def test_log_bucket_keeps_logs_at_least_30_days(synth):
+    bucket = synth.one("google_logging_project_bucket_config", "Observability/AuditLogs")
+    assert bucket["bucket_id"] == "_Default" and bucket["location"] == "global"
+    assert bucket["retention_days"] >= 30
 
 
 def test_spec_thresholds_in_both_environments(gcp_synth):
@@ -64,7 +148,7 @@ def test_latency_uses_p95(synth):
 
 def test_uptime_check_and_alert_for_each_public_service(synth):
     public = sorted(s.value for s, c in synth.config.services.items() if c.public)
-    checks = synth.resources("google_monitoring_uptime_check_config")
+    checks = {n: c for n, c in synth.resources("google_monitoring_uptime_check_config").items() if "/Observability/" in c["//"]["metadata"]["path"]}
     assert len(checks) == len(public)
     for service in public:
         check = synth.one("google_monitoring_uptime_check_config", f"Observability/Monitoring/{service.title()}Uptime")

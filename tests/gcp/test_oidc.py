@@ -36,9 +36,18 @@ def test_deploy_account_is_usable_only_through_the_pool(synth):
 
 
 def test_deploy_roles_are_narrow(synth):
-    members = synth.resources("google_project_iam_member")
+    members = {n: m for n, m in synth.resources("google_project_iam_member").items() if "/Oidc/Github/" in m["//"]["metadata"]["path"]}
     assert sorted(m["role"] for m in members.values()) == sorted(synth.config.oidc.deploy_roles)
     for name, member in members.items():
         assert member["role"] not in ("roles/owner", "roles/editor", "roles/iam.serviceAccountTokenCreator"), name
     act_as = [b for b in synth.resources("google_service_account_iam_member").values() if b["role"] == "roles/iam.serviceAccountUser"]
     assert len(act_as) == 4  # the three services and the migrations job, nothing else
+
+
+def test_deploy_identity_may_back_up_cloud_sql_and_nothing_more(synth):
+    """bin/gcp-rollout backs up Cloud SQL before migrations (seed 002 risk 3) as the deploy identity."""
+    role = synth.one("google_project_iam_custom_role", "Oidc/RolloutBackup")
+    assert role["permissions"] == ["cloudsql.backupRuns.create", "cloudsql.backupRuns.get", "cloudsql.instances.get"]
+    binding = synth.one("google_project_iam_member", "Oidc/RolloutBackup")
+    assert binding["role"] == synth.ref("google_project_iam_custom_role", "Oidc/RolloutBackup", "name")
+    assert binding["member"] == "serviceAccount:" + synth.ref("google_service_account", "Oidc/Github/DeployServiceAccount", "email")

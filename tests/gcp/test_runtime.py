@@ -90,3 +90,36 @@ def test_migrations_job_is_serialized_not_retried_and_contract_checked(synth):
     contract = default_contract().service("migrations")
     assert contract.required <= set(plain) | set(secret) <= set(contract.variables)
     assert set(secret) == {"DB_PG_PASSWORD"}
+
+
+def test_websocket_keeps_sockets_an_hour_and_sticks_to_an_instance(synth):
+    """Issue 11 / seed 002 risk 4: Cloud Run's default 300 s timeout would cut every socket."""
+    ws = synth.one("google_cloud_run_v2_service", "Runtime/Websocket/Service")["template"]
+    assert int(ws["timeout"].rstrip("s")) >= 3600
+    assert ws["session_affinity"] is True
+
+
+def test_agent_cpu_is_not_throttled_between_requests_and_the_others_are(synth):
+    for service, throttled in ((Service.AGENT, False), (Service.API, True), (Service.WEBSOCKET, True)):
+        body = synth.one("google_cloud_run_v2_service", f"Runtime/{service.value.title()}/Service")
+        assert body["template"]["containers"][0]["resources"]["cpu_idle"] is throttled, service
+
+
+# Seed 000 / 003: traces and metrics over OTLP; the writers each signal needs.
+OTLP_ROLES = {"roles/cloudtrace.agent", "roles/monitoring.metricWriter", "roles/telemetry.metricsWriter"}
+
+
+@pytest.mark.parametrize("service", list(Service), ids=lambda s: s.value)
+def test_otlp_goes_through_the_contract_with_the_roles_it_needs(synth, service):
+    body = synth.one("google_cloud_run_v2_service", f"Runtime/{service.value.title()}/Service")
+    plain, _ = _env(body["template"]["containers"][0])
+    assert plain["OTLP_TRACE_EXPORTER_URL"] == "https://telemetry.googleapis.com/v1/traces"
+    assert plain["OTLP_METRIC_EXPORTER_URL"] == "https://telemetry.googleapis.com/v1/metrics"
+    roles = {m["role"] for m in synth.resources("google_project_iam_member").values() if m["member"] == f"serviceAccount:{body['template']['service_account']}"}
+    assert roles == OTLP_ROLES, roles
+
+
+def test_migrations_job_gets_no_project_roles(synth):
+    job = synth.one("google_cloud_run_v2_job", "Runtime/Migrations")
+    member = f"serviceAccount:{job['template']['template']['service_account']}"
+    assert not [m for m in synth.resources("google_project_iam_member").values() if m["member"] == member]

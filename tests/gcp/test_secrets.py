@@ -5,10 +5,18 @@ from __future__ import annotations
 import json
 import re
 
-from constructs_lib.gcp.kms import ServiceAgent
-from stacks.gcp.secrets import KEY_PURPOSES, SECRETS
+from constructs_lib.gcp.service_agents import AgentService
+from stacks.gcp.secrets import KEY_PURPOSES, LIVEKIT_SECRETS, SECRETS
 
 MAX_ROTATION_SECONDS = 90 * 24 * 3600
+# The agents' documented domains (each product's CMEK page).
+EXPECTED_AGENT_DOMAINS = {
+    AgentService.CLOUD_SQL: "gcp-sa-cloud-sql.iam.gserviceaccount.com",
+    AgentService.REDIS: "cloud-redis.iam.gserviceaccount.com",
+    AgentService.FIRESTORE: "gcp-sa-firestore.iam.gserviceaccount.com",
+    AgentService.SECRET_MANAGER: "gcp-sa-secretmanager.iam.gserviceaccount.com",
+    AgentService.ARTIFACT_REGISTRY: "gcp-sa-artifactregistry.iam.gserviceaccount.com",
+}
 
 
 def test_every_kms_key_rotates_within_90_days_and_is_never_destroyed(synth):
@@ -24,17 +32,24 @@ def test_every_kms_key_rotates_within_90_days_and_is_never_destroyed(synth):
 
 
 def test_key_grants_go_only_to_google_service_agents(synth):
-    agents = tuple(a.split("{number}")[1] for a in vars(ServiceAgent).values() if isinstance(a, str) and "{number}" in a)
+    # The member is a reference to the agent the stack created (tests/gcp/test_first_apply.py);
+    # what that agent is comes from the documented per-product formats.
+    agents = {synth.ref("terraform_data", f"ServiceAgents/{s.name.title().replace('_', '')}", "output.member"): s for s in AgentService}
+    storage = "${data.google_storage_project_service_account." + next(iter(synth.doc["data"]["google_storage_project_service_account"])) + ".member}"
     grants = synth.resources("google_kms_crypto_key_iam_member")
-    assert len(grants) == 5
+    assert len(grants) == 6
     for name, grant in grants.items():
         assert grant["role"] == "roles/cloudkms.cryptoKeyEncrypterDecrypter", name
-        assert grant["member"].startswith("serviceAccount:service-") and grant["member"].endswith(agents), name
+        assert grant["member"] in agents or grant["member"] == storage, name
+    for ref, service in agents.items():
+        body = synth.resources("terraform_data")[ref.split(".")[1]]
+        assert body["input"]["member"] == "serviceAccount:service-${data.google_project.Project.number}@" + EXPECTED_AGENT_DOMAINS[service]
 
 
 def test_secrets_are_regional_cmek_and_protected(synth):
     secrets = synth.resources("google_secret_manager_secret")
-    assert {s["secret_id"] for s in secrets.values()} == {synth.config.name(s) for s in SECRETS.values()}
+    expected = {**SECRETS, **(LIVEKIT_SECRETS if synth.config.livekit else {})}
+    assert {s["secret_id"] for s in secrets.values()} == {synth.config.name(s) for s in expected.values()}
     key = synth.ref("google_kms_crypto_key", "Secrets/Kms/SecretsKey")
     for name, secret in secrets.items():
         replicas = secret["replication"]["user_managed"]["replicas"]
@@ -44,13 +59,21 @@ def test_secrets_are_regional_cmek_and_protected(synth):
 
 def test_no_secret_value_is_written_in_the_synthesized_file(synth):
     versions = synth.resources("google_secret_manager_secret_version")
-    # Only the two values Terraform itself learns from the Redis instance.
-    assert len(versions) == 2
+    # The two values Terraform itself learns from the Redis instance, and the
+    # two it generates (expressions, never literals: tests/gcp/test_first_apply.py).
+    # (six with LiveKit: its key pair is generated too)
+    assert len(versions) == (6 if synth.config.livekit else 4)
     for name, version in versions.items():
+        if "uuid()" in version["secret_data"]:
+            continue
         assert re.fullmatch(r"(rediss://)?\$\{google_redis_instance\.[A-Za-z0-9_]+\.(host|auth_string)\}(:\$\{google_redis_instance\.[A-Za-z0-9_]+\.port\})?",
                             version["secret_data"]), (name, version["secret_data"])
     text = synth.path.read_text()
-    for forbidden in ('"password":', '"root_password"', '"auth_string":', "BEGIN PRIVATE KEY", '"private_key"'):
+    # The one password field is a reference to the generated secret version.
+    assert re.findall(r'"password": "([^"]*)"', text) == [
+        "${google_secret_manager_secret_version." + next(n for n in versions if n.startswith("Secrets_DbPgPassword_")) + ".secret_data}"
+    ]
+    for forbidden in ('"root_password"', '"auth_string":', "BEGIN PRIVATE KEY", '"private_key"'):
         assert forbidden not in text, forbidden
     assert not synth.resources("google_service_account_key"), "no service account keys, ever"
 
@@ -61,6 +84,8 @@ def test_secret_access_is_per_service_account_only(synth):
         f"serviceAccount:{synth.ref('google_service_account', path + '/Identity/ServiceAccount', 'email')}"
         for path in ("Runtime/Api", "Runtime/Websocket", "Runtime/Agent", "Runtime/Migrations")
     }
+    if synth.config.livekit:
+        runtime_accounts.add(f"serviceAccount:{synth.ref('google_service_account', 'Media/Livekit/ServiceAccount', 'email')}")
     for name, binding in bindings.items():
         assert binding["role"] == "roles/secretmanager.secretAccessor", name
         assert binding["member"] in runtime_accounts, name

@@ -21,6 +21,7 @@ STATEFUL_ADDRESSES = {
     "google_storage_bucket": ["Data_Assets_AccessLogBucket_39AFA56B", "Data_Assets_Bucket_E8C7E1F8"],
     "google_kms_key_ring": ["Secrets_Kms_KeyRing_B87BC7B9"],
     "google_kms_crypto_key": [
+        "Secrets_Kms_ArtifactsKey_871E52CB",
         "Secrets_Kms_FirestoreKey_20A6C698",
         "Secrets_Kms_RedisKey_7DD62B3F",
         "Secrets_Kms_SecretsKey_DF60130C",
@@ -35,12 +36,21 @@ STATEFUL_ADDRESSES = {
     ],
     "google_iam_workload_identity_pool": ["Oidc_Github_Pool_A46B9391"],
     "google_compute_network": ["Data_Network_E4B77CC2"],
+    "google_artifact_registry_repository": ["Images_Repository_F33344CE"],
 }
 
 
-@pytest.mark.parametrize("type_", sorted(STATEFUL_ADDRESSES))
+# Config-gated stateful resources (LiveKit: staging only today).
+LIVEKIT_ADDRESSES = {
+    "google_secret_manager_secret": ["Secrets_LivekitApiKey_Secret_DEF7D19C", "Secrets_LivekitApiSecret_D6A3F7F8"],
+    "google_compute_address": ["Media_Livekit_ExternalAddress_90A8C646", "Media_Livekit_InternalAddress_B840AC69"],
+}
+
+
+@pytest.mark.parametrize("type_", sorted(set(STATEFUL_ADDRESSES) | set(LIVEKIT_ADDRESSES)))
 def test_stateful_addresses_are_stable(synth, type_):
-    assert sorted(synth.resources(type_)) == STATEFUL_ADDRESSES[type_]
+    expected = STATEFUL_ADDRESSES.get(type_, []) + (LIVEKIT_ADDRESSES.get(type_, []) if synth.config.livekit else [])
+    assert sorted(synth.resources(type_)) == sorted(expected)
 
 
 def test_gcs_backend_from_config(synth):
@@ -81,8 +91,10 @@ def test_rollout_targets_the_synthesized_job_and_services(synth):
     names = {b["name"] for b in synth.resources("google_cloud_run_v2_service").values()}
     job = synth.one("google_cloud_run_v2_job", "Runtime/Migrations")["name"]
     steps = plan(synth.config, "v1")
-    assert steps[0].argv[4] == job and steps[1].argv[4] == job
-    assert {s.argv[4] for s in steps[2:]} == names
+    instance = synth.one("google_sql_database_instance", "Data/Postgres/Instance")["name"]
+    assert steps[0].argv[1:6] == ("sql", "backups", "create", "--instance", instance)
+    assert steps[1].argv[4] == job and steps[2].argv[4] == job
+    assert {s.argv[4] for s in steps[3:]} == names
     for step in steps:
         assert step.argv[step.argv.index("--project") + 1] == synth.config.project_id
 

@@ -1,0 +1,103 @@
+"""The public HTTPS edge: custom domains for Cloud Run services behind a global load balancer."""
+
+from __future__ import annotations
+
+from typing import Mapping
+
+from constructs_lib.gcp import tf
+
+
+class HttpsEdge(tf.Construct):
+    """A global external Application Load Balancer serving ``routes`` (host -> (key, Cloud Run service name)).
+
+    Pass the service name as a reference to the service resource, so each
+    serverless NEG is created after the service it points at.
+
+    Defaults and why:
+    - one static global IPv4 address (the operator points each host's DNS A
+      record at it: output ``EdgeAddress``) and one Google-managed
+      certificate for all hosts (it becomes ACTIVE once DNS resolves to the
+      address);
+    - per service a serverless NEG in ``region`` and an ``EXTERNAL_MANAGED``
+      backend service with request logging at full sampling. Serverless NEGs
+      take neither health checks nor a backend timeout: the Cloud Run
+      service's own request timeout applies (3600 s for the WebSocket, which
+      the load balancer keeps open for WebSockets), and Cloud Run's session
+      affinity keeps reconnects on one instance;
+    - TLS policy ``MODERN`` with TLS 1.2 minimum;
+    - port 80 answers only with a 301 to HTTPS (a separate URL map with
+      ``https_redirect``), never with content.
+
+    Attributes: ``address``, ``certificate``, ``negs`` and ``backends`` (host -> resource),
+    ``url_map``, ``ssl_policy``, ``https_proxy``, ``https_rule``, ``redirect_map``,
+    ``http_proxy``, ``http_rule``.
+    """
+
+    def __init__(self, scope: tf.Construct, id_: str, *, project: str, region: str, name: str,
+                 routes: Mapping[str, tuple[str, str]], static_hosts: Mapping[str, str] | None = None) -> None:
+        super().__init__(scope, id_)
+        static_hosts = dict(static_hosts or {})
+        if not routes and not static_hosts:
+            raise ValueError(f"{self.node.path}: an edge needs at least one host")
+        if set(routes) & set(static_hosts):
+            raise ValueError(f"{self.node.path}: a host is either a service or a static site: {sorted(set(routes) & set(static_hosts))}")
+        hosts = sorted(routes)
+        self.address = tf.compute_global_address.ComputeGlobalAddress(
+            self, "Address", project=project, name=f"{name}-edge", address_type="EXTERNAL", ip_version="IPV4",
+        )
+        self.certificate = tf.compute_managed_ssl_certificate.ComputeManagedSslCertificate(
+            self, "Certificate", project=project, name=f"{name}-edge", type="MANAGED",
+            managed=tf.compute_managed_ssl_certificate.ComputeManagedSslCertificateManaged(domains=sorted([*hosts, *static_hosts])),
+            # A domain change creates a new certificate before the old one goes.
+            lifecycle=tf.TerraformResourceLifecycle(create_before_destroy=True),
+        )
+        neg_mod, bs = tf.compute_region_network_endpoint_group, tf.compute_backend_service
+        self.negs, self.backends = {}, {}
+        for host in hosts:
+            key, service = routes[host]
+            self.negs[host] = neg_mod.ComputeRegionNetworkEndpointGroup(
+                self, f"{key.title()}Neg", project=project, region=region, name=f"{name}-{key}-neg",
+                network_endpoint_type="SERVERLESS",
+                cloud_run=neg_mod.ComputeRegionNetworkEndpointGroupCloudRun(service=service),
+            )
+            self.backends[host] = bs.ComputeBackendService(
+                self, f"{key.title()}Backend", project=project, name=f"{name}-{key}-backend",
+                load_balancing_scheme="EXTERNAL_MANAGED", protocol="HTTPS",
+                backend=[bs.ComputeBackendServiceBackend(group=self.negs[host].id)],
+                log_config=bs.ComputeBackendServiceLogConfig(enable=True, sample_rate=1.0),
+            )
+        # Static sites (backend buckets with Cloud CDN, constructs_lib/gcp/frontend.py) by host.
+        targets = {**{h: b.id for h, b in self.backends.items()}, **static_hosts}
+        ordered = sorted(targets)
+        um = tf.compute_url_map
+        self.url_map = um.ComputeUrlMap(
+            self, "UrlMap", project=project, name=f"{name}-edge",
+            default_service=targets[ordered[0]],
+            host_rule=[um.ComputeUrlMapHostRule(hosts=[h], path_matcher=f"m{i}") for i, h in enumerate(ordered)],
+            path_matcher=[um.ComputeUrlMapPathMatcher(name=f"m{i}", default_service=targets[h]) for i, h in enumerate(ordered)],
+        )
+        self.ssl_policy = tf.compute_ssl_policy.ComputeSslPolicy(
+            self, "TlsPolicy", project=project, name=f"{name}-edge-tls", profile="MODERN", min_tls_version="TLS_1_2",
+        )
+        self.https_proxy = tf.compute_target_https_proxy.ComputeTargetHttpsProxy(
+            self, "HttpsProxy", project=project, name=f"{name}-edge-https", url_map=self.url_map.id,
+            ssl_certificates=[self.certificate.id], ssl_policy=self.ssl_policy.id,
+        )
+        fr = tf.compute_global_forwarding_rule
+        self.https_rule = fr.ComputeGlobalForwardingRule(
+            self, "HttpsRule", project=project, name=f"{name}-edge-https", target=self.https_proxy.id,
+            ip_address=self.address.address, port_range="443", ip_protocol="TCP", load_balancing_scheme="EXTERNAL_MANAGED",
+        )
+        self.redirect_map = um.ComputeUrlMap(
+            self, "RedirectMap", project=project, name=f"{name}-edge-redirect",
+            default_url_redirect=um.ComputeUrlMapDefaultUrlRedirect(
+                https_redirect=True, strip_query=False, redirect_response_code="MOVED_PERMANENTLY_DEFAULT",
+            ),
+        )
+        self.http_proxy = tf.compute_target_http_proxy.ComputeTargetHttpProxy(
+            self, "HttpProxy", project=project, name=f"{name}-edge-http", url_map=self.redirect_map.id,
+        )
+        self.http_rule = fr.ComputeGlobalForwardingRule(
+            self, "HttpRule", project=project, name=f"{name}-edge-http", target=self.http_proxy.id,
+            ip_address=self.address.address, port_range="80", ip_protocol="TCP", load_balancing_scheme="EXTERNAL_MANAGED",
+        )

@@ -1,0 +1,49 @@
+"""Custom domains for the API and WebSocket (seed 002): global HTTPS load balancer, managed certificate."""
+
+from __future__ import annotations
+
+from tests.gcp.test_first_apply import Graph
+
+
+def test_each_custom_domain_routes_to_its_cloud_run_service(synth):
+    d = synth.config.domains
+    cert = synth.one("google_compute_managed_ssl_certificate", "Edge/Certificate")
+    assert cert["type"] == "MANAGED" and sorted(cert["managed"]["domains"]) == sorted([d.api, d.websocket])
+    url_map = synth.one("google_compute_url_map", "Edge/UrlMap")
+    matchers = {m["name"]: m["default_service"] for m in url_map["path_matcher"]}
+    routed = {rule["hosts"][0]: matchers[rule["path_matcher"]] for rule in url_map["host_rule"]}
+    for host, service in ((d.api, "Api"), (d.websocket, "Websocket")):
+        backend = synth.one("google_compute_backend_service", f"Edge/{service}Backend")
+        assert routed[host] == synth.ref("google_compute_backend_service", f"Edge/{service}Backend")
+        assert backend["load_balancing_scheme"] == "EXTERNAL_MANAGED" and backend["protocol"] == "HTTPS"
+        assert backend["log_config"] == {"enable": True, "sample_rate": 1}
+        # Serverless NEGs take no backend timeout: Cloud Run's (3600 s for the WebSocket) applies.
+        assert "timeout_sec" not in backend
+        neg = synth.one("google_compute_region_network_endpoint_group", f"Edge/{service}Neg")
+        assert neg["network_endpoint_type"] == "SERVERLESS"
+        assert neg["cloud_run"]["service"] == synth.ref("google_cloud_run_v2_service", f"Runtime/{service}/Service", "name")
+
+
+def test_https_only_with_a_modern_tls_policy_and_http_redirects(synth):
+    policy = synth.one("google_compute_ssl_policy", "Edge/TlsPolicy")
+    assert policy["profile"] == "MODERN" and policy["min_tls_version"] == "TLS_1_2"
+    https = synth.one("google_compute_target_https_proxy", "Edge/HttpsProxy")
+    assert https["ssl_policy"] == synth.ref("google_compute_ssl_policy", "Edge/TlsPolicy")
+    rules = {r["port_range"]: r for r in synth.resources("google_compute_global_forwarding_rule").values()}
+    assert set(rules) == {"443", "80"}
+    address = synth.ref("google_compute_global_address", "Edge/Address", "address")
+    assert rules["443"]["ip_address"] == rules["80"]["ip_address"] == address
+    assert rules["443"]["target"] == synth.ref("google_compute_target_https_proxy", "Edge/HttpsProxy")
+    redirect = synth.one("google_compute_url_map", "Edge/RedirectMap")
+    assert redirect["default_url_redirect"] == {"https_redirect": True, "strip_query": False, "redirect_response_code": "MOVED_PERMANENTLY_DEFAULT"}
+    http_proxy = synth.one("google_compute_target_http_proxy", "Edge/HttpProxy")
+    assert http_proxy["url_map"] == synth.ref("google_compute_url_map", "Edge/RedirectMap")
+    assert rules["80"]["target"] == synth.ref("google_compute_target_http_proxy", "Edge/HttpProxy")
+    assert "EdgeAddress" in synth.doc["output"]
+
+
+def test_negs_are_created_after_their_services(synth):
+    graph = Graph(synth.doc)
+    for address, body in graph.of_type("google_compute_region_network_endpoint_group").items():
+        service = body["cloud_run"]["service"].strip("${}").rsplit(".", 1)[0]
+        assert service.startswith("google_cloud_run_v2_service.") and service in graph.reachable(address)
