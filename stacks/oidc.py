@@ -65,6 +65,8 @@ class OidcStack(EnvironmentStack):
         # Seed 004's name for the role the Oracle's workflows assume.
         self.oracle_role = self.github.role(
             "OracleRole", role_name=f"MirrorDissonanceOracleRole-{config.name.value}",
+            # This repository's subjects plus each consumer's (seed 001's Phase-Mirror-Test), all exact.
+            subjects=config.oracle_subjects,
             description="The Oracle (GitHub Actions): read/write its tables, read its parameters, put its metrics, call its API",
         )
         data_key = kms.Key.from_key_arn(self, "DataKey", self.published(PublishedValue.DATA_KEY_ARN))
