@@ -35,6 +35,8 @@ Gaps closed here (measured against moto 5.2.5 with the CDK CLI 2.1148):
 11. Removing a resource during an update deletes it even when its
    ``DeletionPolicy`` is ``Retain`` (data loss).  Retained resources are now
    left in place on update as well as on stack delete, as in AWS.
+12. Resource import (``ChangeSetType=IMPORT``, what ``cdk import`` sends) is
+   treated as a create; see :mod:`localaws.cfn.imports`.
 """
 from __future__ import annotations
 
@@ -497,4 +499,7 @@ def install() -> None:
     cfn_models.Stack.stack_parameters = property(_stack_parameters)
     cfn_models.Stack.create_resources = _create_resources(cfn_models.Stack.create_resources)
     cfn_models.Stack.update = _stack_update(cfn_models.Stack.update)
+    from . import imports
+
+    imports.install()
     _INSTALLED = True
