@@ -20,7 +20,7 @@ from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
 from envconfig import ConfigError
 from envconfig.aws import EnvName, load
 
-from . import drift, nonce, readiness, release, token, verify
+from . import adopt, drift, nonce, readiness, release, restore_drill, token, verify
 from .clock import Clock, SystemClock, iso, parse_instant, FixedClock
 from .errors import CheckFailed, OpsError
 from .session import STACKS, Aws
@@ -89,6 +89,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--approved-diff", metavar="SHA256", help="sha256 printed by `bin/ops plan` for the diff that was reviewed")
     p.add_argument("--no-verify", action="store_true",
                    help="skip the post-deploy `verify` (CI runs it separately with read-only credentials)")
+    restore_drill.add_parser(sub, _add_env)
+    adopt.add_parser(sub, _add_env)
     return parser
 
 
@@ -108,6 +110,8 @@ def run(args: argparse.Namespace, *, clock: Clock, stdin=None, out=None) -> int:
         verify_args = argparse.Namespace(**{**vars(args), "command": "verify"})
         return release.deploy(config, approved_sha256=args.approved_diff, out=out,
                               verify=(lambda: 0) if args.no_verify else (lambda: run(verify_args, clock=clock, stdin=stdin, out=out)))
+    if args.command in ("restore-drill", "adopt"):
+        return (restore_drill if args.command == "restore-drill" else adopt).run(args, config, out=out)
     aws = Aws(config)
     aws.check_account()
 

@@ -499,7 +499,9 @@ def install() -> None:
     cfn_models.Stack.stack_parameters = property(_stack_parameters)
     cfn_models.Stack.create_resources = _create_resources(cfn_models.Stack.create_resources)
     cfn_models.Stack.update = _stack_update(cfn_models.Stack.update)
+    from .. import dynamodb_pitr
     from . import imports
 
     imports.install()
+    dynamodb_pitr.install()
     _INSTALLED = True
