@@ -253,6 +253,19 @@ class AwsEnvironment:
         return self.github_subjects + tuple(c.subject for c in self.oracle_consumers)
 
     @property
+    def restore_drill_subject(self) -> str:
+        """OIDC ``sub`` of the scheduled restore drill (GitHub environment ``<env>-drill``, no approval)."""
+        return f"repo:{self.github.repository}:environment:{self.name.value}-drill"
+
+    def restore_drill_table(self, table: TableName) -> str:
+        """The drill's scratch copy of ``table``: a fixed name, so IAM can name it exactly."""
+        return f"{self.table_name(table)}-restore-drill"
+
+    @property
+    def baselines_bucket(self) -> str:
+        return f"{self.resource_prefix}-baselines-{self.account}"
+
+    @property
     def dr_resource_prefix(self) -> str:
         """Prefix of the disaster-recovery copies' names in the second region."""
         return f"{self.resource_prefix}-dr"

@@ -5,10 +5,13 @@
 For each table (``fp-events``, ``consent``, ``block-counter``; one with
 ``--table``): read the source (item count and a SHA-256 of every item), then
 restore it with point-in-time recovery into a scratch table
-``<table>-drill-<epoch>`` encrypted with the source's key, wait until it is
+``<table>-restore-drill`` encrypted with the source's key, wait until it is
 ACTIVE, and compare: the same item count, and the same hash for a sample of
 items (``--sample``, spread over the key space). The scratch table is
-deleted afterwards, also when the drill fails or is interrupted.
+deleted afterwards, also when the drill fails or is interrupted. Its name is
+fixed, so the drill role's permissions name it exactly; a second drill
+started meanwhile fails on that name ("already exists") and leaves the
+first one's table alone.
 
 The restore time is the state right after the source was read (the drill
 waits until PITR can restore that instant), so the comparison is exact on a
@@ -100,6 +103,10 @@ def _key(item: dict, key_names: list[str]) -> dict:
     return {k: item[k] for k in key_names}
 
 
+def scratch_prefix() -> str:
+    return "restore-drill/"
+
+
 def sample_keys(items: list[dict], key_names: list[str], size: int) -> list[dict]:
     """``size`` keys chosen by the hash of the key: spread over the table, the same on every run."""
     ranked = sorted(items, key=lambda i: item_hash(_key(i, key_names)))
@@ -148,7 +155,7 @@ class Drill:
         expected = {json.dumps(_key(i, key_names), sort_keys=True): item_hash(i) for i in items}
         restored_to = to if to is not None else time.time()
         rto = self._rto(store)
-        scratch = f"{source}-drill-{int(time.time())}"
+        scratch = self.config.restore_drill_table(store.table)
         start = time.monotonic()
         deadline = start + max(rto, 60.0)
         if to is None:
@@ -161,6 +168,11 @@ class Drill:
         restore_started = time.monotonic()
         try:
             self.ddb.restore_table_to_point_in_time(**request)
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] == "TableAlreadyExistsException":
+                raise OpsError(f"{scratch} exists: another restore drill is running (or one was killed; delete the table)") from None
+            raise
+        try:
             self._wait_active(scratch, deadline)
             seconds = time.monotonic() - restore_started
             keys = sample_keys(items, key_names, self.sample)
@@ -200,7 +212,7 @@ class Drill:
 
     def baselines(self, to: float | None) -> Outcome:
         s3 = self.aws.client("s3")
-        bucket = f"{self.config.resource_prefix}-baselines-{self.config.account}"
+        bucket = self.config.baselines_bucket
         restored_to = to if to is not None else time.time()
         versions, markers = [], []
         for page in s3.get_paginator("list_object_versions").paginate(Bucket=bucket):
@@ -217,7 +229,7 @@ class Drill:
                 current[entry["Key"]] = entry
         live = {k: v for k, v in current.items() if not v.get("marker")}
         chosen = sorted(live, key=lambda k: hashlib.sha256(k.encode()).hexdigest())[: self.sample]
-        prefix = f"restore-drill/{int(time.time())}/"
+        prefix = f"{scratch_prefix()}{int(time.time())}/"
         start = time.monotonic()
         equal, copies = 0, []
         try:

@@ -140,7 +140,7 @@ def verify_oidc(aws: Aws) -> list[Result]:
                                f"client ids {provider.get('ClientIDList')}"))
     except ClientError as exc:
         results.append(_result("oidc", provider_arn, False, _error(exc)))
-    wanted = set(aws.config.github_subjects) | {aws.config.plan_subject}
+    wanted = set(aws.config.oracle_subjects) | {aws.config.plan_subject, aws.config.restore_drill_subject}
     for role_name in aws.physical_ids("Oidc", "AWS::IAM::Role"):
         doc = iam.get_role(RoleName=role_name)["Role"]["AssumeRolePolicyDocument"]
         doc = json.loads(doc) if isinstance(doc, str) else doc

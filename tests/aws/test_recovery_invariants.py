@@ -10,7 +10,7 @@ import json
 import pytest
 
 from envconfig import ConfigError
-from envconfig.aws import REPO_CONFIG_DIR, EnvName, load
+from envconfig.aws import REPO_CONFIG_DIR, EnvName, TableName, load
 from tests.config_edit import DELETE, set_field, write_edited
 
 PRIMARY = "us-east-1"
@@ -190,3 +190,29 @@ def test_recovery_configuration_rules(tmp_path, env, field, value, rule):
         _load_edited(tmp_path, env, set_field(field, value))
     assert rule in str(error.value)
     assert f"{env}.yaml" in str(error.value)
+
+
+@pytest.mark.parametrize("env,account", [(EnvName.STAGING, "123456789012"), (EnvName.PRODUCTION, "210987654321")])
+def test_restore_drill_role_is_pinned_and_names_exactly_what_the_drill_touches(aws_app, env, account):
+    from opscli.restore_drill import scratch_prefix
+
+    roles = aws_app.resources(env, "Oidc", "AWS::IAM::Role")
+    (role_id, role), = [(k, r) for k, r in roles.items() if r["Properties"]["RoleName"] == f"mirror-dissonance-{env.value}-github-restore-drill"]
+    (trust,) = role["Properties"]["AssumeRolePolicyDocument"]["Statement"]
+    assert trust["Condition"] == {"StringEquals": {
+        "token.actions.githubusercontent.com:aud": "sts.amazonaws.com",
+        "token.actions.githubusercontent.com:sub": [f"repo:PhaseMirror/Phase-Mirror:environment:{env.value}-drill"]}}
+    policies = aws_app.resources(env, "Oidc", "AWS::IAM::ManagedPolicy")
+    (policy,) = [policies[ref["Ref"]] for ref in role["Properties"]["ManagedPolicyArns"]]
+    statements = {s["Sid"]: s for s in policy["Properties"]["PolicyDocument"]["Statement"]}
+    tables = ("fp-events", "consent", "block-counter")
+    assert sorted(flat(statements["ReadAndRestoreSourceTables"]["Resource"])) == sorted(
+        f"arn:aws:dynamodb:{PRIMARY}:{account}:table/mirror-dissonance-{t}-{env.value}" for t in tables)
+    scratch = flat(statements["WriteReadDeleteScratchTables"]["Resource"])
+    assert sorted(scratch) == sorted(
+        f"arn:aws:dynamodb:{PRIMARY}:{account}:table/{aws_app.configs[env].restore_drill_table(TableName(t))}" for t in tables)
+    assert all(s.endswith("-restore-drill") for s in scratch)
+    bucket = f"mirror-dissonance-{env.value}-baselines-{account}"
+    assert flat(statements["WriteDeleteScratchObjects"]["Resource"]) == f"arn:aws:s3:::{bucket}/{scratch_prefix()}*"
+    assert "dynamodb:DeleteTable" not in statements["ReadAndRestoreSourceTables"]["Action"]  # never the evidence
+    assert all("*" not in a for s in statements.values() for a in (s["Action"] if isinstance(s["Action"], list) else [s["Action"]]))

@@ -129,7 +129,7 @@ def test_log_retention_everywhere(aws_app):
 def test_oidc_trust_is_pinned_exactly(aws_app, env):
     config = aws_app.configs[env]
     roles = aws_app.resources(env, "Oidc", "AWS::IAM::Role")
-    assert len(roles) == 3
+    assert len(roles) == 4  # deploy, plan, Oracle, restore drill
     expected_subjects = [f"repo:{config.github.repository}:environment:{env.value}"]
     if config.github.allow_main_branch:
         expected_subjects.append(f"repo:{config.github.repository}:ref:refs/heads/main")
@@ -145,6 +145,8 @@ def test_oidc_trust_is_pinned_exactly(aws_app, env):
         }, f"{logical_id}: only StringEquals on aud and sub"
         if logical_id.startswith("GitHubPlanRole"):
             assert as_list(sub) == [f"repo:{config.github.repository}:environment:{env.value}-plan"]
+        elif logical_id.startswith("GitHubRestoreDrillRole"):
+            assert as_list(sub) == [f"repo:{config.github.repository}:environment:{env.value}-drill"]
         elif logical_id.startswith("GitHubOracleRole"):
             # Plus the Oracle's consumers (absolute values: test_recovery_invariants.py).
             assert as_list(sub) == expected_subjects + [c.subject for c in config.oracle_consumers]

@@ -57,3 +57,22 @@ def test_trail_advanced_event_selectors(stack):
     assert ct.get_event_selectors(TrailName="audit")["AdvancedEventSelectors"] == selectors[:1]
     stack.deploy({"Bucket": bucket, "Trail": trail(selectors)})
     assert ct.get_event_selectors(TrailName="audit")["AdvancedEventSelectors"] == selectors
+
+
+def test_backup_plan_name_is_free_again_after_its_plan_was_deleted(stack):
+    from localaws_kit import Stack
+
+    vault = {"Type": "AWS::Backup::BackupVault", "DeletionPolicy": "Retain", "Properties": {"BackupVaultName": "tables"}}
+    plan = {"Type": "AWS::Backup::BackupPlan", "Properties": {"BackupPlan": {"BackupPlanName": "daily", "BackupPlanRule": [
+        {"RuleName": "Daily", "TargetBackupVault": "tables", "ScheduleExpression": "cron(0 5 * * ? *)"}]}}}
+    stack.deploy({"Vault": vault, "Plan": plan})
+    stack.delete()  # the plan is deleted, the vault kept
+    again = Stack()
+    again.deploy({"Plan": plan})
+    assert again.describe()["StackStatus"] == "CREATE_COMPLETE"
+    plans = client("backup").list_backup_plans()["BackupPlansList"]
+    assert [p["BackupPlanName"] for p in plans] == ["daily"]
+    # A live plan of the same name is still refused, as in AWS.
+    third = Stack()
+    third.deploy({"Plan": plan})
+    assert third.describe()["StackStatus"] == "ROLLBACK_COMPLETE"

@@ -50,7 +50,7 @@ def drill(*args, capsys=None):
 
 
 def leftovers(ddb, s3, bucket):
-    tables = [t for t in ddb.list_tables()["TableNames"] if "-drill-" in t]
+    tables = [t for t in ddb.list_tables()["TableNames"] if "drill" in t]
     objects = [v["Key"] for v in s3.list_object_versions(Bucket=bucket).get("Versions", []) if v["Key"].startswith("restore-drill/")]
     return tables + objects
 
@@ -87,7 +87,7 @@ def test_an_error_after_the_restore_still_deletes_the_scratch_table(data, capsys
     monkeypatch.setattr(restore_drill.Drill, "_wait_active", broken)
     code, out = drill("--table", "fp-events", capsys=capsys)
     assert code == 1 and "still CREATING" in out.err
-    assert "deleted scratch table mirror-dissonance-fp-events-staging-drill-" in out.out
+    assert "deleted scratch table mirror-dissonance-fp-events-staging-restore-drill" in out.out
     assert leftovers(*data) == []
 
 
@@ -130,3 +130,13 @@ def test_unknown_table_and_unreachable_endpoint():
                AWS_REGION="us-east-1", AWS_MAX_ATTEMPTS="1")
     down = subprocess.run([str(ROOT / "bin" / "ops"), "restore-drill", "--env", "staging"], capture_output=True, text=True, env=env)
     assert down.returncode == 2 and down.stderr.startswith("ops restore-drill: cannot identify the AWS account")
+
+
+def test_a_second_drill_at_the_same_time_leaves_the_first_ones_table_alone(data, capsys, config):
+    ddb = data[0]
+    scratch = config.restore_drill_table(TableName.CONSENT)
+    ddb.restore_table_to_point_in_time(SourceTableName=config.table_name(TableName.CONSENT), TargetTableName=scratch,
+                                       UseLatestRestorableTime=True)  # the first drill, still running
+    code, out = drill("--table", "consent", capsys=capsys)
+    assert code == 2 and "another restore drill is running" in out.err
+    assert scratch in ddb.list_tables()["TableNames"]
