@@ -86,9 +86,12 @@ def test_import_adopts_retained_resources_then_an_update_adds_the_rest():
 
     # A normal update then adds what was not retained; the alias lands on the key holding the data.
     cf.create_change_set(StackName="data", ChangeSetName="rest", ChangeSetType="UPDATE",
-                         TemplateBody=json.dumps({"Resources": resources()}))
+                         TemplateBody=json.dumps({"Resources": resources()}), Tags=[{"Key": "Project", "Value": "md"}])
     cf.execute_change_set(StackName="data", ChangeSetName="rest")
-    assert cf.describe_stacks(StackName="data")["Stacks"][0]["StackStatus"] == "UPDATE_COMPLETE"
+    described = cf.describe_stacks(StackName="data")["Stacks"][0]
+    assert described["StackStatus"] == "UPDATE_COMPLETE"
+    # The update's tags reach the stack (the CDK compares them to decide whether to redeploy).
+    assert described["Tags"] == [{"Key": "Project", "Value": "md"}]
     assert client("kms").describe_key(KeyId="alias/data")["KeyMetadata"]["KeyId"] == key_id
 
 
