@@ -261,7 +261,7 @@ def render(outcomes: list[Outcome]) -> str:
     for o in outcomes:
         verdict = "PASS" if o.passed else ("FAIL: contents differ" if not o.equal else "FAIL: slower than RTO")
         lines.append(f"{o.store:<14} {iso(o.restored_to):<26} {o.items[0]:>6}/{o.items[1]:<9} {o.sample[0]:>5}/{o.sample[1]:<6} "
-                     f"{o.seconds:>9.2f}s   {o.rto_seconds / 60:>4.0f} min  {verdict}{'  (' + o.detail + ')' if o.detail else ''}")
+                     f"{o.seconds:>9.3f}s   {o.rto_seconds / 60:>4.0f} min  {verdict}{'  (' + o.detail + ')' if o.detail else ''}")
     return "\n".join(lines)
 
 
