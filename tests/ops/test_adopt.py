@@ -127,3 +127,21 @@ def test_import_and_deploy_failures_are_one_line_check_failures(aws, config, wor
     with pytest.raises(CheckFailed, match="cdk import Staging/Data failed: ResourceImport failed"):
         adopt_module.adopt(aws, config, assembly=tmp_path, overrides={}, runner=lambda cmd: calls.append(cmd) or Failed(), out=io.StringIO())
     assert calls[0][:4] == ["npx", "--no-install", "cdk", "import"] and "--resource-mapping" in calls[0]
+
+
+def test_no_credentials_or_an_unreachable_endpoint_is_one_line(tmp_path):
+    import os
+    import subprocess
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    env.update(AWS_ENDPOINT_URL="http://localhost:9", AWS_ACCESS_KEY_ID="test", AWS_SECRET_ACCESS_KEY="test",
+               AWS_REGION="us-east-1", AWS_MAX_ATTEMPTS="1")
+    assembly = tmp_path / "assembly-Staging"
+    assembly.mkdir()
+    (assembly / "manifest.json").write_text(json.dumps({"artifacts": {}}))
+    down = subprocess.run([str(root / "bin" / "ops"), "adopt", "--env", "staging", "--assembly", str(tmp_path)],
+                          capture_output=True, text=True, env=env)
+    assert down.returncode == 2 and down.stderr.startswith("ops adopt: cannot identify the AWS account")
+    assert len(down.stderr.strip().splitlines()) == 1
