@@ -12,6 +12,7 @@ the repository's files).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from enum import Enum
 from functools import cached_property
@@ -61,6 +62,19 @@ class TableName(str, Enum):
     FP_EVENTS = "fp-events"
     CONSENT = "consent"
     BLOCK_COUNTER = "block-counter"
+
+
+class Store(str, Enum):
+    """The stores whose data must come back: the three tables and the baselines bucket."""
+
+    FP_EVENTS = "fp-events"
+    CONSENT = "consent"
+    BLOCK_COUNTER = "block-counter"
+    BASELINES = "baselines"
+
+    @property
+    def table(self) -> "TableName | None":
+        return None if self is Store.BASELINES else TableName(self.value)
 
 
 class Severity(str, Enum):
@@ -126,6 +140,42 @@ class SecretsConfig:
 
 
 @dataclass(frozen=True)
+class OracleConsumer:
+    """A repository whose workflows call the Oracle, from one GitHub environment (seed 001's Phase-Mirror-Test)."""
+
+    repository: str
+    environment: str
+
+    @property
+    def subject(self) -> str:
+        return f"repo:{self.repository}:environment:{self.environment}"
+
+
+@dataclass(frozen=True)
+class RecoveryObjective:
+    """How much data a store may lose (RPO) and how long it may take to get it back (RTO)."""
+
+    rpo_minutes: int
+    rto_minutes: int
+
+
+@dataclass(frozen=True)
+class RecoveryConfig:
+    """``dr_region``: AWS Backup copies every recovery point to a vault there (None: no copy)."""
+
+    dr_region: str | None
+    objectives: dict[Store, RecoveryObjective]
+
+
+@dataclass(frozen=True)
+class BudgetConfig:
+    """Monthly AWS Budget of the environment's account; alerts at each percentage of the limit."""
+
+    monthly_limit_usd: float
+    alert_thresholds_percent: tuple[float, ...]
+
+
+@dataclass(frozen=True)
 class AwsEnvironment:
     """Everything one AWS environment is built from. Frozen: read once, never changed."""
 
@@ -139,6 +189,10 @@ class AwsEnvironment:
     secrets: SecretsConfig
     observability: ObservabilityConfig
     runtime: RuntimeConfig
+    oracle_consumers: tuple[OracleConsumer, ...] = ()
+    recovery: RecoveryConfig | None = None
+    budget: BudgetConfig | None = None
+    audit_data_events: tuple[Store, ...] = ()
 
     # ---- names derived from the seeds; one place, used by stacks, ops and tests
     def table_name(self, table: TableName) -> str:
@@ -203,6 +257,29 @@ class AwsEnvironment:
         """
         return f"repo:{self.github.repository}:environment:{self.name.value}-plan"
 
+    @property
+    def oracle_subjects(self) -> tuple[str, ...]:
+        """The Oracle role's exact ``sub`` values: this repository's, then each consumer's."""
+        return self.github_subjects + tuple(c.subject for c in self.oracle_consumers)
+
+    @property
+    def restore_drill_subject(self) -> str:
+        """OIDC ``sub`` of the scheduled restore drill (GitHub environment ``<env>-drill``, no approval)."""
+        return f"repo:{self.github.repository}:environment:{self.name.value}-drill"
+
+    def restore_drill_table(self, table: TableName) -> str:
+        """The drill's scratch copy of ``table``: a fixed name, so IAM can name it exactly."""
+        return f"{self.table_name(table)}-restore-drill"
+
+    @property
+    def baselines_bucket(self) -> str:
+        return f"{self.resource_prefix}-baselines-{self.account}"
+
+    @property
+    def dr_resource_prefix(self) -> str:
+        """Prefix of the disaster-recovery copies' names in the second region."""
+        return f"{self.resource_prefix}-dr"
+
     @cached_property
     def is_production(self) -> bool:
         return self.name is EnvName.PRODUCTION
@@ -261,6 +338,7 @@ def load(env: EnvName | str, path: Path | None = None) -> AwsEnvironment:
         existing_oidc_provider_arn=existing_arn,
         max_session_hours=gh.int("max_session_hours", minimum=1, maximum=12, default=1),
     )
+    oracle_consumers = _oracle_consumers(gh, name)
     gh.finish()
 
     d = reader.section("data")
@@ -309,16 +387,93 @@ def load(env: EnvName | str, path: Path | None = None) -> AwsEnvironment:
         parameter_cache_seconds=r.int("parameter_cache_seconds", minimum=0, maximum=300),
     )
     r.finish()
+    recovery, budget, audit = _recovery(reader, name, region), _budget(reader), _audit(reader, name)
     reader.finish()
 
     return policy.checked_aws(AwsEnvironment(
         source=path, name=name, account=account, region=region, name_prefix=name_prefix,
         github=github, data=data, secrets=secrets, observability=observability, runtime=runtime,
+        oracle_consumers=oracle_consumers, recovery=recovery, budget=budget, audit_data_events=audit,
     ))
-
 
 def load_all() -> dict[EnvName, AwsEnvironment]:
     """Both environments, with the rules that span files (one GitHub OIDC provider per account)."""
     configs = {env: load(env) for env in EnvName}
     check_aws_files(configs)
     return configs
+
+
+GITHUB_ENVIRONMENT = r"[A-Za-z0-9][A-Za-z0-9._-]{0,254}"
+
+
+def _oracle_consumers(gh: Reader, env: EnvName) -> tuple[OracleConsumer, ...]:
+    """``github.oracle_consumers: {owner/name: {environments: [...]}}``: pinned subjects, no patterns.
+
+    Production roles trust only the GitHub environment ``production`` (SPEC).
+    """
+    consumers = []
+    listed = gh.section("oracle_consumers", default={})
+    for repository in map(str, listed._data):
+        if not re.fullmatch(GITHUB_REPO, repository):
+            raise listed.error(repository, "must be a GitHub repository of the form owner/name")
+        sub = listed.section(repository)
+        for environment in sub.str_list("environments", pattern=GITHUB_ENVIRONMENT, min_items=1,
+                                        rule="must be a GitHub environment name (letters, digits, . _ -; no wildcards)"):
+            if env is EnvName.PRODUCTION and environment != "production":
+                raise sub.error("environments", f"production roles trust only the GitHub environment 'production', got {environment!r}")
+            consumers.append(OracleConsumer(repository, environment))
+        sub.finish()
+    listed.finish()
+    return tuple(consumers)
+
+
+# Floors: PITR restores lag the present by about five minutes
+# (LatestRestorableDateTime), so no table can promise a smaller RPO.
+MIN_TABLE_RPO_MINUTES = 5
+
+
+def _recovery(reader: Reader, env: EnvName, region: str) -> RecoveryConfig:
+    rc = reader.section("recovery")
+    dr_region = rc.optional_str("dr_region")
+    if dr_region is not None and dr_region not in AWS_REGIONS:
+        raise rc.error("dr_region", f"{dr_region!r} is not an AWS region")
+    if dr_region == region:
+        raise rc.error("dr_region", f"must be a second region, not the primary region {region}")
+    if env is EnvName.PRODUCTION and dr_region is None:
+        raise rc.error("dr_region", "is required in production (backups are copied out of the primary region)")
+    objectives_reader = rc.section("objectives")
+    objectives = {}
+    for store in Store:
+        o = objectives_reader.section(store.value)
+        floor = MIN_TABLE_RPO_MINUTES if store.table else 1
+        objectives[store] = RecoveryObjective(
+            rpo_minutes=o.int("rpo_minutes", minimum=floor, maximum=7 * 24 * 60),
+            rto_minutes=o.int("rto_minutes", minimum=1, maximum=7 * 24 * 60),
+        )
+        o.finish()
+    objectives_reader.finish()
+    rc.finish()
+    return RecoveryConfig(dr_region=dr_region, objectives=objectives)
+
+
+def _budget(reader: Reader) -> BudgetConfig:
+    b = reader.section("budget")
+    limit = b.number("monthly_limit_usd", minimum=1)
+    raw = b._get("alert_thresholds_percent", None)
+    if not isinstance(raw, list) or not raw or not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in raw):
+        raise b.error("alert_thresholds_percent", "must be a non-empty list of percentages")
+    if any(v <= 0 or v > 1000 for v in raw) or sorted(set(raw)) != list(raw):
+        raise b.error("alert_thresholds_percent", f"must be increasing percentages between 0 and 1000, got {raw}")
+    b.finish()
+    return BudgetConfig(monthly_limit_usd=limit, alert_thresholds_percent=tuple(float(v) for v in raw))
+
+
+def _audit(reader: Reader, env: EnvName) -> tuple[Store, ...]:
+    a = reader.section("audit")
+    names = a.str_list("data_event_stores", pattern="|".join(s.value for s in Store),
+                       rule=f"must be one of {[s.value for s in Store]}")
+    stores = tuple(Store(n) for n in names)
+    if env is EnvName.PRODUCTION and set(stores) != set(Store):
+        raise a.error("data_event_stores", "must list every store in production (seed 003: who read the evidence must be auditable)")
+    a.finish()
+    return stores

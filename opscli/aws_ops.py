@@ -19,7 +19,7 @@ from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
 from envconfig import ConfigError
 from envconfig.aws import EnvName, load
 
-from . import alarm_test, approval, drift, nonce, readiness, release, smoke, token, verify
+from . import adopt, alarm_test, approval, drift, nonce, readiness, release, restore_drill, smoke, token, verify
 from .clock import Clock, SystemClock, iso, parse_instant, FixedClock
 from .errors import CheckFailed, OpsError
 from .expected import StackProblem
@@ -123,6 +123,9 @@ def build_parser() -> argparse.ArgumentParser:
     target.add_argument("--to", metavar="ID", type=_approval_id, help="approval id of the kept assembly to go back to")
     target.add_argument("--list", action="store_true", help="list the deployments recorded in the keep directory")
     p.add_argument("--no-verify", action="store_true", help="skip the post-deploy `verify`")
+
+    restore_drill.add_parser(sub, _add_env)
+    adopt.add_parser(sub, _add_env)
     return parser
 
 
@@ -163,6 +166,8 @@ def run(args: argparse.Namespace, *, clock: Clock, stdin=None, out=None) -> int:
                                       usage="bin/ops check-nonce --env staging < nonce-file")
     elif args.command == "set-github-token":
         github_token = token.read_token(stdin)
+    if args.command in ("restore-drill", "adopt"):
+        return (restore_drill if args.command == "restore-drill" else adopt).run(args, config, out=out)
     aws = Aws(config)
     aws.check_account()
 

@@ -272,6 +272,15 @@ def observability_gates(a: Artifacts, config: AwsEnvironment) -> list[Gate]:
 SECTIONS: tuple[Callable[[Artifacts, AwsEnvironment], list[Gate]], ...] = (security_gates, ops_gates, contract_gates, observability_gates)
 
 
+def _recovery_gates(a: Artifacts, config: AwsEnvironment) -> list[Gate]:
+    from .recovery_readiness import recovery_gates  # its own module (issue 12); imports this one
+
+    return recovery_gates(a, config)
+
+
+SECTIONS += (_recovery_gates,)
+
+
 def evaluate(artifacts: Artifacts, config: AwsEnvironment) -> list[Gate]:
     return [gate for section in SECTIONS for gate in section(artifacts, config)]
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from enum import Enum
 
-from aws_cdk import Stack
+from aws_cdk import Environment, Stack
 from aws_cdk import aws_ssm as ssm
 from constructs import Construct
 
@@ -41,8 +41,8 @@ def published_parameter_name(config: AwsEnvironment, value: PublishedValue) -> s
 class EnvironmentStack(Stack):
     """Base of the five stacks: holds the environment's configuration."""
 
-    def __init__(self, scope: Construct, id_: str, *, config: AwsEnvironment, description: str) -> None:
-        super().__init__(scope, id_, description=description)
+    def __init__(self, scope: Construct, id_: str, *, config: AwsEnvironment, description: str, env: Environment | None = None) -> None:
+        super().__init__(scope, id_, description=description, env=env)
         self.config = config
 
     def publish(self, value: PublishedValue, string_value: str) -> ssm.StringParameter:

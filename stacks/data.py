@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from aws_cdk import CfnOutput, Duration
+from aws_cdk import aws_backup as backup
 from aws_cdk import aws_dynamodb as dynamodb
 from constructs import Construct
 
 from constructs_lib.aws import EncryptedTable, EnvironmentKey, HardenedBucket, TableBackup
 from envconfig.aws import AwsEnvironment, TableName
 from stacks.base import EnvironmentStack, PublishedValue
+from stacks.disaster_recovery import dr_vault_arn
 
 # Key schema per table; ids are the stable logical-id roots (tests/aws/logical_ids.json).
 _TABLES: dict[TableName, tuple[str, dynamodb.Attribute, dynamodb.Attribute | None]] = {
@@ -44,6 +46,9 @@ class DataStack(EnvironmentStack):
             noncurrent_version_expiration=Duration.days(config.data.noncurrent_version_expiration_days),
             bucket_props={"bucket_name": f"{config.resource_prefix}-baselines-{config.account}"},
         )
+        # Production DR: copies go to the second region's vault, named from config (no cross-stack reference).
+        copy_to = (backup.BackupVault.from_backup_vault_arn(self, "CopyVault", dr_vault_arn(self, config))
+                   if config.recovery and config.recovery.dr_region else None)
         self.backup = TableBackup(
             self,
             "Backup",
@@ -51,6 +56,7 @@ class DataStack(EnvironmentStack):
             encryption_key=self.key.key,
             tables=[t.table for t in self.tables.values()],
             retention=Duration.days(config.data.backup_retention_days),
+            copy_to=copy_to,
         )
         self.publish(PublishedValue.DATA_KEY_ARN, self.key.key.key_arn)
         CfnOutput(self, "DataKeyArn", value=self.key.key.key_arn)

@@ -9,10 +9,11 @@ from constructs import Construct
 
 from constructs_lib.aws import EnvironmentKey, HardenedBucket
 from constructs_lib.aws.alert_topic import AlertTopic
+from constructs_lib.aws.cost_budget import CostBudget
 from constructs_lib.aws.log_group import encrypted_log_group
 from constructs_lib.aws.monitoring import MonitoringFacade, sum_metric
 from constructs_lib.aws.retention import retention_days
-from envconfig.aws import AwsEnvironment, TableName, Threshold
+from envconfig.aws import AwsEnvironment, Store, TableName, Threshold
 from stacks.base import EnvironmentStack, PublishedValue
 
 
@@ -36,6 +37,13 @@ class ObservabilityStack(EnvironmentStack):
             self, "Alerts", topic_name=f"{config.resource_prefix}-alerts", encryption_key=self.key.key,
             emails=obs.alarm_emails, alarm_name_prefix=f"{config.resource_prefix}-",
         )
+        # Seed 004 cost: the account's monthly budget alerts on the same topic.
+        if config.budget:
+            self.key.allow_service("budgets.amazonaws.com", actions=("kms:Decrypt", "kms:GenerateDataKey*"), sid="AllowBudgets")
+            self.budget = CostBudget(
+                self, "Budget", budget_name=f"{config.resource_prefix}-monthly", limit_usd=config.budget.monthly_limit_usd,
+                thresholds_percent=config.budget.alert_thresholds_percent, topic=self.alerts.topic,
+            )
         self.monitoring = MonitoringFacade(self, "Alarms", topic=self.alerts.topic, name_prefix=config.resource_prefix)
 
         # Seed 001, alarms 1-6: read/write throttles on each table.
@@ -101,6 +109,17 @@ class ObservabilityStack(EnvironmentStack):
             cw.GraphWidget(title="Circuit breaker events", width=8, left=[breaker]),
             cw.AlarmStatusWidget(title="Alarm status", width=8, alarms=list(self.monitoring.alarms.values())),
         )
+        # Seed 004 commit 3: request throughput, error rates, Lambda duration.
+        invocations_panel = sum_metric("AWS/Lambda", "Invocations", function_dim, Duration.minutes(5), label="Lambda invocations")
+        api_requests = sum_metric("AWS/ApiGateway", "Count", api_dim, Duration.minutes(5), label="API requests")
+        self.dashboard.add_widgets(
+            cw.GraphWidget(title="Oracle throughput", width=8, left=[invocations_panel, api_requests]),
+            cw.GraphWidget(title="Oracle Lambda duration p50 / p95 (ms)", width=8, left=[
+                cw.Metric(namespace="AWS/Lambda", metric_name="Duration", dimensions_map=function_dim, statistic=stat,
+                          period=Duration.minutes(5), label=f"duration {stat}") for stat in ("p50", "p95")]),
+            cw.GraphWidget(title="Oracle API errors", width=8, left=[
+                sum_metric("AWS/ApiGateway", metric, api_dim, Duration.minutes(5), label=f"API {metric}") for metric in ("4xx", "5xx")]),
+        )
         self.dashboard.add_widgets(
             cw.GraphWidget(title="Oracle API latency p95", width=12, left=[latency]),
             cw.GraphWidget(title="Oracle errors", width=12, left=[error_rate], right=[errors, throttles]),
@@ -121,7 +140,37 @@ class ObservabilityStack(EnvironmentStack):
             encryption_key=self.key.key, enable_file_validation=True, is_multi_region_trail=True,
             include_global_service_events=True, send_to_cloud_watch_logs=True, cloud_watch_log_group=self.trail_logs,
         )
+        self._data_events(config)
         CfnOutput(self, "AlertTopicArn", value=self.alerts.topic.topic_arn)
         CfnOutput(self, "DashboardName", value=self.dashboard.dashboard_name)
         CfnOutput(self, "TrailArn", value=self.trail.trail_arn)
         CfnOutput(self, "AlarmCount", value=str(len(self.monitoring.alarms)))
+
+    def _data_events(self, config: AwsEnvironment) -> None:
+        """Seed 003: who read or wrote the evidence is auditable.
+
+        Advanced event selectors (DynamoDB data events exist only there): all
+        management events, read and write (no ``readOnly`` field), plus data
+        events on exactly the configured tables and the baselines bucket's
+        objects. With advanced selectors the management events must be
+        selected explicitly, or the trail stops logging them.
+        """
+        selectors = [{"Name": "Management events (read and write)", "FieldSelectors": [{"Field": "eventCategory", "Equals": ["Management"]}]}]
+        tables = [self.format_arn(service="dynamodb", resource="table", resource_name=config.table_name(s.table))
+                  for s in config.audit_data_events if s.table]
+        if tables:
+            selectors.append({"Name": "Oracle tables: data events", "FieldSelectors": [
+                {"Field": "eventCategory", "Equals": ["Data"]},
+                {"Field": "resources.type", "Equals": ["AWS::DynamoDB::Table"]},
+                {"Field": "resources.ARN", "Equals": tables},
+            ]})
+        if Store.BASELINES in config.audit_data_events:
+            selectors.append({"Name": "Baselines bucket: object data events", "FieldSelectors": [
+                {"Field": "eventCategory", "Equals": ["Data"]},
+                {"Field": "resources.type", "Equals": ["AWS::S3::Object"]},
+                {"Field": "resources.ARN", "StartsWith": [f"arn:{self.partition}:s3:::{config.resource_prefix}-baselines-{config.account}/"]},
+            ]})
+        cfn_trail = self.trail.node.default_child
+        cfn_trail.add_property_override("AdvancedEventSelectors", selectors)
+        # CDK writes an empty EventSelectors list; a trail takes one kind of selector only.
+        cfn_trail.add_property_deletion_override("EventSelectors")

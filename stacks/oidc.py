@@ -12,6 +12,7 @@ from constructs_lib.aws.acknowledgments import acknowledge_cmk_table_grant
 from constructs_lib.aws.github_oidc import GitHubOidc
 from constructs_lib.aws.naming import pascal
 from constructs_lib.aws.oracle_service import ORACLE_ROUTES
+from constructs_lib.aws.restore_drill_access import RestoreDrillAccess
 from envconfig.aws import AwsEnvironment, TableName
 from stacks.base import EnvironmentStack, PublishedValue
 
@@ -65,6 +66,8 @@ class OidcStack(EnvironmentStack):
         # Seed 004's name for the role the Oracle's workflows assume.
         self.oracle_role = self.github.role(
             "OracleRole", role_name=f"MirrorDissonanceOracleRole-{config.name.value}",
+            # This repository's subjects plus each consumer's (seed 001's Phase-Mirror-Test), all exact.
+            subjects=config.oracle_subjects,
             description="The Oracle (GitHub Actions): read/write its tables, read its parameters, put its metrics, call its API",
         )
         data_key = kms.Key.from_key_arn(self, "DataKey", self.published(PublishedValue.DATA_KEY_ARN))
@@ -104,6 +107,18 @@ class OidcStack(EnvironmentStack):
             )
         )
         acknowledge_cmk_table_grant(self.oracle_role)
+        # The scheduled restore drill (GitHub environment "<env>-drill", no approval): restore and compare only.
+        self.restore_drill_role = self.github.role(
+            "RestoreDrillRole", role_name=f"{config.resource_prefix}-github-restore-drill", subjects=[config.restore_drill_subject],
+            description=f"GitHub Actions restore drill of {config.name.value}: restore tables and baseline versions to scratch copies, compare, delete",
+        )
+        self.restore_drill_access = RestoreDrillAccess(
+            self, "RestoreDrillAccess", role=self.restore_drill_role,
+            source_tables=[config.table_name(t) for t in TableName],
+            scratch_tables=[config.restore_drill_table(t) for t in TableName],
+            data_key_arn=data_key.key_arn, baselines_bucket=config.baselines_bucket,
+        )
+        CfnOutput(self, "RestoreDrillRoleArn", value=self.restore_drill_role.role_arn)
         CfnOutput(self, "DeployRoleArn", value=self.deploy_role.role_arn)
         CfnOutput(self, "OracleRoleArn", value=self.oracle_role.role_arn)
         CfnOutput(self, "PlanRoleArn", value=self.plan_role.role_arn)

@@ -8,6 +8,7 @@ from constructs import Construct
 
 from envconfig.aws import AwsEnvironment
 from stacks.data import DataStack
+from stacks.disaster_recovery import DisasterRecoveryStack
 from stacks.observability import ObservabilityStack
 from stacks.oidc import OidcStack
 from stacks.runtime import RuntimeStack
@@ -39,6 +40,11 @@ class EnvironmentStage(Stage):
             consumer.add_stack_dependency(self.data)
             consumer.add_stack_dependency(self.secrets)
         self.oidc.add_stack_dependency(self.runtime)
+        # Production DR (config-gated): the copy vault exists before the plan that copies into it.
+        self.disaster_recovery = None
+        if config.recovery and config.recovery.dr_region:
+            self.disaster_recovery = DisasterRecoveryStack(self, "DisasterRecovery", config=config)
+            self.data.add_stack_dependency(self.disaster_recovery)
         self.observability.add_stack_dependency(self.runtime)
         Tags.of(self).add("Project", config.name_prefix)
         Tags.of(self).add("Environment", config.name.value)
@@ -46,4 +52,5 @@ class EnvironmentStage(Stage):
 
     @property
     def stacks(self):
-        return (self.data, self.secrets, self.observability, self.oidc, self.runtime)
+        core = (self.data, self.secrets, self.observability, self.oidc, self.runtime)
+        return core + ((self.disaster_recovery,) if self.disaster_recovery else ())

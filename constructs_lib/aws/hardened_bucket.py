@@ -20,6 +20,14 @@ _LOCKED_DOWN = {
 }
 
 
+def retain_policy(bucket: s3.Bucket) -> None:
+    """Keep the bucket policy when the bucket is kept: ``cdk destroy`` would
+    otherwise delete it and leave a retained bucket without its TLS-only deny
+    (SPEC, Traps). ``bucket.policy`` exists once ``enforce_ssl`` added its statement."""
+    if bucket.policy is not None:
+        bucket.policy.apply_removal_policy(RemovalPolicy.RETAIN)
+
+
 class AccessLogBucket(Construct):
     """Destination of S3 server access logs.
 
@@ -40,6 +48,7 @@ class AccessLogBucket(Construct):
             ],
             **_LOCKED_DOWN,
         )
+        retain_policy(self.bucket)
         Validations.of(self.bucket).acknowledge(
             Acknowledgment(
                 id="AwsSolutions-S1",
@@ -58,7 +67,7 @@ class HardenedBucket(Construct):
       * ``encryption`` KMS with ``encryption_key`` and S3 bucket keys;
       * all four public-access blocks, bucket-owner-enforced ownership (no ACLs);
       * a bucket policy denying any request not over TLS (``enforce_ssl``), TLS 1.2 minimum;
-      * versioning; RETAIN and no auto-delete in every environment;
+      * versioning; RETAIN (bucket and policy) and no auto-delete in every environment;
       * server access logs to ``access_logs_bucket`` (a new :class:`AccessLogBucket`
         when none is given), prefix ``<id>/``.
     """
@@ -100,4 +109,5 @@ class HardenedBucket(Construct):
             },
         )
         self.bucket = s3.Bucket(self, "Bucket", **props)
+        retain_policy(self.bucket)
         self.encryption_key = encryption_key

@@ -19,6 +19,9 @@ class TableBackup(Construct):
     ``retention`` beyond that and survives an accidental table deletion.
     Required: the vault is encrypted with ``encryption_key`` and RETAINed
     (a vault holding recovery points must outlive its stack).
+    ``copy_to``: a vault (in another region, with its own key) that receives a
+    copy of every recovery point, kept as long as the original (same
+    retention floor).
     """
 
     def __init__(
@@ -30,6 +33,7 @@ class TableBackup(Construct):
         encryption_key: kms.IKey,
         tables: Sequence[dynamodb.ITableV2],
         retention: Duration,
+        copy_to: backup.IBackupVault | None = None,
     ) -> None:
         super().__init__(scope, id_)
         self.vault = backup.BackupVault(
@@ -41,6 +45,7 @@ class TableBackup(Construct):
                 rule_name="Daily",
                 schedule_expression=events.Schedule.cron(hour="5", minute="0"),
                 delete_after=retention,
+                copy_actions=[backup.BackupPlanCopyActionProps(destination_backup_vault=copy_to, delete_after=retention)] if copy_to else None,
             )
         )
         self.selection = self.plan.add_selection(

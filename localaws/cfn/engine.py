@@ -35,6 +35,12 @@ Gaps closed here (measured against moto 5.2.5 with the CDK CLI 2.1148):
 11. Removing a resource during an update deletes it even when its
    ``DeletionPolicy`` is ``Retain`` (data loss).  Retained resources are now
    left in place on update as well as on stack delete, as in AWS.
+12. Resource import (``ChangeSetType=IMPORT``, what ``cdk import`` sends) is
+   treated as a create; see :mod:`localaws.cfn.imports`.
+13. The tags of an executed UPDATE change set never reach the stack, so a
+   stack created without tags (``cdk import`` sends none) kept none and the
+   CDK redeployed it forever ("tags have changed"). They are applied now, as
+   in AWS (an update that names tags replaces the stack's tags).
 """
 from __future__ import annotations
 
@@ -310,6 +316,8 @@ def _execute_change_set(original):
         try:
             original(self, change_set_id, stack_name)
             stack.template = change_set.template
+            if change_set.tags:
+                stack.tags = dict(change_set.tags)
             _refresh_outputs_and_exports(self, stack)
         except Exception as exc:  # noqa: BLE001 - becomes the stack's failure reason
             change_set.execution_status = "EXECUTE_FAILED"
@@ -499,4 +507,9 @@ def install() -> None:
     cfn_models.Stack.stack_parameters = property(_stack_parameters)
     cfn_models.Stack.create_resources = _create_resources(cfn_models.Stack.create_resources)
     cfn_models.Stack.update = _stack_update(cfn_models.Stack.update)
+    from .. import dynamodb_pitr
+    from . import imports
+
+    imports.install()
+    dynamodb_pitr.install()
     _INSTALLED = True

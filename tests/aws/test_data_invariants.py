@@ -68,7 +68,7 @@ def test_every_kms_key_rotates_and_has_an_alias(aws_app):
             assert resource["Properties"].get("EnableKeyRotation") is True, f"{env.value}/{stack}/{logical_id}: rotation off"
         if resource["Type"] == "AWS::KMS::Alias":
             aliases += 1
-    assert keys == 6 and aliases == keys  # data, secrets, observability per environment
+    assert keys == 7 and aliases == keys  # data, secrets, observability per environment; production DR copy key
 
 
 def test_key_policies_never_name_a_wildcard_principal(aws_app):

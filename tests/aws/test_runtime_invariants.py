@@ -74,8 +74,11 @@ def test_topic_encrypted_tls_only_with_configured_subscriptions(aws_app, env):
     # The TLS-only policy replaces SNS's default one: CloudWatch must be allowed explicitly, for our alarms only.
     config = aws_app.configs[env]
     (policy,) = aws_app.resources(env, "Observability", "AWS::SNS::TopicPolicy").values()
-    (allow,) = [s for s in policy["Properties"]["PolicyDocument"]["Statement"] if s["Effect"] == "Allow"]
-    assert allow["Principal"] == {"Service": "cloudwatch.amazonaws.com"} and allow["Action"] == "sns:Publish"
+    allows = [s for s in policy["Properties"]["PolicyDocument"]["Statement"] if s["Effect"] == "Allow"]
+    # CloudWatch alarms, and AWS Budgets (tests/aws/test_recovery_invariants.py checks that one).
+    assert sorted(s["Principal"]["Service"] for s in allows) == ["budgets.amazonaws.com", "cloudwatch.amazonaws.com"]
+    (allow,) = [s for s in allows if s["Principal"] == {"Service": "cloudwatch.amazonaws.com"}]
+    assert allow["Action"] == "sns:Publish"
     assert allow["Condition"]["StringEquals"] == {"aws:SourceAccount": config.account}
     assert json.dumps(allow["Condition"]["ArnLike"]["aws:SourceArn"]).endswith(
         f':cloudwatch:{config.region}:{config.account}:alarm:{config.resource_prefix}-*"]]}}')
@@ -126,7 +129,7 @@ def test_log_retention_everywhere(aws_app):
 def test_oidc_trust_is_pinned_exactly(aws_app, env):
     config = aws_app.configs[env]
     roles = aws_app.resources(env, "Oidc", "AWS::IAM::Role")
-    assert len(roles) == 3
+    assert len(roles) == 4  # deploy, plan, Oracle, restore drill
     expected_subjects = [f"repo:{config.github.repository}:environment:{env.value}"]
     if config.github.allow_main_branch:
         expected_subjects.append(f"repo:{config.github.repository}:ref:refs/heads/main")
@@ -142,6 +145,11 @@ def test_oidc_trust_is_pinned_exactly(aws_app, env):
         }, f"{logical_id}: only StringEquals on aud and sub"
         if logical_id.startswith("GitHubPlanRole"):
             assert as_list(sub) == [f"repo:{config.github.repository}:environment:{env.value}-plan"]
+        elif logical_id.startswith("GitHubRestoreDrillRole"):
+            assert as_list(sub) == [f"repo:{config.github.repository}:environment:{env.value}-drill"]
+        elif logical_id.startswith("GitHubOracleRole"):
+            # Plus the Oracle's consumers (absolute values: test_recovery_invariants.py).
+            assert as_list(sub) == expected_subjects + [c.subject for c in config.oracle_consumers]
         else:
             assert as_list(sub) == expected_subjects
         assert not any("*" in s for s in as_list(sub))

@@ -81,7 +81,16 @@ class BackupPlan(Handler):
         backend = _backend(account_id, region)
         api_plan = _api_plan(props["BackupPlan"])
         _check_vaults(backend, api_plan)
-        plan = backend.create_backup_plan(api_plan, tags_dict(props.get("BackupPlanTags")), None)
+        # moto refuses a name that a *deleted* plan had (it keeps deleted plans
+        # with a deletion date); AWS does not, and a redeploy after a destroy
+        # re-creates the plan under its old name.
+        if any(p.backup_plan["BackupPlanName"] == api_plan["BackupPlanName"] and not getattr(p, "deletion_date", None)
+               for p in backend.plans.values()):
+            plan = backend.create_backup_plan(api_plan, {}, None)  # raises AlreadyExistsException, as AWS
+        plan = Plan(backup_plan=api_plan, creator_request_id=None, backend=backend)
+        if props.get("BackupPlanTags"):
+            backend.tag_resource(plan.backup_plan_arn, tags_dict(props["BackupPlanTags"]))
+        backend.plans[plan.backup_plan_id] = plan
         plan.selections = {}
         return cls._resource(plan, account_id, region)
 

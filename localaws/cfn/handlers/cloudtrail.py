@@ -47,10 +47,17 @@ class Trail(Handler):
             tags_list=props.get("Tags", []),
             **_args(props),
         )
-        if props.get("EventSelectors"):
-            backend.put_event_selectors(name, props["EventSelectors"], None)
+        cls._selectors(backend, name, props)
         cls._logging(trail, props)
         return cls._resource(trail, account_id, region)
+
+    @classmethod
+    def _selectors(cls, backend, name, props):
+        """Basic or advanced event selectors (AWS accepts one kind per trail)."""
+        if props.get("EventSelectors") and props.get("AdvancedEventSelectors"):
+            raise ValueError("a trail takes EventSelectors or AdvancedEventSelectors, not both")
+        if props.get("EventSelectors") or props.get("AdvancedEventSelectors"):
+            backend.put_event_selectors(name, props.get("EventSelectors"), props.get("AdvancedEventSelectors"))
 
     @classmethod
     def update(cls, original, name, props, account_id, region):
@@ -64,6 +71,7 @@ class Trail(Handler):
             is_organization_trail=as_bool(props.get("IsOrganizationTrail")),
             **_args(props),
         )
+        cls._selectors(backend, original.physical_resource_id, props)
         cls._logging(trail, props)
         return cls._resource(trail, account_id, region)
 
