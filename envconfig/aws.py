@@ -21,6 +21,7 @@ from pathlib import Path
 import boto3
 
 from envconfig import policy
+from envconfig.audit_trail import ObjectLock, read_object_lock
 from envconfig.cross import check_aws as check_aws_files
 from envconfig.errors import ConfigError
 from envconfig.location import REPO_CONFIG_DIR, config_dir
@@ -121,6 +122,7 @@ class ObservabilityConfig:
     lambda_error_rate_percent: Threshold
     api_latency_p95_ms: Threshold
     lambda_throttles: Threshold
+    audit_trail_object_lock: ObjectLock
 
 
 @dataclass(frozen=True)
@@ -360,6 +362,8 @@ def load(env: EnvName | str, path: Path | None = None) -> AwsEnvironment:
     retention = o.int("log_retention_days")
     if retention not in LOG_RETENTION_DAYS:
         raise o.error("log_retention_days", f"must be one of CloudWatch's allowed values {sorted(LOG_RETENTION_DAYS)}, got {retention}")
+    if name is EnvName.PRODUCTION and retention < 365:
+        raise o.error("log_retention_days", f"must be at least 365 in production (a year of logs, Control Tower CT.CLOUDWATCH.PR.2), got {retention}")
     t = o.section("thresholds")
     observability = ObservabilityConfig(
         log_retention_days=retention,
@@ -371,6 +375,7 @@ def load(env: EnvName | str, path: Path | None = None) -> AwsEnvironment:
         lambda_error_rate_percent=_threshold(t, "lambda_error_rate_percent", unit_max=100),
         api_latency_p95_ms=_threshold(t, "api_latency_p95_ms"),
         lambda_throttles=_threshold(t, "lambda_throttles"),
+        audit_trail_object_lock=read_object_lock(o, "audit_trail_object_lock", production=name is EnvName.PRODUCTION),
     )
     t.finish()
     o.finish()

@@ -1,7 +1,7 @@
 """README command: synthesize every stack of both clouds and run every policy gate.
 
 Steps (each printed with its time; the first failure stops with exit 1):
-  1. `cdk synth '**'`     all ten AWS stacks; cdk-nag runs as a validation plugin
+  1. `cdk synth '**'`     all ten AWS stacks; cdk-nag and Control Tower's cfn-guard controls run as validation plugins
   2. cfn-lint             on cdk.out/assembly-*/*.template.json
   3. checkov (aws)        same templates, skips from policy/checkov_skips.yaml
   4. `cdktf synth`        gcp-staging and gcp-production (offline local backend)
@@ -47,7 +47,7 @@ def main(argv: list[str] | None = None) -> int:
     os.chdir(ROOT)
 
     if not args.synthesized:
-        start = _step("cdk synth '**' (cdk-nag AwsSolutions on every Stage)")
+        start = _step("cdk synth '**' (cdk-nag AwsSolutions and Control Tower cfn-guard on every Stage)")
         proc = subprocess.run([*toolchain.cdk_cli(), "synth", "**", "-q", "--output", str(output)], capture_output=True, text=True)
         _done(start, proc.returncode == 0, "" if proc.returncode == 0 else proc.stdout[-4000:] + proc.stderr[-4000:])
 

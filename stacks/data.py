@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from aws_cdk import CfnOutput, Duration
+from aws_cdk import Acknowledgment, CfnOutput, Duration, Validations
 from aws_cdk import aws_backup as backup
 from aws_cdk import aws_dynamodb as dynamodb
 from constructs import Construct
@@ -45,6 +45,20 @@ class DataStack(EnvironmentStack):
             encryption_key=self.key.key,
             noncurrent_version_expiration=Duration.days(config.data.noncurrent_version_expiration_days),
             bucket_props={"bucket_name": f"{config.resource_prefix}-baselines-{config.account}"},
+        )
+        Validations.of(self.baselines.bucket).acknowledge(
+            # Decision: no Object Lock here. Baselines are working data the
+            # Oracle replaces; versioning already keeps every overwritten or
+            # deleted version for the configured noncurrent-version period, and
+            # a lock would block the erasure pathway seed 003 requires.
+            Acknowledgment(
+                id="cdk-validator-cfnguard::s3_bucket_object_lock_enabled_check",
+                reason="CT.S3.PR.9: baselines are working data the Oracle replaces; versioning keeps overwritten versions for the configured period, and a WORM lock would block the erasure pathway seed 003 requires.",
+            ),
+            Acknowledgment(
+                id="cdk-validator-cfnguard::s3_event_notifications_enabled_check",
+                reason="CT.S3.PR.4: nothing consumes per-object events of the baselines; every request is in its server access logs, and the Oracle reads baselines on demand.",
+            ),
         )
         # Production DR: copies go to the second region's vault, named from config (no cross-stack reference).
         copy_to = (backup.BackupVault.from_backup_vault_arn(self, "CopyVault", dr_vault_arn(self, config))

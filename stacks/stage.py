@@ -6,6 +6,7 @@ from aws_cdk import Environment, Stage, Tags, Validations
 from cdk_nag import AwsSolutionsChecks
 from constructs import Construct
 
+from constructs_lib.aws.control_tower import ControlTowerChecks
 from envconfig.aws import AwsEnvironment
 from stacks.data import DataStack
 from stacks.disaster_recovery import DisasterRecoveryStack
@@ -20,9 +21,10 @@ class EnvironmentStage(Stage):
 
     Stack ids are fixed (``Data``, ``Secrets``, ``Observability``, ``Oidc``,
     ``Runtime``); the environment lives in the Stage id, so CloudFormation
-    stack names are ``Staging-Data`` and so on. cdk-nag runs as a validation
-    plugin on the Stage (plugins and aspects on the App do not reach stacks
-    inside a Stage: SPEC, Traps).
+    stack names are ``Staging-Data`` and so on. cdk-nag and AWS Control
+    Tower's proactive controls (cfn-guard: constructs_lib/aws/control_tower.py) run as
+    validation plugins on the Stage (plugins and aspects on the App do not
+    reach stacks inside a Stage: SPEC, Traps).
     """
 
     def __init__(self, scope: Construct, config: AwsEnvironment) -> None:
@@ -48,7 +50,7 @@ class EnvironmentStage(Stage):
         self.observability.add_stack_dependency(self.runtime)
         Tags.of(self).add("Project", config.name_prefix)
         Tags.of(self).add("Environment", config.name.value)
-        Validations.of(self).add_plugins(AwsSolutionsChecks(self))
+        Validations.of(self).add_plugins(AwsSolutionsChecks(self), ControlTowerChecks())
 
     @property
     def stacks(self):

@@ -11,6 +11,19 @@ from constructs import Construct
 
 from constructs_lib.aws._props import merge_props
 
+# The one place the key policies' CreateGrant limit is written (Control Tower
+# CT.KMS.PR.3). A grant hands key use to another principal without a policy
+# change; AWS services that use the key for our resources (DynamoDB tables,
+# AWS Backup, Lambda environment encryption) create their grants with
+# kms:GrantIsForAWSResource true, or call as a service principal, so they are
+# untouched. Everyone else, the account's own administrators included, is
+# denied: a grant for something that is not an AWS resource is a key-sharing
+# path nobody reviews. The values are strings because the condition operator
+# compares strings ("false"), and that is what the control checks for.
+# https://docs.aws.amazon.com/kms/latest/developerguide/conditions-kms.html#conditions-kms-grant-is-for-aws-resource
+CREATE_GRANT_SID = "DenyGrantsNotForAwsResources"
+CREATE_GRANT_CONDITION = {"BoolIfExists": {"kms:GrantIsForAWSResource": "false", "aws:PrincipalIsAWSService": "false"}}
+
 
 class EnvironmentKey(Construct):
     """A customer-managed KMS key with rotation on and an alias.
@@ -22,9 +35,11 @@ class EnvironmentKey(Construct):
       * ``removal_policy`` RETAIN: deleting the stack must never schedule the
         deletion of a key that still encrypts table data.
       * ``alias``: ``alias/<alias>``, so humans and ops commands find the key.
-    The key policy is CDK's default (the account root, never ``*``) plus one
-    statement per AWS service given in ``service_principals``, each limited
-    to this account through ``aws:SourceAccount``.
+    The key policy is CDK's default (the account root, never ``*`` in an
+    Allow) plus one statement per AWS service given in ``service_principals``,
+    each limited to this account through ``aws:SourceAccount``, plus one Deny
+    that limits ``kms:CreateGrant`` to grants for AWS resources
+    (``CREATE_GRANT_CONDITION``).
     """
 
     def __init__(
@@ -46,6 +61,12 @@ class EnvironmentKey(Construct):
         )
         self.key = kms.Key(self, "Key", **props)
         self.alias_name = f"alias/{alias}"
+        self.key.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid=CREATE_GRANT_SID, effect=iam.Effect.DENY, principals=[iam.AnyPrincipal()],
+                actions=["kms:CreateGrant"], resources=["*"], conditions=CREATE_GRANT_CONDITION,
+            )
+        )
         for principal in service_principals:
             self.allow_service(principal)
 

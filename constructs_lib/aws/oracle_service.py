@@ -8,7 +8,7 @@ from pathlib import Path
 import jsii
 from typing import Mapping
 
-from aws_cdk import Acknowledgment, Duration, Validations
+from aws_cdk import Acknowledgment, Duration, Stack, Validations
 from aws_cdk import aws_apigateway as apigw_v1  # AccessLogFormat lives in the v1 module
 from aws_cdk import aws_apigatewayv2 as apigw
 from aws_cdk import aws_apigatewayv2_authorizers as authorizers
@@ -125,6 +125,10 @@ class OracleService(Construct):
                 id="AwsSolutions-IAM5[Resource::*]",
                 reason="X-Ray PutTraceSegments/PutTelemetryRecords take no resource ARN (https://docs.aws.amazon.com/service-authorization/latest/reference/list_awsx-ray.html); added by active tracing.",
             ),
+            Acknowledgment(
+                id="cdk-validator-cfnguard::lambda_inside_vpc_check",
+                reason="CT.LAMBDA.PR.3: the Oracle reaches only DynamoDB, SSM, KMS, CloudWatch and X-Ray over their public TLS endpoints with IAM; there is no VPC resource to reach, and a VPC would add NAT or endpoints without narrowing access.",
+            ),
         )
         self.access_log_group = encrypted_log_group(
             self, "ApiAccessLogs", name=f"/aws/http-api/{function_name}", retention=log_retention, encryption_key=encryption_key
@@ -149,3 +153,13 @@ class OracleService(Construct):
         for route in ORACLE_ROUTES:
             method, path = route.split("/", 1)
             self.api.add_routes(path=f"/{path}", methods=[apigw.HttpMethod(method)], integration=integration)
+        # Control Tower CT.LAMBDA.PR.2: each invoke permission names this account
+        # beside the execute-api SourceArn (a Fn::Join the control cannot read),
+        # so the function's resource policy is closed to API Gateway APIs of
+        # other accounts whatever that ARN resolves to. API Gateway calls as a
+        # service principal, which puts aws:SourceAccount into the request
+        # (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html#condition-keys-sourceaccount).
+        account = Stack.of(self).account
+        self.invoke_permissions = [c for c in self.api.node.find_all() if isinstance(c, lambda_.CfnPermission)]
+        for permission in self.invoke_permissions:
+            permission.source_account = account

@@ -15,3 +15,8 @@ def retention_days(days: int) -> logs.RetentionDays:
         return _BY_DAYS[days]
     except KeyError:
         raise ValueError(f"{days} is not a CloudWatch Logs retention period ({sorted(_BY_DAYS)})") from None
+
+
+def days_of(retention: logs.RetentionDays) -> int:
+    """The number of days a ``RetentionDays`` member stands for."""
+    return {member: days for days, member in _BY_DAYS.items()}[retention]

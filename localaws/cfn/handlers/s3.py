@@ -1,6 +1,6 @@
 """S3: the bucket settings moto's ``AWS::S3::Bucket`` model ignores
 (versioning, public access block, lifecycle, access logging, ownership
-controls, the bucket key of the default encryption) and ``AWS::S3::BucketPolicy``, which moto does not handle."""
+controls, the bucket key of the default encryption, Object Lock) and ``AWS::S3::BucketPolicy``, which moto does not handle."""
 from __future__ import annotations
 
 import json
@@ -57,6 +57,8 @@ def _lifecycle_rules(config: dict[str, Any]) -> list[dict[str, Any]]:
 def apply_bucket_settings(bucket: FakeBucket, props: dict[str, Any], account_id: str, region: str) -> None:
     backend = _backend(account_id, region)
     versioning = (props.get("VersioningConfiguration") or {}).get("Status")
+    if bucket.object_lock_enabled and versioning != "Enabled":
+        raise ValueError(f"InvalidBucketState: versioning cannot be suspended on bucket {bucket.name}: Object Lock is enabled")
     if versioning:
         backend.put_bucket_versioning(bucket.name, versioning)
     pab = props.get("PublicAccessBlockConfiguration")
@@ -85,6 +87,34 @@ def apply_bucket_settings(bucket: FakeBucket, props: dict[str, Any], account_id:
     ownership = props.get("OwnershipControls")
     if ownership:
         backend.put_bucket_ownership_controls(bucket.name, ownership["Rules"][0]["ObjectOwnership"])
+    apply_object_lock(bucket, props)
+
+
+def apply_object_lock(bucket: FakeBucket, props: dict[str, Any]) -> None:
+    """``ObjectLockEnabled`` / ``ObjectLockConfiguration``, as S3 applies them.
+
+    S3 enables Object Lock on a new or an existing versioned bucket, in place
+    (CloudFormation does not replace the bucket), and never disables it
+    again. moto's PutObjectLockConfiguration still refuses buckets that hold
+    objects (S3's rule before 2023), so the settings are written to moto's
+    bucket model directly; moto then enforces the default retention on every
+    new object version itself.
+    """
+    config = props.get("ObjectLockConfiguration") or {}
+    wanted = as_bool(props.get("ObjectLockEnabled")) or config.get("ObjectLockEnabled") == "Enabled"
+    if not wanted:
+        if bucket.object_lock_enabled:
+            raise ValueError(f"InvalidBucketState: Object Lock cannot be disabled on bucket {bucket.name} once it is enabled")
+        return
+    if bucket.versioning_status != "Enabled":
+        raise ValueError("InvalidBucketState: Versioning must be 'Enabled' on the bucket to apply a Object Lock configuration")
+    retention = (config.get("Rule") or {}).get("DefaultRetention") or {}
+    if retention and ("Mode" not in retention or ("Days" in retention) == ("Years" in retention)):
+        raise ValueError("MalformedXML: DefaultRetention needs a Mode and either Days or Years")
+    bucket.object_lock_enabled = True
+    bucket.default_lock_mode = retention.get("Mode", "")
+    bucket.default_lock_days = int(retention.get("Days", 0))
+    bucket.default_lock_years = int(retention.get("Years", 0))
 
 
 @register

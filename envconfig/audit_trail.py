@@ -1,0 +1,53 @@
+"""S3 Object Lock on the audit-trail bucket: ``observability.audit_trail_object_lock``.
+
+CloudTrail's log-file validation shows that a log file was changed or
+removed; Object Lock stops the change or removal from happening during the
+retention period. Each new log file gets the bucket's default retention.
+
+  * ``mode``: ``governance`` (anyone allowed ``s3:BypassGovernanceRetention``
+    may still delete; fine for staging, whose account is torn down and
+    rebuilt) or ``compliance`` (nobody, the root user included, can delete
+    or shorten it before it expires).
+  * ``days``: 1 - 3650. The ceiling is a guard against a typo: a compliance
+    lock cannot be lifted once an object carries it.
+
+Production must use ``compliance`` for at least 365 days: the deploy
+pipeline's CloudFormation execution role holds AdministratorAccess, which
+includes the governance bypass, so a governance lock would not stop the
+role whose actions the trail records.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+
+from envconfig.reader import Reader
+
+MAX_LOCK_DAYS = 3650
+PRODUCTION_MIN_LOCK_DAYS = 365
+
+
+class ObjectLockMode(str, Enum):
+    GOVERNANCE = "governance"
+    COMPLIANCE = "compliance"
+
+
+@dataclass(frozen=True)
+class ObjectLock:
+    """Default retention for every new object in a bucket."""
+
+    mode: ObjectLockMode
+    days: int
+
+
+def read_object_lock(section: Reader, key: str, *, production: bool) -> ObjectLock:
+    lock = section.section(key)
+    mode = lock.choice("mode", ObjectLockMode)
+    days = lock.int("days", minimum=1, maximum=MAX_LOCK_DAYS)
+    if production and mode is not ObjectLockMode.COMPLIANCE:
+        raise lock.error("mode", "must be compliance in production (a governance lock can be lifted by the deploy pipeline's execution role, whose actions the trail records)")
+    if production and days < PRODUCTION_MIN_LOCK_DAYS:
+        raise lock.error("days", f"must be at least {PRODUCTION_MIN_LOCK_DAYS} in production (a year of audit logs), got {days}")
+    lock.finish()
+    return ObjectLock(mode=mode, days=days)
