@@ -37,7 +37,7 @@ def test_every_key_limits_create_grant_to_aws_resources(aws_app):
             statements = resource["Properties"]["KeyPolicy"]["Statement"]
             denies = [s for s in statements if s["Effect"] == "Deny"]
             assert denies == [DENY_GRANTS_NOT_FOR_AWS_RESOURCES], f"{env.value}/{stack}/{logical_id}: {json.dumps(denies)}"
-    assert keys == 6
+    assert keys == 7  # data, secrets, observability per environment; production's DR copy key
 
 
 def test_oracle_invoke_permissions_name_this_account_and_the_api(aws_app, env):

@@ -4,7 +4,7 @@ the stacks read. A policy that gains one action, a key that gains one
 principal, an alarm whose comparison flips, all fail here.
 
 Where another change is expected to add to a document, the addition has one
-place below (KEY_POLICY_CREATE_GRANT, TRAIL_EVENT_SELECTORS).
+place below (KEY_POLICY_CREATE_GRANT, trail_event_selectors).
 """
 
 from __future__ import annotations
@@ -24,9 +24,30 @@ REGION = "us-east-1"
 # ---- one place for additions by other changes --------------------------------
 # kms:CreateGrant limited to AWS resources (kms:GrantIsForAWSResource): add the
 # statement(s) here once, and every key below expects them.
-KEY_POLICY_CREATE_GRANT: list[dict] = []
-# CloudTrail data-event selectors, if any (management events need none).
-TRAIL_EVENT_SELECTORS: list[dict] = []
+# Control Tower CT.KMS.PR.3 (constructs_lib/aws/environment_key.py).
+KEY_POLICY_CREATE_GRANT: list[dict] = [
+    {"Action": ["kms:CreateGrant"], "Effect": "Deny", "Principal": {"AWS": "*"}, "Resource": ["*"],
+     "Condition": {"BoolIfExists": {"kms:GrantIsForAWSResource": "false", "aws:PrincipalIsAWSService": "false"}},
+     "Sid": "DenyGrantsNotForAwsResources"},
+]
+
+
+def trail_event_selectors(env: EnvName) -> list[dict]:
+    """Seed 003 "who accessed evidence": management events read and write, and the
+    data events of the three tables and the baselines objects (both environments list all four)."""
+    account, e = ACCOUNTS[env], env.value
+    return [
+        {"Name": "Management events (read and write)", "FieldSelectors": [{"Field": "eventCategory", "Equals": ["Management"]}]},
+        {"Name": "Oracle tables: data events", "FieldSelectors": [
+            {"Field": "eventCategory", "Equals": ["Data"]},
+            {"Field": "resources.type", "Equals": ["AWS::DynamoDB::Table"]},
+            {"Field": "resources.ARN", "Equals": [f"arn:aws:dynamodb:{REGION}:{account}:table/mirror-dissonance-{t}-{e}"
+                                                  for t in ("fp-events", "consent", "block-counter")]}]},
+        {"Name": "Baselines bucket: object data events", "FieldSelectors": [
+            {"Field": "eventCategory", "Equals": ["Data"]},
+            {"Field": "resources.type", "Equals": ["AWS::S3::Object"]},
+            {"Field": "resources.ARN", "StartsWith": [f"arn:aws:s3:::mirror-dissonance-{e}-baselines-{account}/"]}]},
+    ]
 
 
 def flat(value):
@@ -58,7 +79,9 @@ def statements(document: dict) -> list[dict]:
 
 
 def resources_of(aws_app, env, type_):
-    for stack in ("Data", "Secrets", "Observability", "Oidc", "Runtime"):
+    # Production also has the DisasterRecovery stack (backup copies in a second region, issue 12).
+    dr = ("DisasterRecovery",) if env is EnvName.PRODUCTION else ()
+    for stack in ("Data", "Secrets", "Observability", "Oidc", "Runtime", *dr):
         for logical, resource in aws_app.resources(env, stack, type_).items():
             yield stack, re.sub(r"[0-9A-F]{8}$", "", logical), resource
 
@@ -99,6 +122,8 @@ def expected_roles(env: EnvName) -> dict[str, dict]:
                  "Effect": "Allow", "Resource": [f"arn:aws:dynamodb:{REGION}:{account}:table/mirror-dissonance-fp-events-{e}"]},
             ]},
         "Data/BackupPlanTablesRole": {"managed": ["arn:aws:iam::aws:policy/service-role/AWSBackupServiceRolePolicyForBackup"], "statements": []},
+        # issue 12: restores only into the drill's scratch copies (its one managed policy, asserted below)
+        "Oidc/GitHubRestoreDrillRole": {"managed": ["${RestoreDrillAccessPolicy}"], "statements": []},
         "Observability/AuditTrailLogsRole": {"managed": [], "statements": [
             {"Action": ["logs:CreateLogStream", "logs:PutLogEvents"], "Effect": "Allow", "Resource": ["${TrailLogs.Arn}"]}]},
     }
@@ -142,6 +167,30 @@ def test_the_parameter_read_policy_is_exactly_the_three_parameters(aws_app, env)
     ], key=lambda s: json.dumps(s, sort_keys=True))
 
 
+def test_the_restore_drill_policy_is_exactly_sources_and_scratch_copies(aws_app, env):
+    account, e = ACCOUNTS[env], env.value
+    names = ("block-counter", "consent", "fp-events")
+    baselines = f"arn:aws:s3:::mirror-dissonance-{e}-baselines-{account}"
+    [policy] = [p for _, logical, p in resources_of(aws_app, env, "AWS::IAM::ManagedPolicy") if logical == "RestoreDrillAccessPolicy"]
+    assert statements(policy["Properties"]["PolicyDocument"]) == sorted([
+        {"Action": ["dynamodb:DescribeContinuousBackups", "dynamodb:DescribeTable", "dynamodb:GetItem",
+                    "dynamodb:RestoreTableToPointInTime", "dynamodb:Scan"], "Effect": "Allow", "Sid": "ReadAndRestoreSourceTables",
+         "Resource": [f"arn:aws:dynamodb:{REGION}:{account}:table/mirror-dissonance-{t}-{e}" for t in names]},
+        {"Action": ["dynamodb:BatchWriteItem", "dynamodb:DeleteItem", "dynamodb:DeleteTable", "dynamodb:DescribeTable", "dynamodb:GetItem",
+                    "dynamodb:PutItem", "dynamodb:Query", "dynamodb:Scan", "dynamodb:UpdateItem"], "Effect": "Allow",
+         "Sid": "WriteReadDeleteScratchTables",
+         "Resource": [f"arn:aws:dynamodb:{REGION}:{account}:table/mirror-dissonance-{t}-{e}-restore-drill" for t in names]},
+        {"Action": ["kms:CreateGrant", "kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey"],
+         "Condition": {"StringEquals": {"kms:ViaService": [f"dynamodb.{REGION}.amazonaws.com", f"s3.{REGION}.amazonaws.com"]}},
+         "Effect": "Allow", "Sid": "UseDataKeyThroughDynamoDbAndS3",
+         "Resource": [f"{{{{resolve:ssm:/mirror-dissonance/{e}/infra/data-key-arn}}}}"]},
+        {"Action": ["s3:ListBucket", "s3:ListBucketVersions"], "Effect": "Allow", "Resource": [baselines], "Sid": "ListBaselineVersions"},
+        {"Action": ["s3:GetObject", "s3:GetObjectVersion"], "Effect": "Allow", "Resource": [f"{baselines}/*"], "Sid": "ReadBaselines"},
+        {"Action": ["s3:DeleteObject", "s3:DeleteObjectVersion", "s3:PutObject"], "Effect": "Allow",
+         "Resource": [f"{baselines}/restore-drill/*"], "Sid": "WriteDeleteScratchObjects"},
+    ], key=lambda s: json.dumps(s, sort_keys=True))
+
+
 # ---- key policies ------------------------------------------------------------
 
 def expected_keys(env: EnvName) -> dict[str, list[dict]]:
@@ -150,12 +199,17 @@ def expected_keys(env: EnvName) -> dict[str, list[dict]]:
     logs = {"Action": ["kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey*", "kms:ReEncrypt*"],
             "Condition": {"ArnLike": {"kms:EncryptionContext:aws:logs:arn": f"arn:aws:logs:{REGION}:{account}:log-group:*"}},
             "Effect": "Allow", "Principal": {"Service": f"logs.{REGION}.amazonaws.com"}, "Resource": ["*"], "Sid": "AllowLogs"}
+    dr = {"DisasterRecovery/CopyKey": [root, *KEY_POLICY_CREATE_GRANT]} if env is EnvName.PRODUCTION else {}
     return {
+        **dr,
         "Data/DataKey": [root, logs, *KEY_POLICY_CREATE_GRANT],
         "Secrets/SecretsKey": [root, *KEY_POLICY_CREATE_GRANT],
         "Observability/ObservabilityKey": [root, logs, *KEY_POLICY_CREATE_GRANT,
             {"Action": ["kms:Decrypt", "kms:GenerateDataKey*"], "Condition": {"StringEquals": {"aws:SourceAccount": account}},
              "Effect": "Allow", "Principal": {"Service": "cloudwatch.amazonaws.com"}, "Resource": ["*"], "Sid": "AllowCloudwatch"},
+            # AWS Budgets publishes to the encrypted alert topic (issue 12), for this account only
+            {"Action": ["kms:Decrypt", "kms:GenerateDataKey*"], "Condition": {"StringEquals": {"aws:SourceAccount": account}},
+             "Effect": "Allow", "Principal": {"Service": "budgets.amazonaws.com"}, "Resource": ["*"], "Sid": "AllowBudgets"},
             {"Action": ["kms:GenerateDataKey*"], "Condition": {"StringLike": {"kms:EncryptionContext:aws:cloudtrail:arn": f"arn:aws:cloudtrail:*:{account}:trail/*"}},
              "Effect": "Allow", "Principal": {"Service": "cloudtrail.amazonaws.com"}, "Resource": ["*"], "Sid": "AllowCloudTrailEncrypt"},
             {"Action": ["kms:DescribeKey"], "Condition": {"StringEquals": {"aws:SourceAccount": account}},
@@ -177,6 +231,8 @@ def test_no_service_principal_without_a_source_condition(aws_app, env):
     for stack, logical, key in resources_of(aws_app, env, "AWS::KMS::Key"):
         for statement in statements(key["Properties"]["KeyPolicy"]):
             principal = statement["Principal"]
+            if statement in KEY_POLICY_CREATE_GRANT:
+                continue  # a Deny on everyone (CT.KMS.PR.3) restricts; it grants nobody anything
             if "Service" in principal:
                 assert statement.get("Condition"), f"{stack}/{logical} {statement.get('Sid')}: service principal without a condition"
             else:
@@ -249,7 +305,8 @@ def test_every_alarm_metric_comparison_and_threshold(aws_app, env):
 def test_trail_records_management_events_everywhere(aws_app, env):
     [(_, _, trail)] = list(resources_of(aws_app, env, "AWS::CloudTrail::Trail"))
     props = flat(trail["Properties"])
-    assert props["EventSelectors"] == TRAIL_EVENT_SELECTORS
-    assert "AdvancedEventSelectors" not in props and "InsightSelectors" not in props
+    # CloudTrail refuses a trail with both basic and advanced selectors.
+    assert props["AdvancedEventSelectors"] == trail_event_selectors(env)
+    assert "EventSelectors" not in props and "InsightSelectors" not in props
     assert (props["IsMultiRegionTrail"], props["IncludeGlobalServiceEvents"], props["EnableLogFileValidation"], props["IsLogging"]) == (True, True, True, True)
     assert props["KMSKeyId"] == "${ObservabilityKey.Arn}"
