@@ -163,6 +163,13 @@ def read_livekit(r: Reader, *, region: str) -> LiveKitConfig | None:
         signalling_source_ranges=_cidrs(lk, "signalling_source_ranges"),
         media_source_ranges=_cidrs(lk, "media_source_ranges"),
     )
+    if lk._schema is not None:
+        # Recording the JSON Schema: the settings are required only when LiveKit is on
+        # (``{enabled: false}`` alone is a valid section).
+        needed = [k for k in lk._schema.get("required", []) if k != "enabled"]
+        lk._schema["required"] = ["enabled"]
+        lk._schema["if"] = {"properties": {"enabled": {"const": True}}}
+        lk._schema["then"] = {"required": needed}
     lk.finish()
     return result
 

@@ -174,8 +174,6 @@ def ops_gates(a: Artifacts, config: AwsEnvironment) -> list[Gate]:
         _gate("Ops", "automated backups enabled", backups_ok, backups),
         _manual("Ops", "restore procedure documented and time-estimated", "docs/runbooks/restore.md",
                 "a restore drill's measured duration (bin/ops restore-drill)"),
-        _manual("Ops", "RPO/RTO targets, tabletop exercise (date + notes)", "docs/runbooks/incident.md",
-                "targets and the exercise record"),
         _gate("Ops", "secrets from a secret manager", not securestrings and not plain_secrets and bool(services),
               f"SecureStrings in templates: {securestrings or 'none'} (created by bin/ops); contract secrets passed as plain "
               f"values on GCP: {plain_secrets or 'none'}"),

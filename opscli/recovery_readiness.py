@@ -49,5 +49,6 @@ def recovery_gates(a: Artifacts, config: AwsEnvironment, *, runbook: Path = RUNB
               f"copy action to {regions}" if copies else ("no cross-region copy (not required outside production)"
                                                            if not config.is_production else "production backup plan has no copy action")),
         Gate("Ops", "tabletop exercise completed", Verdict.MANUAL,
-             f"last entry in the runbook's tabletop log: {max(log)}" if log else "no entry in the runbook's tabletop log"),
+             (f"last entry in the runbook's tabletop log: {max(log)}" if log else "no entry in the runbook's tabletop log")
+             + f": see {RUNBOOK.relative_to(ROOT)}"),
     ]

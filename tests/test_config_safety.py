@@ -124,8 +124,10 @@ def test_one_terraform_state_for_both_stacks_is_refused(candidate):
 
 
 def test_one_gcp_project_for_both_environments_is_refused(candidate):
-    staging = gcp.load_environment("staging")
-    edit(candidate / "gcp" / "production.yaml", "project_id", staging.project_id)
+    staging, production = gcp.load_environment("staging"), gcp.load_environment("production")
+    path = candidate / "gcp" / "production.yaml"
+    # every mention, image paths included (they must name the file's own project)
+    path.write_text(path.read_text().replace(production.project_id, staging.project_id))
     with pytest.raises(ConfigError, match=r"production.yaml: project_id: is also staging.yaml's project"):
         gcp.load_all()
 

@@ -112,6 +112,15 @@ def _alerts(*, thresholds: AlertThresholds, run_services: Sequence[str], sql_id:
             'AND metric.type = "redis.googleapis.com/stats/memory/system_memory_usage_ratio"',
             REDIS_SYSTEM_MEMORY_PRESSURE, "ALIGN_MEAN",
         ),
+        # Seed 003 "alerts exist: auth/redis session failures": sessions live in
+        # Redis, so a client Memorystore turns away (maxclients) is a failed
+        # login or a dropped session. Any rejection in five minutes pages.
+        _Alert(
+            "RedisRejectedConnections", "Memorystore rejected connections (session failures)", Severity.CRITICAL,
+            f'resource.type = "redis_instance" AND resource.labels.instance_id = "{redis_id}" '
+            'AND metric.type = "redis.googleapis.com/stats/reject_connections_count"',
+            0, "ALIGN_DELTA", "REDUCE_SUM",
+        ),
         # Seed 003 "alerts exist: migrations failures": any failed execution pages.
         _Alert(
             "MigrationsFailed", "Migrations job failed", Severity.CRITICAL,

@@ -29,6 +29,7 @@ def test_one_email_channel_per_configured_address(synth):
         ("SqlDisk", "cloudsql.googleapis.com/database/disk/utilization", lambda m: m.sql_disk_percent / 100),
         ("RedisMemory", "redis.googleapis.com/stats/memory/usage_ratio", lambda m: m.redis_memory_percent / 100),
         ("MigrationsFailed", "run.googleapis.com/job/completed_execution_count", lambda m: 0),
+        ("RedisRejectedConnections", "redis.googleapis.com/stats/reject_connections_count", lambda m: 0),
     ],
 )
 def test_alert_policy_thresholds_and_routing(synth, key, metric, threshold):
@@ -50,6 +51,7 @@ SEED_002_SEVERITY = {
     "SqlConnections": "CRITICAL",
     "RedisOutOfMemory": "CRITICAL",
     "MigrationsFailed": "CRITICAL",
+    "RedisRejectedConnections": "CRITICAL",  # seed 003: auth/redis session failures
     "LatencyP95": "WARNING",
     "SqlDisk": "WARNING",
     "RedisMemory": "WARNING",

@@ -26,10 +26,7 @@ def artifacts(request, aws_app, gcp_synth):
 # Gates that fail on purpose until the resource that proves them exists
 # (issue 9: a PASS needs the resource, not a suggestive name). Remove an
 # entry when the gate passes: the test then fails on a stale entry.
-KNOWN_FAILING = {
-    "alert: auth/redis session failures": "no alert policy on Redis rejected/dropped connections or auth failures yet "
-                                          "(the Memorystore memory alert is saturation); GCP observability, issue 11",
-}
+KNOWN_FAILING: dict[str, str] = {}
 
 
 def test_every_automatable_gate_passes(artifacts):

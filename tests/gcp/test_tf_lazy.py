@@ -82,7 +82,7 @@ def test_provider_names_resolve_and_unknown_names_fail():
     assert set(tf.PROVIDER_SUBMODULES) <= set(dir(tf)) and set(tf.PROVIDER_SUBMODULES) <= set(tf.__all__)
     assert list(tf.PROVIDER_SUBMODULES) == sorted(set(tf.PROVIDER_SUBMODULES))  # one per line, alphabetical
     with pytest.raises(AttributeError, match="PROVIDER_SUBMODULES"):
-        tf.compute_instance  # noqa: B018  a real provider submodule, but not listed
+        tf.compute_disk  # noqa: B018  a real provider submodule, but not listed
 
 
 def test_mode_switch_rejects_garbage():
