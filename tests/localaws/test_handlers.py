@@ -390,3 +390,31 @@ def test_role_managed_policies_inline_policies_and_trust_update(stack, monkeypat
     assert iam.list_attached_role_policies(RoleName="deploy")["AttachedPolicies"] == []
     stack.delete()
     assert iam.list_roles()["Roles"] == []
+
+
+def test_role_update_keeps_the_inline_policy_of_a_policy_resource(stack):
+    """CDK puts a role's grants in a separate AWS::IAM::Policy (DefaultPolicy); a trust
+    change of the role must not remove it (CloudFormation leaves it alone), while a
+    policy the role's own ``Policies`` dropped does go."""
+    def template(subject, own):
+        return {
+            "Role": {"Type": "AWS::IAM::Role", "Properties": {
+                "RoleName": "oracle",
+                "AssumeRolePolicyDocument": {"Version": "2012-10-17", "Statement": [{
+                    "Effect": "Allow", "Action": "sts:AssumeRoleWithWebIdentity",
+                    "Principal": {"Federated": f"arn:aws:iam::{ACCOUNT}:oidc-provider/token.actions.githubusercontent.com"},
+                    "Condition": {"StringEquals": {"token.actions.githubusercontent.com:sub": subject}}}]},
+                "Policies": [{"PolicyName": "own", "PolicyDocument": {"Version": "2012-10-17", "Statement": [
+                    {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::b/*"}]}}] if own else []}},
+            "Grants": {"Type": "AWS::IAM::Policy", "Properties": {
+                "PolicyName": "RoleDefaultPolicy", "Roles": [{"Ref": "Role"}],
+                "PolicyDocument": {"Version": "2012-10-17", "Statement": [
+                    {"Effect": "Allow", "Action": "dynamodb:GetItem", "Resource": "arn:aws:dynamodb:us-east-1:123456789012:table/t"}]}}},
+        }
+
+    stack.deploy(template("repo:o/r:environment:staging", own=True))
+    iam = client("iam")
+    assert sorted(iam.list_role_policies(RoleName="oracle")["PolicyNames"]) == ["RoleDefaultPolicy", "own"]
+    stack.deploy(template("repo:o/other:environment:staging", own=False))
+    assert iam.list_role_policies(RoleName="oracle")["PolicyNames"] == ["RoleDefaultPolicy"]
+    stack.delete()

@@ -120,10 +120,15 @@ class Role(Handler):
         for arn in current - wanted:
             backend.detach_role_policy(arn, role.name)
         inline = {p["PolicyName"]: p["PolicyDocument"] for p in props.get("Policies", [])}
-        for name in set(role.policies) - set(inline):
+        # Only the policies the role's own ``Policies`` declared before are the
+        # role's to remove: an AWS::IAM::Policy resource (CDK's DefaultPolicy)
+        # puts its inline policy on the role too, and CloudFormation leaves it
+        # alone when the role is updated.
+        for name in (getattr(role, "_cfn_own_policies", set()) & set(role.policies)) - set(inline):
             backend.delete_role_policy(role.name, name)
         for name, document in inline.items():
             backend.put_role_policy(role.name, name, json.dumps(document))
+        role._cfn_own_policies = set(inline)
 
     @classmethod
     def create(cls, name, props, account_id, region):
