@@ -140,6 +140,16 @@ def _bucket(aws: Aws, pid: str, props: dict) -> dict:
             for r in rules]
     except ClientError:
         live["BucketEncryption.ServerSideEncryptionConfiguration"] = None
+    try:
+        lock = s3.get_object_lock_configuration(Bucket=pid)["ObjectLockConfiguration"]
+        retention = lock.get("Rule", {}).get("DefaultRetention")
+        if retention:  # S3 answers with the one unit that was set (moto adds the other as 0)
+            lock = {**lock, "Rule": {"DefaultRetention": {k: v for k, v in retention.items() if v != 0}}}
+        live["ObjectLockEnabled"] = lock.get("ObjectLockEnabled") == "Enabled"
+        live["ObjectLockConfiguration"] = lock
+    except ClientError:  # ObjectLockConfigurationNotFoundError: no lock on this bucket
+        live["ObjectLockEnabled"] = False
+        live["ObjectLockConfiguration"] = None
     return live
 
 
@@ -216,8 +226,9 @@ def _managed_policy(aws: Aws, pid: str, props: dict) -> dict:
     policy = iam.get_policy(PolicyArn=pid)["Policy"]
     doc = iam.get_policy_version(PolicyArn=pid, VersionId=policy["DefaultVersionId"])["PolicyVersion"]["Document"]
     roles = sorted(r["RoleName"] for r in iam.list_entities_for_policy(PolicyArn=pid).get("PolicyRoles", []))
+    # IAM leaves an empty description out of GetPolicy; the template says "".
     return {"ManagedPolicyName": policy["PolicyName"], "PolicyDocument": doc, "Roles": roles,
-            "Description": policy.get("Description"), "Path": policy.get("Path")}
+            "Description": policy.get("Description", ""), "Path": policy.get("Path")}
 
 
 @_gone_on("NoSuchEntity")
