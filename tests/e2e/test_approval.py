@@ -86,7 +86,7 @@ def test_deploy_with_the_approved_id_succeeds(target):
 
 
 def test_a_config_change_after_approval_is_refused_naming_the_stack(target, tmp_path):
-    env = edited_config(tmp_path, lambda d: d["observability"]["thresholds"]["table_throttle"].update(threshold=20))
+    env = edited_config(tmp_path, lambda d: d["observability"]["thresholds"]["table_throttle"].update(threshold=5))
     result = target.run(OPS, "deploy", "--env", "staging", "--approved", IDS["staging"], env=env, check=False)
     assert result.returncode == 1, result.stdout + result.stderr
     assert "the templates of Staging-Observability changed since approval" in result.stderr
