@@ -7,64 +7,38 @@ The tests run in file order and build on each other (one deployment).
 """
 from __future__ import annotations
 
-import json
-import os
 import shutil
-import socket
-import subprocess
 import time
 from pathlib import Path
 
-import boto3
 import pytest
 import yaml
 
 from envconfig.aws import TableName, load
+from tests.e2e.local_target import REPO, LocalTarget
 
 pytestmark = pytest.mark.e2e
 
-REPO = Path(__file__).resolve().parents[2]
 CONFIG = load("staging")
 TOKEN = "ghp_e2eSecretToken0123456789abcdefABCDEF"
 TIMES: dict[str, float] = {}
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+class Target(LocalTarget):
+    """Records every output, so the token test can search them all."""
 
-
-class Target:
     def __init__(self, tmp: Path):
-        self.port = free_port()
+        super().__init__(tmp, CONFIG.region)
         self.state = tmp / "state"
-        self.tmp = tmp
-        self.env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_") and k != "MD_CONFIG_DIR"}
-        self.env.update({
-            "LOCAL_AWS_PORT": str(self.port), "LOCAL_AWS_STATE_DIR": str(self.state),
-            "DEPLOY_LOCAL_OUTDIR": str(tmp / "cdk.out"),
-            "AWS_ENDPOINT_URL": f"http://localhost:{self.port}", "AWS_ACCESS_KEY_ID": "test",
-            "AWS_SECRET_ACCESS_KEY": "test", "AWS_REGION": CONFIG.region, "AWS_DEFAULT_REGION": CONFIG.region,
-            "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20", "CDK_DISABLE_VERSION_CHECK": "1",
-            "PATH": f"{REPO}/node_modules/.bin:{REPO}/.venv/bin:{os.environ['PATH']}",
-        })
+        self.env["DEPLOY_LOCAL_OUTDIR"] = str(tmp / "cdk.out")
         self.outputs: list[str] = []
 
-    def run(self, *args, input=None, env=None, timeout=600, check=True):
-        result = subprocess.run(list(args), cwd=REPO, env={**self.env, **(env or {})}, input=input,
-                                capture_output=True, text=True, timeout=timeout)
+    def run(self, *args, check=True, **kwargs):
+        result = super().run(*args, check=False, **kwargs)
         self.outputs += [result.stdout, result.stderr]
         if check and result.returncode != 0:
             raise AssertionError(f"{args} exited {result.returncode}:\n{result.stdout[-4000:]}\n{result.stderr[-4000:]}")
         return result
-
-    def client(self, service):
-        return boto3.client(service, endpoint_url=f"http://localhost:{self.port}", region_name=CONFIG.region,
-                            aws_access_key_id="test", aws_secret_access_key="test")
-
-    def stop(self):
-        self.run(str(REPO / "bin" / "local-aws"), "stop", check=False)
 
 
 @pytest.fixture(scope="module")

@@ -5,14 +5,11 @@ No printed promise is ever broken: each version printed as current or as
 from __future__ import annotations
 
 import json
-import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import boto3
 import pytest
@@ -23,30 +20,21 @@ from opscli.clock import FixedClock, parse_instant
 from opscli.errors import CheckFailed
 from opscli.faults import ENV as FAULT_ENV
 from opscli.session import Aws
+from tests.e2e.local_target import REPO, free_port, target_env
 
 pytestmark = pytest.mark.e2e
 
-REPO = Path(__file__).resolve().parents[2]
 CONFIG = load("staging")
 GRACE = 600
 CONCURRENT = 4
 PROMISE = re.compile(r"version (\d+) is current; version (\d+) stays accepted until (\S+)")
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def target(tmp_path_factory):
     state = tmp_path_factory.mktemp("nonce-target")
     port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_") and k != "MD_CONFIG_DIR"}
-    env.update({"LOCAL_AWS_STATE_DIR": str(state), "AWS_ENDPOINT_URL": f"http://localhost:{port}",
-                "AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test",
-                "AWS_REGION": CONFIG.region, "AWS_DEFAULT_REGION": CONFIG.region})
+    env = target_env(port, state, CONFIG.region)
     started = subprocess.run([sys.executable, "-m", "localaws", "start", "--port", str(port)], cwd=REPO, env=env,
                              capture_output=True, text=True, timeout=120)
     assert started.returncode == 0, started.stderr

@@ -10,61 +10,35 @@ from __future__ import annotations
 
 import os
 import re
-import socket
 import subprocess
 import time
 from pathlib import Path
 
-import boto3
 import pytest
 
 from envconfig.aws import TableName, load
+from tests.e2e.local_target import REPO, LocalTarget
 
 pytestmark = pytest.mark.e2e
 
-REPO = Path(__file__).resolve().parents[2]
 CONFIG = load("staging")
 STACKS = ("Data", "Secrets", "Observability", "Oidc", "Runtime")
 TIMES: dict[str, float] = {}
 STATE: dict[str, object] = {}
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+class Target(LocalTarget):
+    timeout = 900
 
-
-class Target:
     def __init__(self, tmp: Path):
-        self.port = free_port()
-        self.tmp = tmp
+        super().__init__(tmp, CONFIG.region)
         self.out = tmp / "cdk.out"
-        self.env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_") and k != "MD_CONFIG_DIR"}
-        self.env.update({
-            "LOCAL_AWS_PORT": str(self.port), "LOCAL_AWS_STATE_DIR": str(tmp / "state"),
-            "AWS_ENDPOINT_URL": f"http://localhost:{self.port}", "AWS_ACCESS_KEY_ID": "test",
-            "AWS_SECRET_ACCESS_KEY": "test", "AWS_REGION": CONFIG.region, "AWS_DEFAULT_REGION": CONFIG.region,
-            "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20", "CDK_DISABLE_VERSION_CHECK": "1",
-            "PATH": f"{REPO}/node_modules/.bin:{REPO}/.venv/bin:{os.environ['PATH']}",
-        })
-
-    def run(self, *args, env=None, check=True, input=None):
-        result = subprocess.run(list(args), cwd=REPO, env={**self.env, **(env or {})}, capture_output=True,
-                                text=True, timeout=900, input=input)
-        if check and result.returncode != 0:
-            raise AssertionError(f"{args} exited {result.returncode}:\n{result.stdout[-5000:]}\n{result.stderr[-5000:]}")
-        return result
 
     def ops(self, *args, **kwargs):
         return self.run(str(REPO / "bin" / "ops"), *args, "--env", "staging", **kwargs)
 
     def cdk(self, *args, **kwargs):
         return self.run("cdk", *args, "--require-approval", "never", "--ci", **kwargs)
-
-    def client(self, service):
-        return boto3.client(service, endpoint_url=f"http://localhost:{self.port}", region_name=CONFIG.region,
-                            aws_access_key_id="test", aws_secret_access_key="test")
 
 
 @pytest.fixture(scope="module")

@@ -12,26 +12,21 @@ irreversible ones (a deleted backup plan, a rolled-back stack) run last.
 from __future__ import annotations
 
 import json
-import os
-import socket
-import subprocess
 import tempfile
 import time
 import urllib.error
 import urllib.request
-from pathlib import Path
 
-import boto3
 import pytest
 from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
 from envconfig.aws import load
+from tests.e2e.local_target import REPO, LocalTarget
 
 pytestmark = pytest.mark.e2e
 
-REPO = Path(__file__).resolve().parents[2]
 CONFIG = load("staging")
 PREFIX = CONFIG.resource_prefix
 TIMES: dict[str, float] = {}
@@ -40,31 +35,7 @@ DEPLOY_ROLE = f"{PREFIX}-github-deploy"
 SUB = "token.actions.githubusercontent.com:sub"
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-class Target:
-    def __init__(self, tmp: Path):
-        self.port = free_port()
-        self.tmp = tmp
-        self.endpoint = f"http://localhost:{self.port}"
-        self.env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_") and k != "MD_CONFIG_DIR"}
-        self.env.update({
-            "LOCAL_AWS_STATE_DIR": str(tmp / "state"), "AWS_ENDPOINT_URL": self.endpoint,
-            "AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test", "AWS_REGION": CONFIG.region,
-            "AWS_DEFAULT_REGION": CONFIG.region, "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20",
-            "CDK_DISABLE_VERSION_CHECK": "1", "PATH": f"{REPO}/node_modules/.bin:{REPO}/.venv/bin:{os.environ['PATH']}",
-        })
-
-    def run(self, *args, check=True, cwd=REPO, timeout=600):
-        result = subprocess.run(list(args), cwd=cwd, env=self.env, capture_output=True, text=True, timeout=timeout)
-        if check and result.returncode != 0:
-            raise AssertionError(f"{args} exited {result.returncode}:\n{result.stdout[-4000:]}\n{result.stderr[-4000:]}")
-        return result
-
+class Target(LocalTarget):
     def ops(self, *args, timed=None):
         start = time.monotonic()
         result = self.run(str(REPO / "bin" / "ops"), *args, "--env", "staging", check=False)
@@ -72,14 +43,10 @@ class Target:
             TIMES[timed] = time.monotonic() - start
         return result
 
-    def client(self, service):
-        return boto3.client(service, endpoint_url=self.endpoint, region_name=CONFIG.region,
-                            aws_access_key_id="test", aws_secret_access_key="test")
-
 
 @pytest.fixture(scope="module")
 def target(tmp_path_factory):
-    t = Target(tmp_path_factory.mktemp("truth"))
+    t = Target(tmp_path_factory.mktemp("truth"), CONFIG.region)
     t.run(str(REPO / "bin" / "local-aws"), "start", "--port", str(t.port))
     try:
         start = time.monotonic()
