@@ -28,9 +28,10 @@ time per function; over the function timeout the process is killed and the
 API answers 503. The function's output goes to its log group, as in Lambda.
 
 Test hook: a request header ``X-LocalAws-Now: <epoch seconds>`` makes the
-function see that instant from ``time.time()`` during that invocation only:
-the nonce grace period is tested at chosen instants, never by sleeping. It
-exists only on the local target.
+function see that instant from ``time.time()`` during that invocation only,
+and moves ``time.monotonic()`` by the same offset (so the Oracle's parameter
+cache expires as it would that much later): the nonce grace period is tested
+at chosen instants, never by sleeping. It exists only on the local target.
 """
 from __future__ import annotations
 
@@ -56,8 +57,10 @@ NOW_HEADER = "HTTP_X_LOCALAWS_NOW"
 
 _RUNNER = r'''
 import importlib, json, os, sys, time, traceback
-_real_time, _now = time.time, [None]
+_real_time, _real_monotonic, _now = time.time, time.monotonic, [None]
 time.time = lambda: _now[0] if _now[0] is not None else _real_time()
+# The monotonic clock moves with it (caches and breakers expire as they would that much later).
+time.monotonic = lambda: _real_monotonic() + (_now[0] - _real_time() if _now[0] is not None else 0.0)
 out = os.fdopen(os.dup(1), "w")
 os.dup2(2, 1)                      # the function's prints go to its log, never into the protocol
 sys.stdout = sys.stderr
