@@ -86,6 +86,22 @@ class AssemblyDigest:
         return {s.stack_name: s.digest for s in self.stacks}
 
 
+def files_digest(roots) -> str:
+    """sha256 over the files under each root (a file or a directory), with their
+    names; bytecode caches left out. A cache key for "did a source change", not
+    an approval id."""
+    h = hashlib.sha256()
+    for root in roots:
+        base = root if root.is_dir() else root.parent
+        files = [root] if root.is_file() else sorted(p for p in root.rglob("*") if p.is_file()) if root.is_dir() else []
+        for file in files:
+            if "__pycache__" in file.parts or file.suffix == ".pyc":
+                continue
+            h.update(f"{root.name}/{file.relative_to(base).as_posix()}\0".encode())
+            h.update(file.read_bytes())
+    return h.hexdigest()
+
+
 def stage_directory(assembly: Path, stage: str) -> Path:
     """The nested assembly of a Stage (``assembly-Staging``), as named by the top-level manifest."""
     manifest = assembly / "manifest.json"

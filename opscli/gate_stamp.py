@@ -12,7 +12,6 @@ holds the key of the last synthesis that passed them.
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import sys
 import time
@@ -27,16 +26,7 @@ GCP_SOURCES = ("gcp_app.py", "cdktf.json", "toolchain.py", "stacks/gcp", "constr
 
 
 def gcp_sources_digest(root: Path = ROOT) -> str:
-    h = hashlib.sha256()
-    for name in GCP_SOURCES:
-        path = root / name
-        files = [path] if path.is_file() else sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else []
-        for file in files:
-            if "__pycache__" in file.parts or file.suffix == ".pyc":
-                continue
-            h.update(f"{file.relative_to(root).as_posix()}\0".encode())
-            h.update(file.read_bytes())
-    return h.hexdigest()
+    return approval.files_digest(root / name for name in GCP_SOURCES)
 
 
 def key(assembly: Path) -> dict[str, str]:

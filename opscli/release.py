@@ -25,7 +25,6 @@ changed templates, cdk deploy failed), 2 the command could not run.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import shutil
@@ -87,19 +86,10 @@ def _cdk(*args: str) -> list[str]:
 
 def sources_digest() -> str:
     """Digest of the files the AWS app is built from (plus MD_CONFIG_DIR's files when set)."""
-    h = hashlib.sha256()
     roots = [ROOT / s for s in SOURCES]
     if os.environ.get("MD_CONFIG_DIR"):
         roots.append(Path(os.environ["MD_CONFIG_DIR"]))
-    for root in roots:
-        base = root if root.is_dir() else root.parent
-        files = [root] if root.is_file() else sorted(p for p in root.rglob("*") if p.is_file()) if root.is_dir() else []
-        for file in files:
-            if "__pycache__" in file.parts or file.suffix == ".pyc":
-                continue
-            h.update(f"{root.name}/{file.relative_to(base).as_posix()}\0".encode())
-            h.update(file.read_bytes())
-    return h.hexdigest()
+    return approval.files_digest(roots)
 
 
 def _tail(proc: subprocess.CompletedProcess, limit: int = 3000) -> str:
