@@ -157,7 +157,11 @@ def running() -> State | None:
     return None
 
 
-def start(port: int | None = None, account: str | None = None) -> State:
+def check_port(port: int | None = None) -> State | None:
+    """Can :func:`start` use ``port``? The target already running there, or None
+    when the port is free; LocalAwsError (the message ``start`` would give) when not.
+    ``bin/deploy-local`` asks before its synthesis and gates, so a taken port
+    costs a second, not a minute."""
     port = default_port() if port is None else port
     current = running()
     if current:
@@ -170,6 +174,14 @@ def start(port: int | None = None, account: str | None = None) -> State:
         raise LocalAwsError(
             f"port {port} on {HOST} is already in use by another process; "
             f"choose a free one with --port N")
+    return None
+
+
+def start(port: int | None = None, account: str | None = None) -> State:
+    port = default_port() if port is None else port
+    current = check_port(port)
+    if current:
+        return current
     directory = state_dir()
     directory.mkdir(parents=True, exist_ok=True)
     log = directory / "server.log"
@@ -232,6 +244,8 @@ def main(argv: list[str] | None = None) -> int:
     p_start = sub.add_parser("start", help="start in the background (no-op if already running)")
     p_start.add_argument("--port", type=int, default=None, help=f"port on 127.0.0.1 (default ${PORT_ENV}, else {DEFAULT_PORT})")
     p_start.add_argument("--account", help="12-digit account id the target acts as (default: staging config's account)")
+    p_check = sub.add_parser("check-port", help="exit 0 if start could use the port (free, or this target runs there), 1 with the reason if not")
+    p_check.add_argument("--port", type=int, default=None, help=f"port on 127.0.0.1 (default ${PORT_ENV}, else {DEFAULT_PORT})")
     sub.add_parser("stop", help="stop the running target")
     sub.add_parser("status", help="print whether it runs; exit 0 if it does, 3 if not")
     args = parser.parse_args(argv)
@@ -241,6 +255,10 @@ def main(argv: list[str] | None = None) -> int:
             print(f"local AWS target running on {state.endpoint} (pid {state.pid}, account {state.account}, log {state.log})")
             print("point the AWS CLI, the CDK CLI and bin/ops at it with:")
             print("\n".join("  " + line for line in env_lines(state)))
+            return 0
+        if args.command == "check-port":
+            state = check_port(args.port)
+            print(f"the local AWS target already runs on {state.endpoint}" if state else "port free")
             return 0
         if args.command == "stop":
             state = stop()

@@ -1,5 +1,5 @@
-"""bin/deploy-local stops with one clear line before starting anything when
-the staging configuration is invalid or the port is taken."""
+"""bin/deploy-local stops with one clear line before synthesizing or starting
+anything when the staging configuration is invalid or the port is taken."""
 from __future__ import annotations
 
 import os
@@ -40,6 +40,8 @@ def test_taken_port_is_reported(tmp_path):
         result = run(tmp_path, LOCAL_AWS_PORT=str(port))
     assert result.returncode != 0
     assert f"local-aws: port {port} on 127.0.0.1 is already in use by another process" in result.stderr
+    # Found before the synthesis and the gates, not after them: nothing was synthesized.
+    assert "cdk synth" not in result.stdout and not (tmp_path / "state" / "cdk.out").exists()
 
 
 def test_help_and_unknown_argument():

@@ -40,7 +40,11 @@ def test_start_status_stop(state_dir):
     with socket.create_connection(("127.0.0.1", port), timeout=2):
         pass
     assert run("start", "--port", str(port), state_dir=state_dir).returncode == 0  # idempotent
+    again = run("check-port", "--port", str(port), state_dir=state_dir)
+    assert again.returncode == 0 and "already runs on" in again.stdout  # this target: start would reuse it
     other = run("start", "--port", str(free_port()), state_dir=state_dir)
+    assert other.returncode == 1 and "already running on port" in other.stderr
+    other = run("check-port", "--port", str(free_port()), state_dir=state_dir)
     assert other.returncode == 1 and "already running on port" in other.stderr
     status = run("status", state_dir=state_dir)
     assert status.returncode == 0 and "running on" in status.stdout
@@ -56,9 +60,13 @@ def test_port_taken_is_a_clear_error(state_dir):
         sock.listen()
         port = sock.getsockname()[1]
         result = run("start", "--port", str(port), state_dir=state_dir)
-    assert result.returncode == 1
-    assert result.stderr.strip() == (
-        f"local-aws: port {port} on 127.0.0.1 is already in use by another process; choose a free one with --port N")
+        checked = run("check-port", "--port", str(port), state_dir=state_dir)
+    expected = f"local-aws: port {port} on 127.0.0.1 is already in use by another process; choose a free one with --port N"
+    assert result.returncode == 1 and result.stderr.strip() == expected
+    assert checked.returncode == 1 and checked.stderr.strip() == expected
+    free = run("check-port", "--port", str(port), state_dir=state_dir)
+    assert free.returncode == 0 and free.stdout.strip() == "port free"
+    assert not (state_dir / "state.json").exists()  # checking starts nothing
 
 
 def test_stop_when_not_running(state_dir):
