@@ -8,7 +8,7 @@ Each of these tools judges a file on its content alone, so a verdict on the
 same bytes under the same inputs is the same verdict.
 
 Key: sha256 over the gate's name, the file's name and bytes, and
-``inputs_digest(gate)``, which covers everything else that can change a result:
+``inputs_digest(venvs)``, which covers everything else that can change a result:
 
 - every file under ``gates/`` (the commands, their flags, the ignored cfn-lint
   rules, how skips are read and applied, this key);
@@ -18,9 +18,10 @@ Key: sha256 over the gate's name, the file's name and bytes, and
   and in ``$HOME``) and the environment variables checkov takes options from
   (``CKV_*``, ``CHECKOV_*``, ``BC_*``, ``PRISMA_*``);
 - the installed tools: the name and version of every distribution in the
-  virtual environment that runs the tool (``.venv`` for cfn-lint,
-  ``.venv-checkov`` for checkov), its ``pyvenv.cfg`` (the Python version) and
-  the pin files ``requirements.txt`` and ``requirements-checkov.txt``.
+  virtual environments the gate runs from (``.venv``, where gates/ and
+  cfn-lint run, and ``.venv-checkov`` for checkov), their ``pyvenv.cfg`` (the
+  Python version) and the pin files ``requirements.txt`` and
+  ``requirements-checkov.txt``.
 
 When in doubt an input is in the key: a needless miss costs one check, a
 missing input would let a stale pass through.
@@ -85,9 +86,10 @@ def installed_distributions(venv: Path) -> list[str]:
     return found or [f"{venv}: no distributions found"]
 
 
-def inputs_digest(tool_venv: Path, *, root: Path = ROOT, home: Path | None = None,
+def inputs_digest(venvs: Iterable[Path], *, root: Path = ROOT, home: Path | None = None,
                   environ: Mapping[str, str] = os.environ) -> str:
-    """Everything besides the file that can change what a gate run from ``tool_venv`` decides."""
+    """Everything besides the file that can change what a gate decides, for a gate whose code
+    runs from the virtual environments ``venvs`` (the gates' own and the tool's)."""
     h = hashlib.sha256()
     for name in SOURCE_ROOTS:
         _digest_tree(h, root / name, name)
@@ -100,10 +102,11 @@ def inputs_digest(tool_venv: Path, *, root: Path = ROOT, home: Path | None = Non
     for name in sorted(environ):
         if name.startswith(OPTION_ENV_PREFIXES):
             h.update(f"env {name}={environ[name]}\0".encode())
-    h.update(f"venv {tool_venv.name}\0".encode())
-    _digest_tree(h, tool_venv / "pyvenv.cfg", "pyvenv.cfg")
-    for dist in installed_distributions(tool_venv):
-        h.update(f"dist {dist}\0".encode())
+    for venv in venvs:
+        h.update(f"venv {venv.name}\0".encode())
+        _digest_tree(h, venv / "pyvenv.cfg", f"{venv.name}/pyvenv.cfg")
+        for dist in installed_distributions(venv):
+            h.update(f"dist {dist}\0".encode())
     return h.hexdigest()
 
 

@@ -77,17 +77,16 @@ def _plan(title: str, noun: str, files: list[Path], cache: GateCache,
     return passed, to_check, start
 
 
-def cfn_lint_gate(templates: list[Path], directory: Path | None) -> None:
-    cache = GateCache("cfn-lint", inputs_digest(VENV), directory)
+def cfn_lint_gate(templates: list[Path], directory: Path | None) -> tuple[bool, str, float]:
+    """(every template passed, the findings, the step's start time)."""
+    cache = GateCache("cfn-lint", inputs_digest([VENV]), directory)
     _, to_check, start = _plan("cfn-lint", "templates", templates, cache)
     result = run_cfn_lint_per_file(list(to_check))
     for template, key in to_check.items():
         if result.passed(template):
             cache.record(template, key, {})
-    if not all(result.passed(t) for t in to_check):
-        _done(start, False, result.describe()[-4000:])
-    # five stacks per environment, and production's DisasterRecovery stack (us-west-2)
-    _done(start, len(templates) == 11, "" if len(templates) == 11 else f"expected 11 templates, found {len(templates)}")
+    ok = all(result.passed(t) for t in to_check)
+    return ok, "" if ok else result.describe()[-4000:], start
 
 
 def _checkov_pass(result: CheckovResult) -> bool:
@@ -98,7 +97,7 @@ def _checkov_pass(result: CheckovResult) -> bool:
 def checkov_gate(title: str, noun: str, files: list[Path], *, framework: str, cloud: str,
                  directory: Path | None) -> tuple[CheckovResult, float]:
     """The totals over every file (recorded passes included) and the step's start time."""
-    cache = GateCache(f"checkov-{framework}-{cloud}", inputs_digest(CHECKOV_VENV), directory)
+    cache = GateCache(f"checkov-{framework}-{cloud}", inputs_digest([VENV, CHECKOV_VENV]), directory)
     passed, to_check, start = _plan(title, noun, files, cache,
                                     accept=lambda d: _checkov_pass(CheckovResult.from_counts(d)))
     checked = run_checkov_per_file(list(to_check), framework=framework, cloud=cloud) if to_check else {}
@@ -146,7 +145,9 @@ def main(argv: list[str] | None = None) -> int:
         _done(start, proc.returncode == 0, "" if proc.returncode == 0 else proc.stdout[-4000:] + proc.stderr[-4000:])
 
     templates = sorted(output.glob("assembly-*/*.template.json"))
-    cfn_lint_gate(templates, directory)
+    ok, detail, start = cfn_lint_gate(templates, directory)
+    # five stacks per environment, and production's DisasterRecovery stack (us-west-2)
+    _done(start, ok and len(templates) == 11, detail or ("" if len(templates) == 11 else f"expected 11 templates, found {len(templates)}"))
 
     result, start = checkov_gate("checkov (CloudFormation)", "templates", templates,
                                  framework="cloudformation", cloud="aws", directory=directory)
