@@ -173,13 +173,38 @@ def test_an_unwritable_cache_is_reported_once_and_the_gate_goes_on(layout, capsy
     assert capsys.readouterr().err.count("cannot record passes") == 1
 
 
-def _write_many(args) -> None:
+def _write_many(args) -> int:
     directory, files, rounds = args
     cache = GateCache("cfn-lint", "inputs", Path(directory))
     for _ in range(rounds):
         for name in files:
             path = Path(name)
-            cache.record(path, cache.key(path), {"file": path.name, "padding": "x" * 20_000})
+            cache.record(path, cache.key(path), {"file": path.name, "padding": "x" * 200_000})
+    return 0
+
+
+def _read_many(args) -> int:
+    """Read every entry that exists, over and over, while the writers run: count the torn ones."""
+    directory, files, rounds = args
+    cache = GateCache("cfn-lint", "inputs", Path(directory))
+    entries = [Path(directory) / "cfn-lint" / f"{cache.key(Path(f))}.json" for f in files]
+    torn = 0
+    for _ in range(rounds * 20):
+        for entry in entries:
+            try:
+                text = entry.read_text()
+            except FileNotFoundError:
+                continue
+            try:
+                json.loads(text)
+            except ValueError:
+                torn += 1
+    return torn
+
+
+def _work(args) -> int:
+    role, *rest = args
+    return _write_many(rest) if role == "write" else _read_many(rest)
 
 
 def test_concurrent_writers_leave_only_whole_entries(tmp_path):
@@ -189,11 +214,14 @@ def test_concurrent_writers_leave_only_whole_entries(tmp_path):
         path.write_text(json.dumps({"Resources": {f"R{i}": {"Type": "AWS::SNS::Topic"}}}))
         files.append(str(path))
     directory = tmp_path / "cache"
-    with multiprocessing.get_context("fork").Pool(4) as pool:
-        pool.map(_write_many, [(str(directory), files, 5)] * 4)
+    jobs = [("write", str(directory), files, 5)] * 3 + [("read", str(directory), files, 5)] * 2
+    with multiprocessing.get_context("fork").Pool(len(jobs)) as pool:
+        torn = pool.map(_work, jobs)
+    assert torn == [0] * len(jobs), "a reader saw a partly written entry"
     cache = GateCache("cfn-lint", "inputs", directory)
     hits, to_check = cache.partition(map(Path, files))
     assert to_check == {} and all(d["file"] == Path(f).name for f, d in zip(files, hits.values()))
+    # only entries: no temporary file left behind
     assert sorted(p.name for p in (directory / "cfn-lint").iterdir()) == sorted(f"{cache.key(Path(f))}.json" for f in files)
 
 
