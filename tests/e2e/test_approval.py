@@ -114,6 +114,10 @@ def test_a_trust_condition_change_appears_verbatim_in_the_plan(target, tmp_path)
     assert "repo:PhaseMirror/Other-Repo:environment:staging" in result.stdout
     assert "sts:AssumeRoleWithWebIdentity" in result.stdout  # the old filter removed every "Assum..." line
     assert "{{resolve:ssm:/mirror-dissonance/staging/infra/data-key-arn}}" in result.stdout
+    # the plan gated the one template the change touched (the others passed earlier, byte for byte)
+    counts = gate_counts(result.stdout)
+    assert counts["cfn-lint"] == counts["checkov (CloudFormation)"] == "11 templates, 10 unchanged since they passed, 1 checked"
+    assert result.stdout.count("    checking: StagingOidc") == 2
     deployed = target.run(OPS, "deploy", "--env", "staging", "--approved", IDS["changed"], env=env)
     assert "deployed: Staging is at approval id" in deployed.stdout
 
