@@ -136,7 +136,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="check every file with every gate, and neither read nor record passes (GATES_CACHE_DIR)")
     args = parser.parse_args(argv)
     output = args.output.resolve() if args.output else ROOT / "cdk.out"
-    directory = None if args.no_cache else cache_dir()
+    directory = None if args.no_cache else cache_dir().resolve()  # before the chdir below
     os.chdir(ROOT)
 
     if not args.synthesized:
