@@ -12,7 +12,9 @@ gate before under the same rules and tools (gates/cache.py: the key covers
 the file, gates/, policy/, the tools' configuration and installed versions).
 Each prints how many files it was given, how many were unchanged since they
 passed, and how many it checked; the totals of checkov include the counts
-recorded with each earlier pass. Passes are kept in GATES_CACHE_DIR (default
+recorded with each earlier pass, and count the resources at least one check
+evaluated in each file (a file in which none was evaluated is never recorded
+as passed). Passes are kept in GATES_CACHE_DIR (default
 .gates-cache/); failures are never kept. --no-cache checks every file.
 
 Step 4 runs the GCP app the way `cdktf synth` does (cdktf.json's "app":
