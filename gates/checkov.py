@@ -43,6 +43,20 @@ class CheckovResult:
     resource_count: int
     findings: tuple[Finding, ...] = field(default=())
 
+    def counts(self) -> dict[str, int]:
+        """What a pass records (gates/cache.py): a passing file has no findings."""
+        return {"passed": self.passed, "failed": self.failed, "skipped": self.skipped, "resource_count": self.resource_count}
+
+    @classmethod
+    def from_counts(cls, counts: dict) -> "CheckovResult":
+        return cls(*(int(counts[k]) for k in ("passed", "failed", "skipped", "resource_count")))
+
+    @classmethod
+    def total(cls, results) -> "CheckovResult":
+        results = list(results)
+        return cls(sum(r.passed for r in results), sum(r.failed for r in results), sum(r.skipped for r in results),
+                   sum(r.resource_count for r in results), tuple(f for r in results for f in r.findings))
+
     def describe(self) -> str:
         lines = [f"checkov: {self.passed} passed, {self.failed} failed, {self.skipped} skipped, {self.resource_count} resources"]
         lines += [f"  {f.check_id} {f.resource} ({f.file}): {f.check_name}" for f in self.findings]

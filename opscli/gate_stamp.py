@@ -6,6 +6,11 @@ digest of the GCP app's source files, since the gates cover both clouds and
 deploy-local does not synthesize the GCP side unless it gates. A stamp file
 holds the key of the last synthesis that passed them.
 
+This is the whole-synthesis fast path: a hit skips gates.run entirely (not
+even the GCP app is synthesized). On a miss gates.run runs, and there each
+gate checks only the files whose bytes have not passed it before
+(gates/cache.py), so a change to one stack costs that stack's checks.
+
     python -m opscli.gate_stamp check  --assembly DIR --stamp FILE   # exit 0: passed before, 1: not
     python -m opscli.gate_stamp record --assembly DIR --stamp FILE
 """

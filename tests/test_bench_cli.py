@@ -60,3 +60,22 @@ def test_a_failing_command_exits_1_with_its_output(tmp_path):
     proc = _bench("--root", str(tmp_path), "--rows", "gcp", "--runs", "1", "--warmup", "0", timeout=300)
     assert proc.returncode == 1
     assert "bin/bench: gcp subject: exit status 1" in proc.stderr and "boom from" in proc.stderr
+
+
+def test_every_gates_run_starts_with_an_empty_gate_cache(monkeypatch, capsys):
+    """The gates row is one cold bin/synth each time: no run reuses passes recorded by another."""
+    from bench import run as bench
+
+    seen = []
+
+    def fake_measure(cmd, cwd, env, label):
+        directory = Path(env["GATES_CACHE_DIR"])
+        seen.append((label, directory, directory.is_dir() and not any(directory.iterdir())))
+        (directory / "cfn-lint").mkdir()  # what a real run leaves behind
+        return bench.Sample(1.0, 1.0, 1.0)
+
+    monkeypatch.setattr(bench, "_measure", fake_measure)
+    assert bench.main(["--rows", "gates", "--heavy-runs", "3", "--json"]) == 0
+    assert [label for label, _, _ in seen] == ["gates subject"] * 3
+    assert all(empty for _, _, empty in seen) and len({d for _, d, _ in seen}) == 3
+    assert json.loads(capsys.readouterr().out)["rows"][0]["runs"] == 3

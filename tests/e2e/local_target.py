@@ -1,7 +1,9 @@
 """A local AWS target for one end-to-end test module: a free port on
 127.0.0.1, its own state directory, and an environment that points boto3,
 the CDK CLI and ``bin/*`` at it (and at nothing else: the caller's AWS_*
-variables and MD_CONFIG_DIR are dropped)."""
+variables and MD_CONFIG_DIR are dropped). Gate passes are kept in
+``gates_cache`` (the session's, tests/e2e/conftest.py) or, if none is given,
+in the target's own directory: never in the repository's ``.gates-cache/``."""
 from __future__ import annotations
 
 import os
@@ -20,9 +22,10 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def target_env(port: int, state_dir: Path, region: str) -> dict[str, str]:
+def target_env(port: int, state_dir: Path, region: str, gates_cache: Path | None = None) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_") and k != "MD_CONFIG_DIR"}
     env.update({
+        "GATES_CACHE_DIR": str(gates_cache or state_dir / "gates-cache"),
         "LOCAL_AWS_PORT": str(port), "LOCAL_AWS_STATE_DIR": str(state_dir),
         "AWS_ENDPOINT_URL": f"http://localhost:{port}", "AWS_ACCESS_KEY_ID": "test",
         "AWS_SECRET_ACCESS_KEY": "test", "AWS_REGION": region, "AWS_DEFAULT_REGION": region,
@@ -37,12 +40,12 @@ class LocalTarget:
 
     timeout = 600
 
-    def __init__(self, tmp: Path, region: str):
+    def __init__(self, tmp: Path, region: str, gates_cache: Path | None = None):
         self.port = free_port()
         self.tmp = tmp
         self.region = region
         self.endpoint = f"http://localhost:{self.port}"
-        self.env = target_env(self.port, tmp / "state", region)
+        self.env = target_env(self.port, tmp / "state", region, gates_cache)
 
     def run(self, *args, input=None, env=None, cwd=REPO, timeout=None, check=True) -> subprocess.CompletedProcess:
         result = subprocess.run(list(args), cwd=cwd, env={**self.env, **(env or {})}, input=input,

@@ -24,8 +24,8 @@ IDS: dict[str, str] = {}
 
 
 @pytest.fixture(scope="module")
-def target(tmp_path_factory):
-    t = Target(tmp_path_factory.mktemp("approval"))
+def target(tmp_path_factory, gates_cache_dir):
+    t = Target(tmp_path_factory.mktemp("approval"), gates_cache_dir)
     t.env["OPS_APPROVALS_DIR"] = str(t.tmp / "approvals")
     # The CLIs as bin/env.sh sets them up (the supported Node), as an operator's shell has them.
     t.env["PATH"] = f"{REPO}/bin/shims:{t.env['PATH']}"
@@ -53,9 +53,16 @@ def approval_id(result) -> str:
     return ids[0]
 
 
+def gate_counts(stdout: str) -> dict[str, str]:
+    """Each gate's step line, e.g. {"cfn-lint": "11 templates, 10 unchanged since they passed, 1 checked"}."""
+    return dict(re.findall(r"^==> (cfn-lint|checkov \([^)]*\)): (.*)$", stdout, re.MULTILINE))
+
+
 def test_deploy_local_gates_once_and_skips_them_when_nothing_changed(target):
     first = timed("bin/deploy-local (first)", lambda: target.run(str(REPO / "bin" / "deploy-local")))
     assert "all gates passed" in first.stdout and "gates skipped" not in first.stdout
+    # every file went through every gate (checked now, or earlier in this session under the same key)
+    assert sorted(gate_counts(first.stdout)) == ["cfn-lint", "checkov (CloudFormation)", "checkov (Terraform JSON)"]
     again = timed("bin/deploy-local (nothing changed)", lambda: target.run(str(REPO / "bin" / "deploy-local")))
     assert "gates skipped" in again.stdout and "cfn-lint" not in again.stdout
     assert "0 failed" in again.stdout
@@ -63,10 +70,16 @@ def test_deploy_local_gates_once_and_skips_them_when_nothing_changed(target):
 
 def test_deploy_local_gates_again_when_the_assembly_changed(target, tmp_path):
     env = edited_config(tmp_path, lambda d: d["runtime"].update(memory_mb=512))
-    changed = target.run(str(REPO / "bin" / "deploy-local"), env=env)
+    changed = timed("bin/deploy-local (one stack changed)", lambda: target.run(str(REPO / "bin" / "deploy-local"), env=env))
     assert "all gates passed" in changed.stdout and "gates skipped" not in changed.stdout
+    # Only Staging's Runtime template differs from what passed: it, and only it, is checked by both AWS gates.
+    counts = gate_counts(changed.stdout)
+    assert counts["cfn-lint"] == counts["checkov (CloudFormation)"] == "11 templates, 10 unchanged since they passed, 1 checked"
+    assert changed.stdout.count("    checking: StagingRuntime") == 2
+    assert counts["checkov (Terraform JSON)"] == "2 stacks, 2 unchanged since they passed, 0 checked"
     back = target.run(str(REPO / "bin" / "deploy-local"))  # the repository's config again: gated again
-    assert "all gates passed" in back.stdout
+    assert "all gates passed" in back.stdout and "gates skipped" not in back.stdout
+    assert gate_counts(back.stdout)["cfn-lint"] == "11 templates, 11 unchanged since they passed, 0 checked"
 
 
 def test_plan_twice_from_fresh_processes_gives_the_same_id(target):
@@ -101,6 +114,10 @@ def test_a_trust_condition_change_appears_verbatim_in_the_plan(target, tmp_path)
     assert "repo:PhaseMirror/Other-Repo:environment:staging" in result.stdout
     assert "sts:AssumeRoleWithWebIdentity" in result.stdout  # the old filter removed every "Assum..." line
     assert "{{resolve:ssm:/mirror-dissonance/staging/infra/data-key-arn}}" in result.stdout
+    # the plan gated the one template the change touched (the others passed earlier, byte for byte)
+    counts = gate_counts(result.stdout)
+    assert counts["cfn-lint"] == counts["checkov (CloudFormation)"] == "11 templates, 10 unchanged since they passed, 1 checked"
+    assert result.stdout.count("    checking: StagingOidc") == 2
     deployed = target.run(OPS, "deploy", "--env", "staging", "--approved", IDS["changed"], env=env)
     assert "deployed: Staging is at approval id" in deployed.stdout
 

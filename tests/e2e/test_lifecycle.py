@@ -27,8 +27,8 @@ TIMES: dict[str, float] = {}
 class Target(LocalTarget):
     """Records every output, so the token test can search them all."""
 
-    def __init__(self, tmp: Path):
-        super().__init__(tmp, CONFIG.region)
+    def __init__(self, tmp: Path, gates_cache: Path | None = None):
+        super().__init__(tmp, CONFIG.region, gates_cache)
         self.state = tmp / "state"
         self.env["DEPLOY_LOCAL_OUTDIR"] = str(tmp / "cdk.out")
         self.outputs: list[str] = []
@@ -42,8 +42,8 @@ class Target(LocalTarget):
 
 
 @pytest.fixture(scope="module")
-def target(tmp_path_factory):
-    t = Target(tmp_path_factory.mktemp("e2e"))
+def target(tmp_path_factory, gates_cache_dir):
+    t = Target(tmp_path_factory.mktemp("e2e"), gates_cache_dir)
     try:
         yield t
     finally:

@@ -1,4 +1,8 @@
-"""The README command: the pinned cdktf CLI synthesizes both stacks from cdktf.json."""
+"""The README command: the pinned cdktf CLI synthesizes both stacks from cdktf.json.
+
+bin/synth (gates/run.py) runs cdktf.json's app directly, without the CLI; this
+test is what keeps that honest: the CLI's output and the app's are the same bytes.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +10,8 @@ import json
 import os
 import subprocess
 from pathlib import Path
+
+import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -20,3 +26,14 @@ def test_cdktf_synth_writes_both_stacks(tmp_path):
         doc = json.loads((tmp_path / "stacks" / stack / "cdk.tf.json").read_text())
         assert doc["terraform"]["backend"] == {"local": {"path": f"terraform.{stack}.tfstate"}}
         assert len(doc["resource"]["google_cloud_run_v2_service"]) == 3
+
+    from gates.run import synth_gcp
+    direct = tmp_path.parent / f"{tmp_path.name}-direct"
+    with pytest.MonkeyPatch.context() as mp:
+        for name, value in env.items():
+            mp.setenv(name, value)
+        assert synth_gcp(direct).returncode == 0
+    written = sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*") if p.is_file())
+    assert written == sorted(p.relative_to(direct) for p in direct.rglob("*") if p.is_file())
+    for path in written:
+        assert (tmp_path / path).read_bytes() == (direct / path).read_bytes(), path
