@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,6 +17,13 @@ toolchain.prefer_supported_node()
 # One jsii kernel serves the whole session, and aws-cdk-lib may start it
 # before any GCP test: give it the provider's lazy JavaScript index from the start.
 lazy_index.export_for_process()
+# The commands the tests run see no terminal size, as when their output is a
+# pipe: the CDK CLI wraps its tables at $COLUMNS (cutting "sts:AssumeRole..."
+# that the approval tests look for). pytest-xdist's workers inherit COLUMNS=80
+# and LINES=24 from the controller (GNU readline puts them in its environment),
+# and a developer's shell may export them.
+for _name in ("COLUMNS", "LINES"):
+    os.environ.pop(_name, None)
 
 STACK_IDS = ("Data", "Secrets", "Observability", "Oidc", "Runtime")
 
