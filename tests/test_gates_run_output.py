@@ -26,6 +26,7 @@ class Recorder:
         assert cmd[2:4] == ["synth", "--output"], cmd  # only the cdktf synth runs (the assembly is given)
         out = Path(cmd[4])
         self.cdktf_outputs.append(out)
+        assert run.ROOT not in out.parents, f"cdktf synth would write in the checkout: {out}"
         for env in ("staging", "production"):
             (out / "stacks" / f"gcp-{env}").mkdir(parents=True, exist_ok=True)
             (out / "stacks" / f"gcp-{env}" / "cdk.tf.json").write_text("{}")
