@@ -22,6 +22,12 @@ Step 4 runs the GCP app the way `cdktf synth` does (cdktf.json's "app":
 longer writes removed) without the cdktf CLI: the CLI adds a Node start-up
 and only runs that command. tests/gcp/test_cli_synth.py runs the CLI itself
 and checks that it writes the same bytes as the app run directly.
+
+Without --output both clouds' output stays in the checkout (cdk.out/, cdktf.out/),
+where `bin/ops readiness` reads it. A run given --output (bin/deploy-local,
+bin/ops plan) synthesizes the GCP side into a temporary directory of its own
+(or --tf-output), so that two runs at once (two test workers, two deploys)
+never write the same cdktf.out.
 """
 
 from __future__ import annotations
@@ -33,9 +39,11 @@ import shlex
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterator
 
 import toolchain
 from gates.cache import GateCache, cache_dir, inputs_digest
@@ -127,6 +135,18 @@ def synth_gcp(out: Path = GCP_OUT) -> subprocess.CompletedProcess:
     return proc
 
 
+@contextmanager
+def _tf_output(args: argparse.Namespace) -> Iterator[Path]:
+    """Where the GCP app writes: --tf-output; else cdktf.out in the checkout; with --output, a fresh temporary directory."""
+    if args.tf_output:
+        yield args.tf_output
+    elif args.output is None:
+        yield GCP_OUT
+    else:
+        with tempfile.TemporaryDirectory(prefix="cdktf.out-") as tmp:
+            yield Path(tmp)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="bin/synth", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--aws-only", action="store_true", help="skip the GCP synth and its checkov scan")
@@ -134,11 +154,15 @@ def main(argv: list[str] | None = None) -> int:
                         help="cloud assembly directory (default cdk.out); bin/ops plan gates and keeps its own")
     parser.add_argument("--synthesized", action="store_true",
                         help="use the assembly already in --output, made by `cdk synth '**'` (which ran cdk-nag) instead of synthesizing again")
+    parser.add_argument("--tf-output", type=Path, default=None, metavar="DIR",
+                        help="Terraform JSON directory (default cdktf.out; with --output, a temporary directory removed afterwards)")
     parser.add_argument("--no-cache", action="store_true",
                         help="check every file with every gate, and neither read nor record passes (GATES_CACHE_DIR)")
     args = parser.parse_args(argv)
     output = args.output.resolve() if args.output else ROOT / "cdk.out"
     directory = None if args.no_cache else cache_dir().resolve()  # before the chdir below
+    if args.tf_output:
+        args.tf_output = args.tf_output.resolve()
     os.chdir(ROOT)
 
     if not args.synthesized:
@@ -157,16 +181,17 @@ def main(argv: list[str] | None = None) -> int:
 
     if args.aws_only:
         return 0
-    start = _step("GCP app synth (gcp-staging, gcp-production: cdktf.json's app, as `cdktf synth` runs it)")
-    proc = synth_gcp()
-    _done(start, proc.returncode == 0, "" if proc.returncode == 0 else proc.stdout[-4000:] + proc.stderr[-4000:])
+    with _tf_output(args) as tf_output:
+        start = _step("GCP app synth (gcp-staging, gcp-production: cdktf.json's app, as `cdktf synth` runs it)")
+        proc = synth_gcp(tf_output)
+        _done(start, proc.returncode == 0, "" if proc.returncode == 0 else proc.stdout[-4000:] + proc.stderr[-4000:])
 
-    manifest = json.loads((GCP_OUT / "manifest.json").read_text())["stacks"]
-    tf_files = [GCP_OUT / manifest[name]["synthesizedStackPath"] for name in sorted(manifest)]
-    result, start = checkov_gate("checkov (Terraform JSON)", "stacks", tf_files,
-                                 framework="terraform_json", cloud="gcp", directory=directory)
-    _done(start, result.failed == 0 and result.resource_count >= 20 and sorted(manifest) == sorted(GCP_STACKS),
-          result.describe())
+        manifest = json.loads((tf_output / "manifest.json").read_text())["stacks"]
+        tf_files = [tf_output / manifest[name]["synthesizedStackPath"] for name in sorted(manifest)]
+        result, start = checkov_gate("checkov (Terraform JSON)", "stacks", tf_files,
+                                     framework="terraform_json", cloud="gcp", directory=directory)
+        _done(start, result.failed == 0 and result.resource_count >= 20 and sorted(manifest) == sorted(GCP_STACKS),
+              result.describe())
     print("all gates passed")
     return 0
 

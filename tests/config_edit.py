@@ -7,7 +7,15 @@ from typing import Any, Callable
 
 import yaml
 
-DELETE = object()
+class _Delete:
+    """``set_field(path, DELETE)`` removes the field. A stable repr: test ids built
+    from it must be the same in every process (parallel workers compare them)."""
+
+    def __repr__(self) -> str:
+        return "DELETE"
+
+
+DELETE = _Delete()
 
 
 def write_edited(source: Path, target: Path, mutate: Callable[[dict], Any]) -> Path:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,8 +17,46 @@ toolchain.prefer_supported_node()
 # One jsii kernel serves the whole session, and aws-cdk-lib may start it
 # before any GCP test: give it the provider's lazy JavaScript index from the start.
 lazy_index.export_for_process()
+# The commands the tests run see no terminal size, as when their output is a
+# pipe: the CDK CLI wraps its tables at $COLUMNS (cutting "sts:AssumeRole..."
+# that the approval tests look for). pytest-xdist's workers inherit COLUMNS=80
+# and LINES=24 from the controller (GNU readline puts them in its environment),
+# and a developer's shell may export them.
+for _name in ("COLUMNS", "LINES"):
+    os.environ.pop(_name, None)
 
 STACK_IDS = ("Data", "Secrets", "Observability", "Oidc", "Runtime")
+
+# bin/test runs the suite on parallel workers (pytest-xdist, --dist loadfile):
+# a module is the unit of work, sent whole to one worker, because modules share
+# module-scoped fixtures and their tests may build on each other in file order
+# (each end-to-end module deploys one local target and walks it through its
+# tests). (--dist loadgroup, finer, silently ignores xdist_group marks with
+# pytest 9.2's structured node ids: pytest-dev/pytest-xdist#1386.)
+# Workers take modules in collection order: the slowest (serial seconds on the
+# 2-core CI machine, 2026-12-03) go first, so that the end of the run is not
+# one long end-to-end module running alone. Modules not listed keep their
+# place; a serial run (`bin/test -n 0`, `-p no:xdist`) is not reordered.
+SLOWEST_FIRST = (
+    "tests/e2e/test_approval.py",             # 291 s
+    "tests/e2e/test_recovery.py",             # 95 s
+    "tests/e2e/test_lifecycle.py",            # 82 s
+    "tests/e2e/test_truth.py",                # 73 s
+    "tests/e2e/test_deploy_local_errors.py",  # 37 s
+    "tests/aws/test_gates.py",                # 37 s
+    "tests/test_config_generated.py",         # 26 s
+    "tests/gcp/test_tf_lazy.py",              # 19 s
+    "tests/e2e/test_nonce_concurrency.py",    # 15 s
+    "tests/gcp/test_checkov.py",              # 13 s
+    "tests/aws/test_acknowledgments.py",      # 11 s
+)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if not hasattr(config, "workerinput"):  # not an xdist worker: a serial run, left as collected
+        return
+    rank = {path: i for i, path in enumerate(SLOWEST_FIRST)}
+    items.sort(key=lambda item: rank.get(item.path.relative_to(config.rootpath).as_posix(), len(rank)))  # stable
 
 
 @dataclass(frozen=True)
