@@ -15,7 +15,7 @@ rows (default: aws gcp provider facade):
   provider  import the Google provider package whole    vs  the same cdktf floor
   facade    constructs_lib.gcp.tf + first provider class vs  the same cdktf floor
   gates     python -m gates.run (bin/synth without its install step: both clouds, every gate)
-  suite     python -m pytest (the whole suite, or the pytest arguments after --)  vs  gates
+  suite     bin/test (the whole suite on its parallel workers, or the pytest arguments after --)  vs  gates
 gates and suite are opt-in (--rows, or --all) and use --heavy-runs (default 1): they take minutes,
 and gates writes cdk.out/ and cdktf.out/ in the checkout (do not run two at once on one checkout).
 Every measured run gets its own empty GATES_CACHE_DIR, so gates is a cold bin/synth: every gate
@@ -145,8 +145,9 @@ def _rows(root: Path, python: str, outdir: Path, pytest_args: list[str]) -> dict
                       [python, "-c", FACADE_FIRST_CLASS],
                       [python, "-c", CDKTF_FLOOR, str(outdir / "gcp-floor")], "import cdktf + empty App().synth()"),
         "gates": Row("gates", "bin/synth without install (both clouds, every gate)", gates, None, heavy=True),
-        "suite": Row("suite", "the test suite (python -m pytest " + " ".join(pytest_args) + ")",
-                     [python, "-m", "pytest", "-p", "no:cacheprovider", "-q", *pytest_args], gates,
+        # bin/test itself (README command 2: its install check, then pytest on its parallel workers).
+        "suite": Row("suite", "the test suite (bin/test " + " ".join(pytest_args) + ")",
+                     [str(root / "bin" / "test"), "-p", "no:cacheprovider", "-q", *pytest_args], gates,
                      "bin/synth without install", heavy=True),
     }
 
