@@ -54,7 +54,11 @@ class Runner(Protocol):
 
 
 def run_command(cmd: list[str]) -> subprocess.CompletedProcess:
-    return subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
+    """Run ``cmd`` with its output captured. Without COLUMNS/LINES: the CDK CLI wraps its
+    tables at $COLUMNS, and the kept diff.txt (and what is read from it) must not depend
+    on the width of the operator's terminal."""
+    env = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "LINES")}
+    return subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, env=env)
 
 
 def approvals_dir() -> Path:

@@ -337,3 +337,11 @@ def test_cli_plan_with_an_unreachable_endpoint_fails_fast_without_an_id(monkeypa
     assert main(["plan", "--env", "staging"]) == 2
     captured = capsys.readouterr()
     assert "cannot identify the AWS account" in captured.err and "approval id:" not in captured.out
+
+
+def test_commands_run_without_the_operators_terminal_width(monkeypatch):
+    """The CDK CLI wraps its tables at $COLUMNS; a kept diff.txt must read the same from any terminal."""
+    monkeypatch.setenv("COLUMNS", "80")
+    monkeypatch.setenv("LINES", "24")
+    probe = release.run_command(["python3", "-c", "import os; print(os.environ.get('COLUMNS'), os.environ.get('LINES'))"])
+    assert probe.returncode == 0 and probe.stdout.split() == ["None", "None"]
