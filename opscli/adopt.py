@@ -49,6 +49,7 @@ from botocore.exceptions import ClientError
 from envconfig.aws import AwsEnvironment
 
 from .errors import CheckFailed, OpsError
+from .release import run_command  # the one runner of the CDK CLI for bin/ops: captured, no terminal width
 from .session import Aws
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -70,10 +71,6 @@ IDENTIFIER = {
 KEY_OVERRIDE = re.compile(r"(?P<logical>[A-Za-z0-9]+)=(?P<key>[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|mrk-[0-9a-f]{32})")
 
 Runner = Callable[[list[str]], subprocess.CompletedProcess]
-
-
-def run_command(cmd: list[str]) -> subprocess.CompletedProcess:
-    return subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
 
 
 def _cdk(*args: str) -> list[str]:
