@@ -96,11 +96,17 @@ class Threshold:
 
 @dataclass(frozen=True)
 class GitHubConfig:
-    repository: str
-    allow_main_branch: bool
+    # The repository whose workflows deploy, plan, drill and smoke-test this
+    # environment (the same value as the GCP files': docs/requirements.md#trust).
+    infrastructure_repository: str
     create_oidc_provider: bool
     existing_oidc_provider_arn: str | None
     max_session_hours: int
+
+    @property
+    def repository(self) -> str:
+        """The former name of :attr:`infrastructure_repository`, kept for callers."""
+        return self.infrastructure_repository
 
 
 @dataclass(frozen=True)
@@ -243,31 +249,55 @@ class AwsEnvironment:
         """``mirror-dissonance-<env>``: prefix of every other physical name."""
         return f"{self.name_prefix}-{self.name.value}"
 
+    def github_environment_subject(self, environment: str) -> str:
+        """The exact OIDC ``sub`` of a job of the infrastructure repository in GitHub environment ``environment``."""
+        return f"repo:{self.github.infrastructure_repository}:environment:{environment}"
+
     @property
     def github_subjects(self) -> tuple[str, ...]:
-        """Exact OIDC ``sub`` values allowed to assume the roles (StringEquals, never a wildcard)."""
-        subjects = [f"repo:{self.github.repository}:environment:{self.name.value}"]
-        if self.github.allow_main_branch:
-            subjects.append(f"repo:{self.github.repository}:ref:refs/heads/main")
-        return tuple(subjects)
+        """The deploy role's exact OIDC ``sub``: GitHub environment ``<env>`` only.
+
+        No ``ref:`` subject: a branch subject bypasses the environment's
+        protection for any job on that branch (docs/requirements.md#trust).
+        """
+        return (self.github_environment_subject(self.name.value),)
 
     @property
     def plan_subject(self) -> str:
-        """OIDC ``sub`` of the read-only plan job (GitHub environment ``<env>-plan``, no approval).
+        """OIDC ``sub`` of the read-only plan job (GitHub environment ``<env>-plan``).
 
         It may assume only the CDK lookup role: enough for ``cdk diff``, never a deploy.
         """
-        return f"repo:{self.github.repository}:environment:{self.name.value}-plan"
+        return self.github_environment_subject(f"{self.name.value}-plan")
+
+    @property
+    def oracle_smoke_subject(self) -> str:
+        """OIDC ``sub`` of the job that smoke-tests the deployed Oracle as the Oracle role (``<env>-oracle``)."""
+        return self.github_environment_subject(f"{self.name.value}-oracle")
 
     @property
     def oracle_subjects(self) -> tuple[str, ...]:
-        """The Oracle role's exact ``sub`` values: this repository's, then each consumer's."""
-        return self.github_subjects + tuple(c.subject for c in self.oracle_consumers)
+        """The Oracle role's exact ``sub`` values: the smoke job's environment only.
+
+        Consumers get the consumer role (:attr:`consumer_subjects`), never this one.
+        """
+        return (self.oracle_smoke_subject,)
+
+    @property
+    def consumer_subjects(self) -> tuple[str, ...]:
+        """The consumer role's exact ``sub`` values: one per consumer repository and environment."""
+        return tuple(c.subject for c in self.oracle_consumers)
 
     @property
     def restore_drill_subject(self) -> str:
-        """OIDC ``sub`` of the scheduled restore drill (GitHub environment ``<env>-drill``, no approval)."""
-        return f"repo:{self.github.repository}:environment:{self.name.value}-drill"
+        """OIDC ``sub`` of the scheduled restore drill (GitHub environment ``<env>-drill``, required reviewers)."""
+        return self.github_environment_subject(f"{self.name.value}-drill")
+
+    @property
+    def role_subjects(self) -> dict[str, tuple[str, ...]]:
+        """Purpose -> the subjects its role trusts; no subject may appear under two purposes."""
+        return {"deploy": self.github_subjects, "plan": (self.plan_subject,), "oracle": self.oracle_subjects,
+                "consumer": self.consumer_subjects, "restore-drill": (self.restore_drill_subject,)}
 
     def restore_drill_table(self, table: TableName) -> str:
         """The drill's scratch copy of ``table``: a fixed name, so IAM can name it exactly."""
@@ -321,7 +351,8 @@ def load(env: EnvName | str, path: Path | None = None) -> AwsEnvironment:
     name_prefix = reader.str("name_prefix", pattern=NAME_PREFIX, rule="must be 4-27 lowercase letters, digits or '-', starting with a letter (longer prefixes make bucket names over 63 characters)")
 
     gh = reader.section("github")
-    repository = gh.str("repository", pattern=GITHUB_REPO, rule=GITHUB_REPO_RULE)
+    _refuse_removed_github_keys(gh)
+    repository = gh.str("infrastructure_repository", pattern=GITHUB_REPO, rule=GITHUB_REPO_RULE)
     create_provider = gh.bool("create_oidc_provider")
     existing_arn = gh.optional_str(
         "existing_oidc_provider_arn", pattern=OIDC_PROVIDER_ARN,
@@ -334,13 +365,17 @@ def load(env: EnvName | str, path: Path | None = None) -> AwsEnvironment:
     if existing_arn and f":{account}:" not in existing_arn:
         raise gh.error("existing_oidc_provider_arn", f"must belong to account {account}")
     github = GitHubConfig(
-        repository=repository,
-        allow_main_branch=gh.bool("allow_main_branch", default=False),
+        infrastructure_repository=repository,
         create_oidc_provider=create_provider,
         existing_oidc_provider_arn=existing_arn,
         max_session_hours=gh.int("max_session_hours", minimum=1, maximum=12, default=1),
     )
     oracle_consumers = _oracle_consumers(gh, name)
+    for consumer in oracle_consumers:
+        if consumer.repository == repository:
+            raise gh.error(f"oracle_consumers.{consumer.repository}",
+                           f"is the infrastructure repository {repository!r}: its jobs use the roles of their purpose "
+                           f"(docs/operations.md, trust table), a consumer is another repository")
     gh.finish()
 
     d = reader.section("data")
@@ -402,13 +437,30 @@ def load(env: EnvName | str, path: Path | None = None) -> AwsEnvironment:
     ))
 
 def load_all() -> dict[EnvName, AwsEnvironment]:
-    """Both environments, with the rules that span files (one GitHub OIDC provider per account)."""
+    """Both environments, with the rules that span files (one GitHub OIDC provider per account),
+    and, where the GCP files are beside them, the trust rules across clouds (one infrastructure
+    repository, no subject shared by two purposes)."""
     configs = {env: load(env) for env in EnvName}
     check_aws_files(configs)
+    if (config_dir() / "gcp").is_dir():
+        from envconfig.cross import check_trust
+        from envconfig.gcp import load_all as load_all_gcp
+
+        check_trust(configs, load_all_gcp())
     return configs
 
 
 GITHUB_ENVIRONMENT = r"[A-Za-z0-9][A-Za-z0-9._-]{0,254}"
+
+
+def _refuse_removed_github_keys(gh: Reader) -> None:
+    """Keys that used to exist, refused with what replaced them rather than "unknown"."""
+    if "repository" in gh._data:
+        raise gh.error("repository", "was renamed github.infrastructure_repository (the repository whose workflows deploy; "
+                                     "repositories that call the Oracle go in github.oracle_consumers)")
+    if "allow_main_branch" in gh._data:
+        raise gh.error("allow_main_branch", "was removed: roles trust GitHub environments only, never a branch "
+                                            "(staging deploys from main run in the 'staging' environment)")
 
 
 def _oracle_consumers(gh: Reader, env: EnvName) -> tuple[OracleConsumer, ...]:

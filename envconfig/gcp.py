@@ -112,9 +112,16 @@ class BackendConfig:
 
 @dataclass(frozen=True)
 class GithubConfig:
-    repository: str  # owner/name
-    environment: str  # GitHub Actions environment allowed to deploy
-    branch: str | None  # also pin the ref (staging: main); None where releases deploy from tags
+    # owner/name of the repository whose workflows plan, apply and release
+    # (the same value as the AWS files': docs/requirements.md#trust).
+    infrastructure_repository: str
+    environment: str  # GitHub environment of the apply job: gcp-<env>, never an AWS environment's name
+    branch: None = None  # removed: trust goes to GitHub environments (their branch rules), never to a ref
+
+    @property
+    def repository(self) -> str:
+        """The former name of :attr:`infrastructure_repository`, kept for callers."""
+        return self.infrastructure_repository
 
 
 @dataclass(frozen=True)
@@ -235,6 +242,22 @@ class GcpConfig:
         """The one naming rule: ``<name_prefix>-<suffix>``."""
         return f"{self.name_prefix}-{suffix}"
 
+    def github_environment_subject(self, environment: str) -> str:
+        return f"repo:{self.github.infrastructure_repository}:environment:{environment}"
+
+    @property
+    def role_subjects(self) -> dict[str, tuple[str, ...]]:
+        """Purpose -> the one GitHub subject its identity trusts (docs/operations.md, trust table).
+
+        apply: ``cdktf deploy`` as the infrastructure service account (``gcp-<env>``);
+        plan: the read-only plan identity (``gcp-<env>-plan``);
+        release: the deploy service account that rolls out images (``gcp-<env>-release``).
+        """
+        apply = self.github.environment
+        return {"gcp-apply": (self.github_environment_subject(apply),),
+                "gcp-plan": (self.github_environment_subject(f"{apply}-plan"),),
+                "gcp-release": (self.github_environment_subject(f"{apply}-release"),)}
+
 
 def _usd_list(reader: Reader, key: str) -> tuple[int, ...]:
     """A strictly increasing list of whole USD amounts (the reader has no int list)."""
@@ -303,14 +326,27 @@ def load_gcp_config(path: Path) -> GcpConfig:
         bucket=b.str("bucket", pattern=GCS_BUCKET, rule="must be a GCS bucket name (3-63 lowercase letters, digits, '-', '_', '.')"),
         prefix=b.str("prefix", pattern=r"[A-Za-z0-9._/-]+", rule="must be a state path prefix such as gcp-staging"),
     )
+    # The state bucket is created in this project by bin/gcp-bootstrap (which
+    # refuses a bucket of another project); naming it after the project makes
+    # a copied file's bucket visibly wrong (docs/requirements.md#gcp-state).
+    if not backend.bucket.startswith(f"{project_id}-"):
+        raise b.error("bucket", f"must be named '{project_id}-<suffix>': each environment's Terraform state lives in its own "
+                                f"bucket in its own project (got {backend.bucket!r})")
     b.finish()
 
     g = r.section("github")
+    if "repository" in g._data:
+        raise g.error("repository", "was renamed github.infrastructure_repository (the repository whose workflows plan, apply and release)")
+    if "branch" in g._data:
+        raise g.error("branch", "was removed: the pool trusts GitHub environments, whose deployment branch rules pin the branch "
+                                "(docs/operations.md, trust table)")
     github = GithubConfig(
-        repository=g.str("repository", pattern=GITHUB_REPO, rule=GITHUB_REPO_RULE),
+        infrastructure_repository=g.str("infrastructure_repository", pattern=GITHUB_REPO, rule=GITHUB_REPO_RULE),
         environment=g.str("environment", pattern=r"[A-Za-z0-9._-]+", rule="must be a GitHub environment name"),
-        branch=g.optional_str("branch", pattern=r"[A-Za-z0-9._/-]+", rule="must be a branch name such as main"),
     )
+    if github.environment != f"gcp-{environment.value}":
+        raise g.error("environment", f"must be 'gcp-{environment.value}': the GCP apply job has its own GitHub environment, "
+                                     f"never one an AWS role trusts (got {github.environment!r})")
     g.finish()
 
     n = r.section("network")

@@ -189,6 +189,6 @@ def test_infra_deploy_identity_is_bound_to_this_environment_only(synth, graph):
     # principal:// (one subject), never principalSet://: only jobs in this GitHub environment.
     assert re.fullmatch(
         r"principal://iam\.googleapis\.com/\$\{google_iam_workload_identity_pool\.[A-Za-z0-9_]+\.name\}"
-        rf"/subject/repo:mirror-dissonance/platform-infra:environment:{env}",
+        rf"/subject/repo:PhaseMirror/Phase-Mirror:environment:gcp-{env}",
         binding["member"],
     ), binding["member"]
