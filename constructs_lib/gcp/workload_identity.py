@@ -23,8 +23,8 @@ def github_condition(*, repository: str, subjects: Sequence[str]) -> str:
     for subject in subjects:
         if not subject.startswith(f"repo:{repository}:environment:") or any(c in subject for c in '*?"\\'):
             raise ValueError(f"github_condition: {subject!r} is not an exact environment subject of {repository}")
-    listed = ", ".join(f'"{s}"' for s in subjects)
-    return f'assertion.repository == "{repository}" && assertion.sub in [{listed}]'
+    either = " || ".join(f'assertion.sub == "{s}"' for s in subjects)
+    return f'assertion.repository == "{repository}" && ({either})'
 
 
 class GithubWorkloadIdentity(tf.Construct):

@@ -14,8 +14,8 @@ def test_github_provider_admits_exactly_the_three_purposes(gcp_synth):
         provider = gcp_synth[env].one("google_iam_workload_identity_pool_provider", "Oidc/Github")
         assert provider["oidc"]["issuer_uri"] == "https://token.actions.githubusercontent.com"
         assert provider["attribute_condition"] == (
-            f'assertion.repository == "{REPO}" && assertion.sub in ['
-            f'"repo:{REPO}:environment:gcp-{e}", "repo:{REPO}:environment:gcp-{e}-plan", "repo:{REPO}:environment:gcp-{e}-release"]')
+            f'assertion.repository == "{REPO}" && (assertion.sub == "repo:{REPO}:environment:gcp-{e}" || '
+            f'assertion.sub == "repo:{REPO}:environment:gcp-{e}-plan" || assertion.sub == "repo:{REPO}:environment:gcp-{e}-release")')
         assert provider["attribute_mapping"]["google.subject"] == "assertion.sub"
         assert "attribute.ref" not in provider["attribute_mapping"]  # trust goes to environments, never a branch
 
