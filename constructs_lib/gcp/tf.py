@@ -23,10 +23,13 @@ what that produces.
 
 from __future__ import annotations
 
+import atexit
 import functools
 import importlib
 import importlib.util
+import shutil
 import sys
+import tempfile
 import threading
 import weakref
 from types import ModuleType
@@ -48,7 +51,7 @@ with lazy_index.kernel_environment():
         TerraformResource,
         TerraformResourceLifecycle,
         TerraformStack,
-        Testing,
+        Testing as _CdktfTesting,
         Token,
     )
 
@@ -136,6 +139,32 @@ __all__ = [
 
 
 _LOCK = threading.Lock()
+
+# cdktf's Testing.app() and Testing.fullSynth() make a cdktf.outdir.* directory
+# in the system temp directory (Node's os.tmpdir()) and never remove it.
+_SCRATCH: list[str] = []
+
+
+def _remove_at_exit(path: str) -> str:
+    """Remove ``path`` when this process exits (normally or by an exception)."""
+    if not _SCRATCH:
+        atexit.register(lambda: [shutil.rmtree(p, ignore_errors=True) for p in _SCRATCH])
+    _SCRATCH.append(path)
+    return path
+
+
+class Testing(_CdktfTesting):
+    """cdktf's ``Testing``, except that nothing it writes outlives the process:
+    an app without ``outdir`` writes to a directory removed at exit, and so
+    does ``full_synth`` (tests/gcp/test_no_temp_left.py)."""
+
+    @classmethod
+    def app(cls, *, outdir: str | None = None, **options: Any) -> App:
+        return super().app(outdir=outdir or _remove_at_exit(tempfile.mkdtemp(prefix="cdktf.outdir.")), **options)
+
+    @classmethod
+    def full_synth(cls, stack: TerraformStack) -> str:
+        return _remove_at_exit(super().full_synth(stack))
 
 
 def _provider_package() -> ModuleType:
