@@ -17,7 +17,9 @@ calls that validate (adding a field to a loader adds it to the schema).
 from __future__ import annotations
 
 import difflib
+import errno
 import math
+import os
 import re
 from contextvars import ContextVar
 from enum import Enum
@@ -92,11 +94,44 @@ def _one_line(text: str) -> str:
     return " ".join(str(text).split())
 
 
-def load_yaml(path: Path) -> "Reader":
-    """Read ``path`` and return a reader over its top-level mapping."""
+# Configuration files are a few kilobytes; anything past 1 MiB is a mistake
+# (a log or a binary copied over the file) or an attack on the parser, and is
+# refused before a byte of it is parsed.
+MAX_FILE_BYTES = 1024 * 1024
+
+
+def _symlink_loop(path: Path) -> Path | None:
+    """The first component of ``path`` that is a symbolic link resolving back into itself, if any."""
+    current = Path(path.anchor) if path.is_absolute() else Path()
+    for part in path.parts[1 if path.is_absolute() else 0:]:
+        current = current / part
+        try:
+            os.stat(current)
+        except OSError as exc:
+            if exc.errno == errno.ELOOP:
+                return current
+            return None
+    return None
+
+
+def read_yaml(path: Path) -> dict:
+    """The top-level mapping of ``path``, read strictly (see the module docstring)."""
+    try:
+        size = path.stat().st_size
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            loop = _symlink_loop(path) or path
+            where = "" if loop == path else f" ({loop} points back into itself)"
+            raise ConfigError(path, "<file>", f"is a symlink loop{where}; point the link (or MD_CONFIG_DIR) at a real file") from None
+        raise ConfigError(path, "<file>", "file does not exist") from None
     if not path.is_file():
         raise ConfigError(path, "<file>", "file does not exist")
-    raw = path.read_bytes()
+    if size > MAX_FILE_BYTES:
+        raise ConfigError(path, "<file>", f"is {size} bytes, over the {MAX_FILE_BYTES}-byte (1 MiB) cap for a configuration file")
+    with path.open("rb") as handle:
+        raw = handle.read(MAX_FILE_BYTES + 1)  # the file may have grown since stat()
+    if len(raw) > MAX_FILE_BYTES:
+        raise ConfigError(path, "<file>", f"is over the {MAX_FILE_BYTES}-byte (1 MiB) cap for a configuration file")
     try:
         # utf-8-sig: a byte order mark (some editors write one) is not content.
         text = raw.decode("utf-8-sig")
@@ -118,8 +153,12 @@ def load_yaml(path: Path) -> "Reader":
         raise ConfigError(path, "<file>", f"is not valid YAML: {_one_line(exc)}") from None
     if not isinstance(data, Mapping):
         raise ConfigError(path, "<file>", "top level must be a mapping of field: value")
-    schema = RECORDING.get()
-    return Reader(path, data, schema=schema)
+    return data
+
+
+def load_yaml(path: Path) -> "Reader":
+    """Read ``path`` and return a reader over its top-level mapping."""
+    return Reader(path, read_yaml(path), schema=RECORDING.get())
 
 
 class Reader:
