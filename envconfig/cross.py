@@ -8,12 +8,13 @@ from typing import TYPE_CHECKING, Mapping
 
 from envconfig.errors import ConfigError
 
+from envconfig.models.aws import AwsEnvironment, EnvName
+
 if TYPE_CHECKING:
-    from envconfig.aws import AwsEnvironment, EnvName
     from envconfig.gcp import Environment, GcpConfig
 
 
-def check_aws(configs: Mapping["EnvName", "AwsEnvironment"]) -> None:
+def check_aws(configs: Mapping[EnvName, AwsEnvironment]) -> None:
     envs = sorted(configs.values(), key=lambda c: c.name.value != "staging")  # staging first: report on the later file
     for index, later in enumerate(envs):
         for earlier in envs[:index]:

@@ -11,8 +11,9 @@ from typing import TYPE_CHECKING
 
 from envconfig.errors import ConfigError
 
+from envconfig.models.aws import AwsEnvironment
+
 if TYPE_CHECKING:
-    from envconfig.aws import AwsEnvironment
     from envconfig.gcp import GcpConfig
 
 # https://cloud.google.com/run/docs/configuring/services/memory-limits and
@@ -32,7 +33,7 @@ def check_cloud_run(source, field: str, cpu: str, memory: str) -> None:
                           f"Cloud Run allows {low}Mi-{high // 1024}Gi with cpu {cpu}, got {memory} (raise cpu or change memory)")
 
 
-def check_aws(config: "AwsEnvironment") -> None:
+def check_aws(config: AwsEnvironment) -> None:
     # CloudWatch reserves the AWS/ prefix for AWS services' own metrics
     # (https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_PutMetricData.html).
     if config.observability.metrics_namespace.lower().startswith("aws/"):

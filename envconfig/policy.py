@@ -10,12 +10,15 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from envconfig import limits
+from envconfig.audit_trail import PRODUCTION_MIN_LOCK_DAYS, ObjectLockMode
 from envconfig.errors import ConfigError
+from envconfig.models.aws import AwsEnvironment, EnvName, Store
 
 if TYPE_CHECKING:
-    from envconfig.aws import AwsEnvironment
     from envconfig.gcp import GcpConfig
+
+# A year of logs in production (Control Tower CT.CLOUDWATCH.PR.2).
+PRODUCTION_MIN_LOG_RETENTION_DAYS = 365
 
 # seed 004: "CloudWatch Logs retention set (30 days)".
 MIN_LOG_RETENTION_DAYS = 30
@@ -51,7 +54,38 @@ GCP_DEPLOY_ROLE_ALLOWLIST = frozenset({
 })
 
 
-def check_aws(config: "AwsEnvironment") -> None:
+def check_aws_production(config: AwsEnvironment) -> None:
+    """What production must be, beyond what any environment may be."""
+    if not config.is_production:
+        return
+    source = config.source
+    for consumer in config.oracle_consumers:
+        if consumer.environment != "production":
+            raise ConfigError(source, f"github.oracle_consumers.{consumer.repository}.environments",
+                              f"production roles trust only the GitHub environment 'production', got {consumer.environment!r}")
+    if not config.data.deletion_protection:
+        raise ConfigError(source, "data.deletion_protection", "must be true in production (stateful resources are never deletable there)")
+    retention = config.observability.log_retention_days
+    if retention < PRODUCTION_MIN_LOG_RETENTION_DAYS:
+        raise ConfigError(source, "observability.log_retention_days",
+                          f"must be at least 365 in production (a year of logs, Control Tower CT.CLOUDWATCH.PR.2), got {retention}")
+    lock = config.observability.audit_trail_object_lock
+    if lock.mode is not ObjectLockMode.COMPLIANCE:
+        raise ConfigError(source, "observability.audit_trail_object_lock.mode",
+                          "must be compliance in production (a governance lock can be lifted by the deploy pipeline's "
+                          "execution role, whose actions the trail records)")
+    if lock.days < PRODUCTION_MIN_LOCK_DAYS:
+        raise ConfigError(source, "observability.audit_trail_object_lock.days",
+                          f"must be at least {PRODUCTION_MIN_LOCK_DAYS} in production (a year of audit logs), got {lock.days}")
+    if config.recovery.dr_region is None:
+        raise ConfigError(source, "recovery.dr_region", "is required in production (backups are copied out of the primary region)")
+    if set(config.audit_data_events) != set(Store):
+        raise ConfigError(source, "audit.data_event_stores",
+                          "must list every store in production (who read the evidence must be auditable, docs/requirements.md#audit-trail)")
+
+
+def check_aws(config: AwsEnvironment) -> None:
+    check_aws_production(config)
     source = config.source
     if config.is_production and config.github.allow_main_branch:
         raise ConfigError(source, "github.allow_main_branch",
@@ -98,13 +132,9 @@ def check_gcp(config: "GcpConfig") -> None:
         raise ConfigError(source, "budget.alert_thresholds_usd", f"must include the alerts at 100, 150 and 200 USD (SPEC, seed 002), missing {missing}")
 
 
-def checked_aws(config: "AwsEnvironment") -> "AwsEnvironment":
-    limits.check_aws(config)
-    check_aws(config)
-    return config
-
-
 def checked_gcp(config: "GcpConfig") -> "GcpConfig":
+    from envconfig import limits
+
     limits.check_gcp(config)
     check_gcp(config)
     return config
