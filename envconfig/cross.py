@@ -4,14 +4,11 @@ one GCP project, two GitHub OIDC providers in one AWS account)."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Mapping
+from typing import Mapping
 
 from envconfig.errors import ConfigError
-
 from envconfig.models.aws import AwsEnvironment, EnvName
-
-if TYPE_CHECKING:
-    from envconfig.gcp import Environment, GcpConfig
+from envconfig.models.gcp import Environment, GcpConfig
 
 
 def check_aws(configs: Mapping[EnvName, AwsEnvironment]) -> None:
@@ -25,7 +22,7 @@ def check_aws(configs: Mapping[EnvName, AwsEnvironment]) -> None:
                     f"(IAM allows one per account): set create_oidc_provider: false and existing_oidc_provider_arn")
 
 
-def check_gcp(configs: Mapping["Environment", "GcpConfig"]) -> None:
+def check_gcp(configs: Mapping[Environment, GcpConfig]) -> None:
     envs = sorted(configs.values(), key=lambda c: c.environment.value != "staging")
     for index, later in enumerate(envs):
         for earlier in envs[:index]:

@@ -7,14 +7,9 @@ sources are the service documentation cited at each rule.
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING
-
 from envconfig.errors import ConfigError
-
 from envconfig.models.aws import AwsEnvironment
-
-if TYPE_CHECKING:
-    from envconfig.gcp import GcpConfig
+from envconfig.models.gcp import GcpConfig
 
 # https://cloud.google.com/run/docs/configuring/services/memory-limits and
 # .../cpu: memory (MiB) allowed for each CPU count of a Cloud Run instance.
@@ -41,7 +36,7 @@ def check_aws(config: AwsEnvironment) -> None:
                           f"must not start with 'AWS/' (reserved for AWS services), got {config.observability.metrics_namespace!r}")
 
 
-def check_gcp(config: "GcpConfig") -> None:
+def check_gcp(config: GcpConfig) -> None:
     for service, settings in config.services.items():
         check_cloud_run(config.source, f"services.{service.value}", settings.cpu, settings.memory)
     check_cloud_run(config.source, "migrations", config.migrations.cpu, config.migrations.memory)

@@ -8,14 +8,10 @@ independently (tests/test_policy_floors.py).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from envconfig.audit_trail import PRODUCTION_MIN_LOCK_DAYS, ObjectLockMode
 from envconfig.errors import ConfigError
-from envconfig.models.aws import AwsEnvironment, EnvName, Store
-
-if TYPE_CHECKING:
-    from envconfig.gcp import GcpConfig
+from envconfig.models.aws import AwsEnvironment, Store
+from envconfig.models.gcp import Environment, GcpConfig, RedisTier, Service, SqlAvailability
 
 # A year of logs in production (Control Tower CT.CLOUDWATCH.PR.2).
 PRODUCTION_MIN_LOG_RETENTION_DAYS = 365
@@ -107,13 +103,15 @@ def check_aws(config: AwsEnvironment) -> None:
                               f"must be at most {MAX_ALARM_PERIOD_MINUTES} (seed 001: counts per 5 minutes), got {threshold.period_minutes}")
 
 
-def check_gcp(config: "GcpConfig") -> None:
-    from envconfig.gcp import Environment, RedisTier, Service
-
+def check_gcp(config: GcpConfig) -> None:
     source = config.source
+    production = config.environment is Environment.PRODUCTION
+    if production and not config.deletion_protection:
+        raise ConfigError(source, "deletion_protection", "must be true in production")
+    if production and config.sql.availability is not SqlAvailability.REGIONAL:
+        raise ConfigError(source, "sql.availability", "must be REGIONAL in production (a zonal outage must not take the database down)")
     if config.services[Service.AGENT].public:
         raise ConfigError(source, "services.agent.public", "must be false: the agent service is internal (SPEC)")
-    production = config.environment is Environment.PRODUCTION
     if production and config.redis.tier is not RedisTier.STANDARD_HA:
         raise ConfigError(source, "redis.tier", f"must be STANDARD_HA in production (a zonal failure must not lose the cache), got {config.redis.tier.value}")
     if production and (config.github.environment != "production" or config.github.branch is not None):
@@ -130,11 +128,3 @@ def check_gcp(config: "GcpConfig") -> None:
     missing = [usd for usd in REQUIRED_BUDGET_ALERTS_USD if usd not in config.budget.alert_thresholds_usd]
     if missing:
         raise ConfigError(source, "budget.alert_thresholds_usd", f"must include the alerts at 100, 150 and 200 USD (SPEC, seed 002), missing {missing}")
-
-
-def checked_gcp(config: "GcpConfig") -> "GcpConfig":
-    from envconfig import limits
-
-    limits.check_gcp(config)
-    check_gcp(config)
-    return config
