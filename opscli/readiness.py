@@ -16,50 +16,16 @@ exists. Exit 1 if any gate fails.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
-from enum import Enum
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Callable
 
 from envconfig.aws import AwsEnvironment
 from envconfig.contract import default_contract
 from gates.secret_scan import scan
 
 from .errors import OpsError
-
-ROOT = Path(__file__).resolve().parent.parent
-
-
-class Verdict(str, Enum):
-    PASS = "PASS"
-    FAIL = "FAIL"
-    MANUAL = "MANUAL"
-
-
-@dataclass(frozen=True)
-class Gate:
-    section: str
-    name: str
-    verdict: Verdict
-    evidence: str
-
-
-@dataclass(frozen=True)
-class Artifacts:
-    """The synthesized output of one environment on both clouds."""
-
-    aws: dict[str, dict]   # stack id -> CloudFormation template
-    gcp: dict              # Terraform JSON
-    roots: tuple[Path, ...]
-
-    def aws_resources(self, type_: str) -> Iterator[tuple[str, str, dict]]:
-        for stack, template in self.aws.items():
-            for logical_id, resource in template.get("Resources", {}).items():
-                if resource["Type"] == type_:
-                    yield stack, logical_id, resource
-
-    def gcp_resources(self, type_: str) -> dict[str, dict]:
-        return self.gcp.get("resource", {}).get(type_, {})
+# The shared pieces live in readiness_model, so recovery_readiness uses them without importing this module back.
+from .readiness_model import ROOT, Artifacts, Gate, Verdict, _gate  # noqa: F401 - public names of this module too
 
 
 def load_artifacts(config: AwsEnvironment, *, cdk_out: Path = ROOT / "cdk.out", cdktf_out: Path = ROOT / "cdktf.out") -> Artifacts:
@@ -75,10 +41,6 @@ def load_artifacts(config: AwsEnvironment, *, cdk_out: Path = ROOT / "cdk.out", 
             stack_id = artifact["displayName"].split("/")[-1]
             aws[stack_id] = json.loads((manifest.parent / artifact["properties"]["templateFile"]).read_text())
     return Artifacts(aws, json.loads(tf.read_text()), (manifest.parent, tf.parent))
-
-
-def _gate(section: str, name: str, ok: bool, evidence: str) -> Gate:
-    return Gate(section, name, Verdict.PASS if ok else Verdict.FAIL, evidence)
 
 
 def _manual(section: str, name: str, document: str, what: str) -> Gate:
@@ -271,7 +233,7 @@ SECTIONS: tuple[Callable[[Artifacts, AwsEnvironment], list[Gate]], ...] = (secur
 
 
 def _recovery_gates(a: Artifacts, config: AwsEnvironment) -> list[Gate]:
-    from .recovery_readiness import recovery_gates  # its own module (issue 12); imports this one
+    from .recovery_readiness import recovery_gates  # its own module
 
     return recovery_gates(a, config)
 

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from envconfig.aws import AwsEnvironment, Store
 
-from .readiness import ROOT, Artifacts, Gate, Verdict, _gate
+from .readiness_model import ROOT, Artifacts, Gate, Verdict, _gate
 
 RUNBOOK = ROOT / "docs" / "runbooks" / "restore.md"
 
