@@ -23,6 +23,7 @@ T = TypeVar("T")
 _MAPPING_ERRORS = {"dataclass_type", "dataclass_args_type", "model_type", "dict_type", "model_attributes_type"}
 _UNKNOWN_ERRORS = {"unexpected_keyword_argument", "extra_forbidden"}
 _MISSING_ERRORS = {"missing", "missing_argument", "missing_keyword_only_argument"}
+_KEY_ERRORS = {"invalid_key"}  # a key YAML read as a number or a boolean where names are strings
 
 
 @lru_cache(maxsize=None)
@@ -54,11 +55,13 @@ def _without_nulls(value: Any) -> Any:
     return value
 
 
-def field_name(loc: tuple) -> str:
-    """``observability.alarm_emails[0]`` for pydantic's location tuple."""
+def field_name(loc: tuple, data: Any = None) -> str:
+    """``observability.alarm_emails[0]`` for pydantic's location tuple (``data``: is a number an index or a key?)."""
     text = ""
     for part in loc:
-        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+        index = isinstance(part, int) and isinstance(data, list)
+        text += f"[{part}]" if index else (f".{part}" if text else str(part))
+        data = data[part] if isinstance(data, (list, Mapping)) and (index or part in data) else None
     return text
 
 
@@ -121,11 +124,11 @@ def _suggest(key: Any, candidates) -> str | None:
     return matches[0] if matches else None
 
 
-def _unknown(path, parent: tuple, key: Any, model: Any) -> ConfigError:
+def _unknown(path, parent: tuple, key: Any, model: Any, data: Any = None) -> ConfigError:
     known = known_keys(model_at(model, parent))
     intended = _suggest(key, known)
     hint = f"did you mean {intended!r}? " if intended else ""
-    return ConfigError(path, field_name((*parent, key)), f"is not a known setting; {hint}(known: {known})")
+    return ConfigError(path, field_name((*parent, key), data), f"is not a known setting; {hint}(known: {known})")
 
 
 def translate(error: Mapping[str, Any], model: type, data: Mapping[str, Any], path: Path | str) -> ConfigError:
@@ -134,19 +137,19 @@ def translate(error: Mapping[str, Any], model: type, data: Mapping[str, Any], pa
         loc = loc[: loc.index("[key]")]
     kind = error["type"]
     if kind == "config_rule":
-        return ConfigError(path, field_name(loc), error["ctx"]["rule"])
+        return ConfigError(path, field_name(loc, data), error["ctx"]["rule"])
     parent, key = loc[:-1], (loc[-1] if loc else "<file>")
-    if kind in _UNKNOWN_ERRORS:
-        return _unknown(path, parent, key, model)
+    if kind in _UNKNOWN_ERRORS or kind in _KEY_ERRORS:
+        return _unknown(path, parent, key, model, data)
     if kind in _MISSING_ERRORS:
         given = _value_at(data, parent)
         known = known_keys(model_at(model, parent))
         typo = _suggest(key, [k for k in (given or {}) if str(k) not in known]) if isinstance(given, Mapping) else None
         if typo is not None:
-            return ConfigError(path, field_name((*parent, typo)),
-                               f"is not a known setting; did you mean {key!r}? ({field_name(loc)} is required)")
-        return ConfigError(path, field_name(loc), "is required")
+            return ConfigError(path, field_name((*parent, typo), data),
+                               f"is not a known setting; did you mean {key!r}? ({field_name(loc, data)} is required)")
+        return ConfigError(path, field_name(loc, data), "is required")
     if kind in _MAPPING_ERRORS:
-        return ConfigError(path, field_name(loc), "must be a mapping")
+        return ConfigError(path, field_name(loc, data), "must be a mapping")
     # Anything else pydantic found: its own words, on one line, with the value.
-    return ConfigError(path, field_name(loc) or "<file>", f"{' '.join(str(error['msg']).split())} (got {error.get('input')!r})")
+    return ConfigError(path, field_name(loc, data) or "<file>", f"{' '.join(str(error['msg']).split())} (got {error.get('input')!r})")

@@ -22,7 +22,7 @@ from pydantic_core import PydanticCustomError
 
 # Frozen (read once, never changed), unknown keys refused, and Python's `re`
 # for patterns (the GitHub repository pattern needs look-ahead).
-MODEL_CONFIG = ConfigDict(extra="forbid", regex_engine="python-re", validate_by_name=True,
+MODEL_CONFIG = ConfigDict(extra="forbid", regex_engine="python-re",
                           validate_by_alias=True, arbitrary_types_allowed=True)
 
 

@@ -190,7 +190,7 @@ class MigrationsConfig:
 @dataclass(frozen=True, config=MODEL_CONFIG)
 class AppConfig:
     better_auth_url: Str(URL, "must be an https:// URL")
-    trusted_origins: StrList(ORIGIN, "must be an https:// origin (no wildcard: seed 003), scheme and host without a path", min_items=1)
+    trusted_origins: StrList(ORIGIN, "must be an https:// origin (no wildcard), scheme and host without a path", min_items=1)
     log_level: Str(r"debug|info|warn|error", "must be one of debug, info, warn, error") = "info"
 
 
