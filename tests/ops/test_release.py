@@ -393,3 +393,81 @@ def test_commands_run_without_the_operators_terminal_width(monkeypatch):
     monkeypatch.setenv("LINES", "24")
     probe = release.run_command(["python3", "-c", "import os; print(os.environ.get('COLUMNS'), os.environ.get('LINES'))"])
     assert probe.returncode == 0 and probe.stdout.split() == ["None", "None"]
+
+
+def test_files_swapped_after_the_check_never_reach_the_cli(monkeypatch):
+    from opscli import faults
+
+    plan = _plan("production")
+    template = next((plan.assembly / "assembly-Production").glob("ProductionData*.template.json"))
+
+    def swap(point):  # an attacker on the runner's disk, between the check and cdk deploy
+        if point == "copied":
+            template.write_text(template.read_text().replace("10", "99"))
+            (plan.assembly / "asset.abc" / "handler.py").write_text("import os; os.system('curl evil')\n")
+
+    monkeypatch.setattr(faults, "hook", swap)
+    runner = FakeRunner()
+    assert release.deploy(load("production"), approved=plan.approval_id, verify=lambda: 0, runner=runner, out=io.StringIO()) == 0
+    assert "99" in template.read_text()          # the kept directory was changed...
+    assert runner.deployed[0][1] == plan.approval_id  # ...but the CLI read the approved bytes
+
+
+def test_a_post_deploy_difference_fails_records_nothing_and_releases_the_lock():
+    plan, verified = _plan("production"), []
+    FakeAccount.problems = ["Production-Runtime/Fn (fn-1) runs code with CodeSha256 EVIL=; the approved package has GOOD="]
+    with pytest.raises(CheckFailed, match=r"what runs is not what was approved \(see docs/operations.md.*\n  Production-Runtime/Fn .*EVIL="):
+        release.deploy(load("production"), approved=plan.approval_id, verify=lambda: verified.append(1) or 0,
+                       runner=FakeRunner(), out=io.StringIO())
+    events = FakeAccount.instances[-1].events
+    assert events == [("lock", "deploy", plan.approval_id), ("check", "Production"), ("release",)]
+    assert verified == [] and release.history(load("production")) == []
+
+
+def test_a_lock_held_elsewhere_stops_before_cdk_deploy():
+    from opscli.deploy_lock import LockHeld
+
+    plan = _plan("production")
+
+    class Held(FakeAccount):
+        def lock(self, command, approval_id):
+            raise LockHeld("another deployment holds /mirror-dissonance/production/deploy-lock: arn:aws:sts::1:assumed-role/x")
+
+    runner = FakeRunner()
+    with pytest.raises(LockHeld, match="another deployment holds .*deploy-lock: arn:aws:sts"):
+        release.deploy(load("production"), approved=plan.approval_id, verify=lambda: 0, runner=runner,
+                       out=io.StringIO(), account=Held())
+    assert runner.calls == []
+
+
+def test_staging_kept_directory_under_production_says_wrong_environment():
+    staging = _plan("staging")
+    target = Path(os.environ["OPS_APPROVALS_DIR"]) / "production" / staging.approval_id
+    target.parent.mkdir(parents=True)
+    import shutil
+    shutil.copytree(staging.directory, target)
+    with pytest.raises(CheckFailed, match="planned for 'staging', not 'production': wrong environment"):
+        release.deploy(load("production"), approved=staging.approval_id, verify=lambda: 0, runner=FakeRunner(), out=io.StringIO())
+    # approval.json edited to say production: the digest itself tells the Stage
+    record = target / "approval.json"
+    record.write_text(record.read_text().replace('"staging"', '"production"'))
+    with pytest.raises(CheckFailed, match="is the digest of Staging's assembly, not Production's: wrong environment"):
+        release.deploy(load("production"), approved=staging.approval_id, verify=lambda: 0, runner=FakeRunner(), out=io.StringIO())
+
+
+def test_a_staging_id_passed_to_production_says_wrong_environment():
+    staging = _plan("staging")
+    with pytest.raises(OpsError, match="is a plan of staging, not production: wrong environment"):
+        release.deploy(load("production"), approved=staging.approval_id, verify=lambda: 0, runner=FakeRunner(), out=io.StringIO())
+
+
+def test_an_extra_nested_assembly_in_the_kept_stage_is_refused():
+    plan = _plan("production")
+    manifest = plan.assembly / "assembly-Production" / "manifest.json"
+    data = json.loads(manifest.read_text())
+    data["artifacts"]["assembly-Evil"] = {"type": "cdk:cloud-assembly", "properties": {"directoryName": "x", "displayName": "Evil"}}
+    manifest.write_text(json.dumps(data))
+    runner = FakeRunner()
+    with pytest.raises(CheckFailed, match="kept assembly is refused: .*artifact 'assembly-Evil' has type 'cdk:cloud-assembly'"):
+        release.deploy(load("production"), approved=plan.approval_id, verify=lambda: 0, runner=runner, out=io.StringIO())
+    assert runner.calls == []
