@@ -276,17 +276,6 @@ def check_checkout(config: AwsEnvironment, directory: Path, *, runner: Runner, o
                           "(a commit or configuration change); run `bin/ops plan`, review, approve the new id")
 
 
-def place_packages(stage: assembly.Stage) -> None:
-    """Put the deterministic zip of every directory asset where the CDK CLI takes an already
-    packaged asset from (``<manifest dir>/.cache/<asset id>.zip``), so the bytes it publishes
-    are those whose hash ``assembly.Stack.lambda_code_sha256`` names."""
-    for manifest in stage.asset_manifests.values():
-        for asset in manifest.files.values():
-            if asset.packaging == "zip":
-                asset.cache_path.parent.mkdir(mode=0o700, exist_ok=True)
-                asset.cache_path.write_bytes(asset.package())
-
-
 class Account(Protocol):
     """What deploy and rollback do in the environment's account besides ``cdk deploy``."""
 
@@ -398,7 +387,7 @@ def _deploy_kept(config: AwsEnvironment, directory: Path, record: dict, *, runne
         command = "deploy" if verb == "deployed" else "rollback"
         with account.lock(command, approval_id) as lock:
             faults.point("locked")
-            place_packages(stage)
+            assembly.place_packages(stage)
             print(f"==> cdk deploy '{_stage_selector(config)}' --app <private copy of {directory / 'assembly'}>",
                   file=out, flush=True)
             deployed = runner(_cdk("deploy", _stage_selector(config), "--app", str(copy),
