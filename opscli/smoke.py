@@ -42,8 +42,8 @@ from botocore.exceptions import ClientError
 
 from envconfig.aws import TableName
 
-from . import expected
 from .errors import OpsError
+from .live import stacks as live_stacks
 from .session import Aws
 from .verify import Result, Status
 
@@ -103,11 +103,15 @@ def p95(samples: list[float]) -> float:
     return ordered[max(0, math.ceil(0.95 * len(ordered)) - 1)]
 
 
-def run(aws: Aws, *, calls: int, url: str | None = None, timer: Callable[[], float] = time.monotonic) -> list[Result]:
+def check_calls(calls: int) -> None:
     if not 1 <= calls <= 1000:
         raise OpsError(f"--calls must be between 1 and 1000, got {calls}")
+
+
+def run(aws: Aws, *, calls: int, url: str | None = None, timer: Callable[[], float] = time.monotonic) -> list[Result]:
+    check_calls(calls)
     if url is None:  # with --url no CloudFormation read is needed (the Oracle role in CI has none)
-        expected.check_stacks(aws)
+        live_stacks.check(aws)
     call = Caller(aws, api_url(aws, url), timer)
     results = []
     env = aws.config.name.value

@@ -1,6 +1,6 @@
 """Post-deploy verification: read every deployed resource back, by name, and
 compare it with what was synthesized (the deployed templates, or a cloud
-assembly; see :mod:`opscli.expected`) and with the policy SPEC fixes:
+assembly; see :mod:`opscli.template_resolver`) and with the policy SPEC fixes:
 
 tables (PITR and period, SSE with the expected key, deletion protection),
 buckets (versioning, public access block, encryption, TLS-only policy equal
@@ -25,7 +25,7 @@ from botocore.exceptions import ClientError
 
 from envconfig.aws import TableName
 
-from . import expected
+from . import template_resolver as templates
 from .session import Aws, secrets_key_alias
 
 GITHUB_OIDC_URL = "token.actions.githubusercontent.com"
@@ -106,8 +106,8 @@ def verify_parameters(aws: Aws) -> list[Result]:
 @dataclass
 class Ctx:
     aws: Aws
-    stacks: dict[str, expected.Stack]
-    resolver: expected.Resolver
+    stacks: dict[str, templates.Stack]
+    resolver: templates.Resolver
 
     def each(self, type_: str):
         """(stack, logical id, physical id, resolved properties) of every resource of a type."""
@@ -116,28 +116,28 @@ class Ctx:
                 yield stack, logical, stack.physical.get(logical), self.resolver.props(stack, logical)
 
 
-def _missing(area: str, what: str, stack: expected.Stack, logical: str) -> Result:
+def _missing(area: str, what: str, stack: templates.Stack, logical: str) -> Result:
     return Result(area, what, Status.FAIL, f"expected {stack.name}/{logical}, actual: not created by the stack")
 
 
-def _eq(area: str, subject: str, expected_value, actual_value, *, canon=expected.norm) -> Result:
-    if expected_value is expected.UNRESOLVED:
+def _eq(area: str, subject: str, expected_value, actual_value, *, canon=templates.norm) -> Result:
+    if expected_value is templates.UNRESOLVED:
         # Not a pass: nothing was compared (a value only CloudFormation could resolve).
-        return Result(area, subject, Status.WARN, f"actual {expected.short(actual_value)}; template value not resolvable, not compared")
+        return Result(area, subject, Status.WARN, f"actual {templates.short(actual_value)}; template value not resolvable, not compared")
     ok = canon(expected_value) == canon(actual_value)
-    return _result(area, subject, ok, f"{expected.short(actual_value)}" if ok else
-                   f"expected {expected.short(expected_value)}, actual {expected.short(actual_value)}")
+    return _result(area, subject, ok, f"{templates.short(actual_value)}" if ok else
+                   f"expected {templates.short(expected_value)}, actual {templates.short(actual_value)}")
 
 
 def _policy_eq(area: str, subject: str, expected_doc, actual_doc) -> Result:
-    if expected_doc is expected.UNRESOLVED:
+    if expected_doc is templates.UNRESOLVED:
         return Result(area, subject, Status.WARN, "template document not resolvable; not compared")
-    want, got = expected.policy(expected_doc), expected.policy(actual_doc) if actual_doc is not None else None
+    want, got = templates.policy(expected_doc), templates.policy(actual_doc) if actual_doc is not None else None
     if want == got:
         return Result(area, subject, Status.PASS, f"equal to the template ({len(want.get('Statement', []))} statements)")
     if got is None:
-        return Result(area, subject, Status.FAIL, f"expected {expected.short(want)}, actual: none")
-    return Result(area, subject, Status.FAIL, expected.diff_policy(want, got))
+        return Result(area, subject, Status.FAIL, f"expected {templates.short(want)}, actual: none")
+    return Result(area, subject, Status.FAIL, templates.diff_policy(want, got))
 
 
 def check_keys(ctx: Ctx) -> list[Result]:
@@ -177,10 +177,10 @@ def check_tables(ctx: Ctx) -> list[Result]:
             results.append(_result("table", pid, False, _error(exc)))
             continue
         sse = desc.get("SSEDescription", {})
-        want_key = replica.get("SSESpecification", {}).get("KMSMasterKeyId", expected.UNRESOLVED)
+        want_key = replica.get("SSESpecification", {}).get("KMSMasterKeyId", templates.UNRESOLVED)
         actual = {"SSEType": sse.get("SSEType"), "KMSMasterKeyArn": sse.get("KMSMasterKeyArn")}
         results.append(_eq("table", f"{pid} encryption", {"SSEType": "KMS", "KMSMasterKeyArn": want_key}, actual)
-                       if want_key is not expected.UNRESOLVED else
+                       if want_key is not templates.UNRESOLVED else
                        _result("table", f"{pid} encryption", actual["SSEType"] == "KMS", f"expected KMS, actual {actual}"))
         want_dp = replica.get("DeletionProtectionEnabled", False)
         if ctx.aws.config.is_production:
@@ -224,13 +224,13 @@ def check_buckets(ctx: Ctx) -> list[Result]:
             rules = s3.get_bucket_encryption(Bucket=pid)["ServerSideEncryptionConfiguration"]["Rules"]
         except ClientError:
             rules = None
-        want_enc = (props.get("BucketEncryption") or {}).get("ServerSideEncryptionConfiguration", expected.UNRESOLVED)
+        want_enc = (props.get("BucketEncryption") or {}).get("ServerSideEncryptionConfiguration", templates.UNRESOLVED)
         if rules is None:
-            results.append(Result("bucket", f"{pid} encryption", Status.FAIL, f"expected {expected.short(want_enc)}, actual: no default encryption"))
+            results.append(Result("bucket", f"{pid} encryption", Status.FAIL, f"expected {templates.short(want_enc)}, actual: no default encryption"))
         else:
             live_enc = [{"ServerSideEncryptionByDefault": r.get("ApplyServerSideEncryptionByDefault"),
                          "BucketKeyEnabled": r.get("BucketKeyEnabled", False)} for r in rules]
-            if want_enc is not expected.UNRESOLVED:
+            if want_enc is not templates.UNRESOLVED:
                 want_enc = [{"BucketKeyEnabled": False, **r} for r in want_enc]
             results.append(_eq("bucket", f"{pid} encryption", want_enc, live_enc))
         try:
@@ -239,7 +239,7 @@ def check_buckets(ctx: Ctx) -> list[Result]:
             live = None
         tls = live is not None and any(
             s.get("Effect") == "Deny" and "aws:SecureTransport" in json.dumps(s.get("Condition", {}))
-            for s in expected._as_list(json.loads(live).get("Statement", [])))
+            for s in templates._as_list(json.loads(live).get("Statement", [])))
         results.append(_result("bucket", f"{pid} TLS-only", tls, "expected a Deny when aws:SecureTransport is false, actual "
                                + ("present" if tls else "none" if live is None else "no such statement")))
         if pid in policies:
@@ -263,7 +263,7 @@ def check_topic_and_subscriptions(ctx: Ctx) -> list[Result]:
             results.append(_result("topic", pid, False, _error(exc)))
             continue
         short = pid.rsplit(":", 1)[-1]
-        results.append(_eq("topic", f"{short} encryption", props.get("KmsMasterKeyId", expected.UNRESOLVED), attrs.get("KmsMasterKeyId")))
+        results.append(_eq("topic", f"{short} encryption", props.get("KmsMasterKeyId", templates.UNRESOLVED), attrs.get("KmsMasterKeyId")))
         if pid in topic_policies:
             results.append(_policy_eq("topic", f"{short} policy", topic_policies[pid], attrs.get("Policy")))
         wanted = {}
@@ -315,13 +315,13 @@ def check_alarms(ctx: Ctx) -> list[Result]:
             problems.append(f"ActionsEnabled: expected true, actual {alarm.get('ActionsEnabled')}")
         for prop in ("AlarmActions", "OKActions", "InsufficientDataActions"):
             want = props.get(prop, [])
-            if want is not expected.UNRESOLVED and sorted(want) != sorted(alarm.get(prop, [])):
+            if want is not templates.UNRESOLVED and sorted(want) != sorted(alarm.get(prop, [])):
                 problems.append(f"{prop}: expected {want}, actual {alarm.get(prop, [])}")
         if not set(alarm.get("AlarmActions", [])) & topics:
             problems.append(f"AlarmActions: expected the alert topic {sorted(topics)}, actual {alarm.get('AlarmActions', [])}")
         for prop in ALARM_FIELDS:
             want = props.get(prop)
-            if want is not None and want is not expected.UNRESOLVED and expected.norm(want) != expected.norm(alarm.get(prop)):
+            if want is not None and want is not templates.UNRESOLVED and templates.norm(want) != templates.norm(alarm.get(prop)):
                 problems.append(f"{prop}: expected {want}, actual {alarm.get(prop)}")
         results.append(_result("alarm", name, not problems, "; ".join(problems) or
                                f"actions enabled, routed to {alarm.get('AlarmActions')}, {alarm.get('ComparisonOperator')} {alarm.get('Threshold')}"))
@@ -345,9 +345,9 @@ def check_trail(ctx: Ctx) -> list[Result]:
         results.append(_eq("trail", f"{pid} logging", True, status.get("IsLogging")))
         results.append(_eq("trail", f"{pid} multi-region", True, trail.get("IsMultiRegionTrail")))
         results.append(_eq("trail", f"{pid} log-file validation", True, trail.get("LogFileValidationEnabled")))
-        results.append(_eq("trail", f"{pid} KMS key", props.get("KMSKeyId", expected.UNRESOLVED), trail.get("KmsKeyId")))
-        results.append(_eq("trail", f"{pid} bucket", props.get("S3BucketName", expected.UNRESOLVED), trail.get("S3BucketName")))
-        results.append(_eq("trail", f"{pid} CloudWatch Logs group", props.get("CloudWatchLogsLogGroupArn", expected.UNRESOLVED),
+        results.append(_eq("trail", f"{pid} KMS key", props.get("KMSKeyId", templates.UNRESOLVED), trail.get("KmsKeyId")))
+        results.append(_eq("trail", f"{pid} bucket", props.get("S3BucketName", templates.UNRESOLVED), trail.get("S3BucketName")))
+        results.append(_eq("trail", f"{pid} CloudWatch Logs group", props.get("CloudWatchLogsLogGroupArn", templates.UNRESOLVED),
                            trail.get("CloudWatchLogsLogGroupArn")))
         want_selectors = {"EventSelectors": props.get("EventSelectors", []),
                           "AdvancedEventSelectors": props.get("AdvancedEventSelectors", [])}
@@ -413,14 +413,14 @@ GITHUB_SUB = f"{GITHUB_OIDC_URL}:sub"
 def _oidc_policy(role: str, doc) -> list[str]:
     """SPEC: a GitHub trust pins aud and sub with StringEquals, never StringLike or a wildcard."""
     problems = []
-    for statement in expected._as_list((doc or {}).get("Statement", [])):
+    for statement in templates._as_list((doc or {}).get("Statement", [])):
         if "Federated" not in json.dumps(statement.get("Principal", {})):
             continue
         cond = statement.get("Condition", {})
         for op, pairs in cond.items():
             if op != "StringEquals" and any(k.startswith(GITHUB_OIDC_URL) for k in pairs):
                 problems.append(f"{op} on {sorted(pairs)} (only StringEquals pins a subject)")
-        subs = expected._as_list(cond.get("StringEquals", {}).get(GITHUB_SUB, []))
+        subs = templates._as_list(cond.get("StringEquals", {}).get(GITHUB_SUB, []))
         if not subs or any("*" in s or "?" in s for s in subs):
             problems.append(f"sub {subs} is not pinned")
         if cond.get("StringEquals", {}).get(f"{GITHUB_OIDC_URL}:aud") != "sts.amazonaws.com":
@@ -500,7 +500,7 @@ def check_log_groups(ctx: Ctx) -> list[Result]:
         if not groups:
             results.append(Result("logs", pid, Status.FAIL, f"expected log group {pid} ({stack.name}/{logical}), actual: does not exist"))
             continue
-        results.append(_eq("logs", f"{pid} retention", props.get("RetentionInDays", expected.UNRESOLVED), groups[0].get("retentionInDays")))
+        results.append(_eq("logs", f"{pid} retention", props.get("RetentionInDays", templates.UNRESOLVED), groups[0].get("retentionInDays")))
     return results
 
 
@@ -509,9 +509,9 @@ FAMILIES = (check_tables, check_keys, check_buckets, check_topic_and_subscriptio
 
 
 def verify_all(aws: Aws, assembly=None) -> list[Result]:
-    """Every check; raises expected.StackProblem when a stack is missing, failed or rolled back."""
-    stacks = expected.load(aws, assembly)
-    ctx = Ctx(aws, stacks, expected.Resolver(aws, stacks))
+    """Every check; raises templates.StackProblem when a stack is missing, failed or rolled back."""
+    stacks = templates.load(aws, assembly)
+    ctx = Ctx(aws, stacks, templates.Resolver(aws, stacks))
     results = [Result("stack", s.name, Status.PASS, "deployed") for s in stacks.values()]
     for family in FAMILIES:
         results += family(ctx)
