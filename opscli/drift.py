@@ -33,7 +33,9 @@ from typing import Any, Callable
 from botocore.exceptions import ClientError
 from botocore.parsers import ResponseParserError
 
+from . import surface
 from . import template_resolver as templates
+from .rules import Outcome
 from .errors import OpsError
 from .live import stacks as live_stacks
 from .session import Aws
@@ -359,7 +361,7 @@ NOT_COMPARED = {
     "Tags": "tags do not change behaviour; CloudFormation drift detection on AWS covers them",
     "BackupPlanTags": "tags", "BackupVaultTags": "tags",
     "PendingWindowInDays": "used only when the key is scheduled for deletion",
-    "Code": "the deployed asset is checked by content in smoke, not by location",
+    "Code": "the running code is compared by hash with the approved package (rules/functions.py code-hash)",
     "LoggingConfig": "moto's GetFunctionConfiguration does not return it (the read-back runs on the local target)",
     "LifecycleConfiguration": "S3 answers it in another shape (filters, transitions); verify checks versioning",
     "Metadata": "CDK metadata",
@@ -405,10 +407,12 @@ def _canon(path: str, value: Any) -> Any:
 UNCOMPARED: set[str] = set()
 
 
-def readback(aws: Aws, assembly: Path | None = None) -> list[Drift]:
+def readback(aws: Aws, stacks: dict[str, templates.Stack] | None = None,
+             resolver: templates.Resolver | None = None) -> list[Drift]:
     """Compare every modeled resource's template properties with the live resource."""
-    stacks = templates.load(aws, assembly)
-    resolver = templates.Resolver(aws, stacks)
+    if stacks is None:
+        stacks = templates.load(aws)
+        resolver = templates.Resolver(aws, stacks)
     drifts = []
     UNCOMPARED.clear()
     for stack in stacks.values():
@@ -422,7 +426,7 @@ def readback(aws: Aws, assembly: Path | None = None) -> list[Drift]:
                 continue
             props = resolver.props(stack, logical)
             try:
-                live = reader(aws, pid, props)
+                live = reader(live_stacks.regional(aws, stack.key), pid, props)
             except Gone as exc:
                 drifts.append(Drift(stack.name, logical, resource["Type"], "(resource)", f"exists ({pid})", f"deleted: {exc}"))
                 continue
@@ -485,11 +489,30 @@ def cloudformation(aws: Aws, timeout_s: float = 600) -> list[Drift]:
     return drifts
 
 
+NOTES: list[str] = []
+
+
+def _from_checks(checks: list[surface.Check]) -> list[Drift]:
+    """The failed surface checks as drift rows; warnings go under the table."""
+    NOTES.clear()
+    drifts = []
+    for c in checks:
+        if c.finding.outcome is Outcome.FAIL:
+            drifts.append(Drift(c.stack, c.logical_id, c.resource_type, f"{c.finding.rule} {c.finding.subject}",
+                                c.finding.expected, c.finding.actual))
+        elif c.finding.outcome is Outcome.WARN:
+            NOTES.append(f"WARN {c.finding.rule} {c.finding.subject}: {c.finding.evidence()}")
+    return drifts
+
+
 def detect(aws: Aws, method: str, assembly: Path | None) -> tuple[str, list[Drift]]:
-    live_stacks.check(aws)  # a missing, failed or rolled-back stack is its own outcome (exit 3)
+    # A missing, failed or rolled-back stack is its own outcome (exit 3); then
+    # what a caller can reach, judged against the approved templates.
+    stacks, resolver, checks = surface.run(aws, assembly)
+    reached = _from_checks(checks)
     if method in ("auto", "cloudformation") and assembly is None:
         try:
-            return "cloudformation", cloudformation(aws)
+            return "cloudformation", reached + cloudformation(aws)
         except ResponseParserError:
             # An endpoint that answers unknown actions with an HTML error page.
             if method == "cloudformation":
@@ -498,12 +521,12 @@ def detect(aws: Aws, method: str, assembly: Path | None) -> tuple[str, list[Drif
             code = exc.response["Error"]["Code"]
             if method == "cloudformation" or code not in ("NotImplemented", "InvalidAction", "UnknownOperationException", "501"):
                 raise OpsError(f"CloudFormation drift detection failed: {code}: {exc.response['Error']['Message']}") from None
-    return "readback", readback(aws, assembly)
+    return "readback", reached + readback(aws, stacks, resolver)
 
 
 def table(drifts: list[Drift]) -> str:
     note = ("\nnot compared by read-back (no reader for these template properties): " + ", ".join(sorted(UNCOMPARED))
-            if UNCOMPARED else "")
+            if UNCOMPARED else "") + "".join("\n" + n for n in NOTES)
     if not drifts:
         return "no drift" + note
     lines = ["STACK  RESOURCE  TYPE  PROPERTY  EXPECTED  ACTUAL"]

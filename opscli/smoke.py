@@ -44,6 +44,7 @@ from envconfig.aws import TableName
 
 from .errors import OpsError
 from .live import stacks as live_stacks
+from .rules.smoke import invalid_nonce_refused
 from .session import Aws
 from .verify import Result, Status
 
@@ -122,8 +123,8 @@ def run(aws: Aws, *, calls: int, url: str | None = None, timer: Callable[[], flo
                           f"expected 200 {{status: ok, environment: {env}}}, actual {health.status} {health.body[:200]}"))
 
     bogus = call("POST", "/events", {"nonce": "smoke-invalid-" + secrets.token_hex(8), "repository": "smoke/invalid"})
-    results.append(Result("smoke", "POST /events with an invalid nonce", Status.PASS if 400 <= bogus.status < 500 else Status.FAIL,
-                          f"expected 4xx, actual {bogus.status} {bogus.body[:200]}"))
+    refused = invalid_nonce_refused(bogus.status, bogus.body)
+    results.append(Result("smoke", refused.subject, Status.PASS if not refused.failed else Status.FAIL, refused.evidence()))
 
     results.append(_valid_event(aws, call))
 

@@ -35,6 +35,8 @@ class Finding:
     def evidence(self) -> str:
         if self.outcome is Outcome.PASS and not self.note:
             return f"{show(self.actual)}"
+        if "expected " in self.note:  # the rule already said what differs, value by value
+            return self.note
         text = f"expected {show(self.expected)}, actual {show(self.actual)}"
         return f"{self.note}: {text}" if self.note else text
 

@@ -176,7 +176,7 @@ def test_deleted_alarm_is_named(target):
         verify = target.ops("verify")
         assert verify.returncode == 1
         [line] = failing_lines(verify)
-        assert f"expected alarm {name} (Staging-Observability/" in line and "actual: does not exist" in line
+        assert f"expected alarm {name} (Staging-Observability/" in line and "actual does not exist" in line
         drift = target.ops("detect-drift")
         assert drift.returncode == 1 and "list index out of range" not in drift.stdout + drift.stderr
         [line] = [l for l in drift.stdout.splitlines() if "AlarmsCircuitBreaker" in l]

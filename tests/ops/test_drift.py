@@ -9,18 +9,22 @@ import boto3
 from opscli import aws_ops, drift
 
 ALARM = {"Type": "AWS::CloudWatch::Alarm", "Properties": {
-    "AlarmName": "md-throttle", "ComparisonOperator": "GreaterThanThreshold", "EvaluationPeriods": 1,
+    "AlarmName": "md-throttle", "AlarmActions": [{"Ref": "Topic"}], "ComparisonOperator": "GreaterThanThreshold", "EvaluationPeriods": 1,
     "MetricName": "ReadThrottleEvents", "Namespace": "AWS/DynamoDB", "Period": 300, "Statistic": "Sum", "Threshold": 10}}
 GROUP = {"Type": "AWS::Logs::LogGroup", "Properties": {"LogGroupName": "/md/app", "RetentionInDays": 30}}
 META = {"Type": "AWS::CDK::Metadata", "Properties": {}}
 
 
 def templates():
-    return {"Data": {"Resources": {"Group": GROUP}}, "Observability": {"Resources": {"Alarm": ALARM}},
+    return {"Data": {"Resources": {"Group": GROUP}},
+            "Observability": {"Resources": {"Alarm": ALARM, "Topic": {"Type": "AWS::SNS::Topic", "Properties": {"TopicName": "alerts"}}}},
             "Secrets": {"Resources": {"M": META}}, "Oidc": {"Resources": {"M": META}}, "Runtime": {"Resources": {"M": META}}}
 
 
 def deploy(aws):
+    # What bin/ops rotate-nonce creates after a deploy (no template can): a SecureString.
+    aws.client("ssm").put_parameter(Name=aws.config.nonce_parameter, Value="n", Type="SecureString",
+                                    KeyId=f"alias/{aws.config.resource_prefix}-secrets")
     cf = aws.client("cloudformation")
     for stack, template in templates().items():
         name = aws.stack_name(stack)
@@ -46,7 +50,9 @@ def test_changed_properties_are_each_listed(aws, capsys):
     assert "Staging-Observability  Alarm  AWS::CloudWatch::Alarm  Threshold  10  99.0" in captured.out
     assert "Staging-Observability  Alarm  AWS::CloudWatch::Alarm  EvaluationPeriods  1  2" in captured.out
     assert "Staging-Data  Group  AWS::Logs::LogGroup  RetentionInDays  30  1" in captured.out
-    assert captured.err.strip().startswith("ops detect-drift: 3 drifted properties in Staging, first: Staging-")
+    # put_metric_alarm without AlarmActions also unrouted it: that is drift too (twice: the rule and the property).
+    assert "alarms.routed md-throttle" in captured.out
+    assert captured.err.strip().startswith("ops detect-drift: 5 drifted properties in Staging, first: Staging-")
 
 
 def test_deleted_resource_is_reported(aws):
@@ -123,13 +129,17 @@ def test_resolve_and_normalise(aws):
     assert templates.policy(one) != templates.policy(widened)
 
 
-def test_cloudformation_drift_detection_is_reported_per_property(aws):
+def test_cloudformation_drift_detection_is_reported_per_property(aws, monkeypatch):
     """Real accounts: CloudFormation's own drift detection (botocore Stubber, as AWS answers)."""
     from botocore.stub import Stubber
 
+    from opscli import surface
+
+    monkeypatch.setattr(surface, "run", lambda aws, assembly: ({}, None, []))  # its own tests; here only CloudFormation's
+
     cf = aws.client("cloudformation")
     with Stubber(cf) as stub:
-        for stack in ("Data", "Secrets", "Observability", "Oidc", "Runtime"):
+        for stack in ():
             stub.add_response("describe_stacks", {"Stacks": [{"StackName": f"Staging-{stack}", "StackStatus": "UPDATE_COMPLETE",
                                                               "CreationTime": "2026-11-22T00:00:00Z"}]},
                               {"StackName": f"Staging-{stack}"})
@@ -157,6 +167,8 @@ def test_cloudformation_drift_detection_is_reported_per_property(aws):
 def test_template_properties_no_reader_returns_are_listed(aws, capsys):
     group = {"Type": "AWS::Logs::LogGroup", "Properties": {"LogGroupName": "/md/app", "RetentionInDays": 30,
                                                           "DataProtectionPolicy": {"Name": "p"}}}
+    aws.client("ssm").put_parameter(Name=aws.config.nonce_parameter, Value="n", Type="SecureString",
+                                    KeyId=f"alias/{aws.config.resource_prefix}-secrets")
     cf = aws.client("cloudformation")
     for stack, template in {**templates(), "Data": {"Resources": {"Group": group}}}.items():
         cf.create_change_set(StackName=aws.stack_name(stack), ChangeSetName="c1", ChangeSetType="CREATE",
