@@ -161,6 +161,9 @@ def test_nonce_must_stay_a_secure_string():
     assert ssm.secure_parameter("/n", good, KEYS, required=True, how="x").outcome is Outcome.PASS
     plain = ssm.secure_parameter("/n", Parameter("/n", "String", None), KEYS, required=True, how="x")
     assert plain.outcome is Outcome.FAIL and "String with key None" in plain.evidence()
+    # The type alone decides, whatever key is named beside it.
+    plain_with_key = Parameter("/n", "String", "alias/mirror-dissonance-staging-secrets")
+    assert ssm.secure_parameter("/n", plain_with_key, KEYS, required=True, how="x").outcome is Outcome.FAIL
     other_key = Parameter("/n", "SecureString", "alias/aws/ssm")
     assert ssm.secure_parameter("/n", other_key, KEYS, required=True, how="x").outcome is Outcome.FAIL
     assert ssm.secure_parameter("/n", None, KEYS, required=True, how="x").outcome is Outcome.FAIL
