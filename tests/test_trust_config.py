@@ -84,16 +84,19 @@ def test_branch_trust_and_old_keys_are_refused(candidate, cloud, key, value, mes
         aws.load("staging") if cloud == "aws" else gcp.load_environment("staging")
 
 
-def test_shared_bucket_with_distinct_prefixes_is_refused(candidate):
+def test_shared_bucket_with_distinct_prefixes_is_refused():
     """Before: two prefixes in one bucket passed (whoever read staging's state read production's)."""
+    from types import SimpleNamespace
+
     from envconfig.cross import check_gcp
 
-    staging, production = gcp.load_environment("staging"), gcp.load_environment("production")
-    import dataclasses
+    def env(name: str, project: str, prefix: str):
+        return SimpleNamespace(environment=gcp.Environment(name), source=Path(f"/c/gcp/{name}.yaml"), project_id=project,
+                               backend=SimpleNamespace(bucket="shared-tfstate", prefix=prefix))
 
-    shared = dataclasses.replace(production, backend=dataclasses.replace(production.backend, bucket=staging.backend.bucket))
-    with pytest.raises(ConfigError, match=r"production.yaml: backend.bucket: gs://mirror-dissonance-stg-tfstate also holds staging.yaml's Terraform state"):
-        check_gcp({gcp.Environment.STAGING: staging, gcp.Environment.PRODUCTION: shared})
+    with pytest.raises(ConfigError, match=r"production.yaml: backend.bucket: gs://shared-tfstate also holds staging.yaml's Terraform state"):
+        check_gcp({gcp.Environment.STAGING: env("staging", "p-stg", "gcp-staging"),
+                   gcp.Environment.PRODUCTION: env("production", "p-prd", "gcp-production")})
 
 
 def test_a_production_bucket_outside_the_production_project_is_refused(candidate):
