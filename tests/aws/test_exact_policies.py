@@ -338,3 +338,42 @@ def test_trail_bucket_admits_cloudtrail_for_this_trail_only(aws_app, env):
         assert statement["Condition"]["StringEquals"]["aws:SourceArn"] == trail, statement
     (put,) = [s for s in cloudtrail if s["Action"] == ["s3:PutObject"]]
     assert put["Condition"]["StringEquals"]["s3:x-amz-acl"] == "bucket-owner-full-control"
+
+
+# ---- one identity per purpose -----------------------------------------------
+
+FORBIDDEN_TO_CONSUMERS = ("dynamodb:Scan", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem", "dynamodb:PutItem", "dynamodb:UpdateItem")
+
+
+def test_consumer_role_cannot_scan_delete_or_read_the_token(aws_app):
+    """Before: the consumer repository assumed the Oracle role (Scan, BatchWrite, DeleteItem, the github-token)."""
+    roles = aws_app.resources(EnvName.STAGING, "Oidc", "AWS::IAM::Role")
+    (logical, role) = next((k, r) for k, r in roles.items() if r["Properties"]["RoleName"] == "MirrorDissonanceOracleConsumerRole-staging")
+    (statement,) = role["Properties"]["AssumeRolePolicyDocument"]["Statement"]
+    assert statement["Condition"]["StringEquals"]["token.actions.githubusercontent.com:sub"] == [
+        "repo:PhaseMirror/Phase-Mirror-Test:environment:staging"]
+    assert "ManagedPolicyArns" not in role["Properties"]  # not the parameters-read policy (it names the github-token)
+    policies = [p for p in aws_app.resources(EnvName.STAGING, "Oidc", "AWS::IAM::Policy").values() if {"Ref": logical} in p["Properties"]["Roles"]]
+    text = json.dumps(policies)
+    for action in FORBIDDEN_TO_CONSUMERS + ("dynamodb:*", "kms:ReEncrypt"):
+        assert action not in text, action
+    assert "github-token" not in text and "/nonce" in text
+    # The Oracle role trusts no consumer, and no role trusts a branch.
+    for env in EnvName:
+        for other in aws_app.resources(env, "Oidc", "AWS::IAM::Role").values():
+            subjects = json.dumps(other["Properties"]["AssumeRolePolicyDocument"])
+            assert ":ref:" not in subjects
+            if other["Properties"]["RoleName"] != f"MirrorDissonanceOracleConsumerRole-{env.value}":
+                assert "Phase-Mirror-Test" not in subjects
+
+
+def test_one_subject_cannot_open_two_roles():
+    from aws_cdk import App, Stack
+
+    from constructs_lib.aws.github_oidc import GitHubOidc
+
+    github = GitHubOidc(Stack(App(), "T"), "GitHub", subjects=["repo:o/r:environment:staging"], create_provider=True)
+    github.role("Deploy", role_name="deploy", description="d")
+    github.role("Smoke", role_name="smoke", description="s", subjects=["repo:o/r:environment:staging-oracle"])
+    with pytest.raises(ValueError, match=r"subject 'repo:o/r:environment:staging' already opens role 'Deploy'; 'Oracle' needs its own"):
+        github.role("Oracle", role_name="oracle", description="o")
