@@ -24,8 +24,11 @@ from envconfig.contract import default_contract
 from gates.secret_scan import scan
 
 from .errors import OpsError
-# The shared pieces live in readiness_model, so recovery_readiness uses them without importing this module back.
-from .readiness_model import ROOT, Artifacts, Gate, Verdict, _gate  # noqa: F401 - public names of this module too
+from .recovery_readiness import recovery_gates
+from .rules.gate import Artifacts, Gate, Verdict, gate  # noqa: F401  (re-exported for callers)
+from .rules.trail import audit_trail, passes
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def load_artifacts(config: AwsEnvironment, *, cdk_out: Path = ROOT / "cdk.out", cdktf_out: Path = ROOT / "cdktf.out") -> Artifacts:
@@ -41,6 +44,9 @@ def load_artifacts(config: AwsEnvironment, *, cdk_out: Path = ROOT / "cdk.out", 
             stack_id = artifact["displayName"].split("/")[-1]
             aws[stack_id] = json.loads((manifest.parent / artifact["properties"]["templateFile"]).read_text())
     return Artifacts(aws, json.loads(tf.read_text()), (manifest.parent, tf.parent))
+
+
+_gate = gate
 
 
 def _manual(section: str, name: str, document: str, what: str) -> Gate:
@@ -62,15 +68,17 @@ def security_gates(a: Artifacts, config: AwsEnvironment) -> list[Gate]:
     services = {**a.gcp_resources("google_cloud_run_v2_service"), **a.gcp_resources("google_cloud_run_v2_job")}
     origins = [e.get("value", "") for s in services.values() for e in _env_of(s) if e["name"] == "TRUSTED_ORIGINS"]
     trails = list(a.aws_resources("AWS::CloudTrail::Trail"))
-    trail_ok = any(all(t["Properties"].get(p) is True for p in ("IsLogging", "EnableLogFileValidation", "IsMultiRegionTrail"))
-                   and t["Properties"].get("KMSKeyId") for _, _, t in trails)
+    judged = {f"{s}/{lid}": audit_trail(f"{s}/{lid}", t["Properties"]) for s, lid, t in trails}
+    trail_ok = any(passes(findings) for findings in judged.values())
+    missing = sorted(f.subject for findings in judged.values() for f in findings if f.failed)
     retention = [r["Properties"].get("RetentionInDays") for _, _, r in a.aws_resources("AWS::Logs::LogGroup")]
     return [
         _gate("Security", "secret values never in synthesized output", not leaks, "; ".join(leaks) or f"scanned {', '.join(str(r) for r in a.roots)}: none"),
         _gate("Security", "trusted origins locked down (no wildcard)", bool(origins) and not any("*" in o for o in origins),
               f"TRUSTED_ORIGINS = {sorted(set(origins))}" if origins else "no service sets TRUSTED_ORIGINS"),
         _gate("Security", "audit trail (who accessed what, when)", trail_ok,
-              f"{[f'{s}/{lid}' for s, lid, _ in trails]}: logging, multi-region, log-file validation and KMS all set: {trail_ok}"),
+              f"{sorted(judged)}: logging, multi-region, log-file validation and KMS all set: {trail_ok}"
+              + (f"; not set: {missing}" if missing else "")),
         _gate("Security", "log retention defined", bool(retention) and all(retention), f"log groups retain {sorted(set(map(str, retention)))} days"),
         _manual("Security", "PII logging policy, meeting-prep disclaimer, deletion pathway", "docs/readiness.md",
                 "application behaviour, proven by the product's own tests"),
@@ -232,13 +240,7 @@ def observability_gates(a: Artifacts, config: AwsEnvironment) -> list[Gate]:
 SECTIONS: tuple[Callable[[Artifacts, AwsEnvironment], list[Gate]], ...] = (security_gates, ops_gates, contract_gates, observability_gates)
 
 
-def _recovery_gates(a: Artifacts, config: AwsEnvironment) -> list[Gate]:
-    from .recovery_readiness import recovery_gates  # its own module
-
-    return recovery_gates(a, config)
-
-
-SECTIONS += (_recovery_gates,)
+SECTIONS += (recovery_gates,)
 
 
 def evaluate(artifacts: Artifacts, config: AwsEnvironment) -> list[Gate]:

@@ -293,6 +293,17 @@ class AwsEnvironment:
         return f"{self.parameter_prefix}nonce-rotation-lock"
 
     @property
+    def deploy_lock_parameter(self) -> str:
+        """Plain String parameter: the lock that lets one ``bin/ops deploy`` / ``rollback`` run at a time (opscli/deploy_lock.py)."""
+        return f"{self.parameter_prefix}deploy-lock"
+
+    @property
+    def deployed_approval_parameter(self) -> str:
+        """Plain String parameter written after each successful ``bin/ops deploy`` / ``rollback``:
+        ``{"approval_id": ..., "deployed_at": <epoch s>, "by": ...}``; verify and drift judge against that kept assembly."""
+        return f"{self.parameter_prefix}deployed-approval"
+
+    @property
     def github_token_parameter(self) -> str:
         return f"{self.parameter_prefix}github-token"
 

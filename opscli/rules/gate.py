@@ -1,17 +1,12 @@
-"""What a readiness gate is, shared by opscli.readiness and opscli.recovery_readiness.
-
-Kept in its own module so that the recovery gates use these without
-importing opscli.readiness, which runs them (no import cycle).
-"""
-
+"""The shape of a readiness gate and of the synthesized output it is judged
+on; shared by ``opscli.readiness`` and ``opscli.recovery_readiness`` (which
+used to import each other)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
 from typing import Iterator
-
-ROOT = Path(__file__).resolve().parent.parent
 
 
 class Verdict(str, Enum):
@@ -26,6 +21,10 @@ class Gate:
     name: str
     verdict: Verdict
     evidence: str
+
+
+def gate(section: str, name: str, ok: bool, evidence: str) -> Gate:
+    return Gate(section, name, Verdict.PASS if ok else Verdict.FAIL, evidence)
 
 
 @dataclass(frozen=True)
@@ -44,7 +43,3 @@ class Artifacts:
 
     def gcp_resources(self, type_: str) -> dict[str, dict]:
         return self.gcp.get("resource", {}).get(type_, {})
-
-
-def _gate(section: str, name: str, ok: bool, evidence: str) -> Gate:
-    return Gate(section, name, Verdict.PASS if ok else Verdict.FAIL, evidence)
