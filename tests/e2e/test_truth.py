@@ -12,7 +12,6 @@ irreversible ones (a deleted backup plan, a rolled-back stack) run last.
 from __future__ import annotations
 
 import json
-import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -25,7 +24,8 @@ from botocore.credentials import Credentials
 from envconfig.aws import load
 from tests.e2e.local_target import REPO, LocalTarget
 
-pytestmark = pytest.mark.e2e
+# The run's deployed Staging (tests/e2e/conftest.py); the last two tests cannot be undone.
+pytestmark = [pytest.mark.e2e, pytest.mark.shared_target(changes="spoils")]
 
 CONFIG = load("staging")
 PREFIX = CONFIG.resource_prefix
@@ -45,18 +45,12 @@ class Target(LocalTarget):
 
 
 @pytest.fixture(scope="module")
-def target(tmp_path_factory):
-    t = Target(tmp_path_factory.mktemp("truth"), CONFIG.region)
-    t.run(str(REPO / "bin" / "local-aws"), "start", "--port", str(t.port))
+def target(tmp_path_factory, shared_target):
+    # Staging bootstrapped, deployed with the CDK CLI and its nonce created, once per run.
+    t = Target(tmp_path_factory.mktemp("truth"), CONFIG.region, shared=shared_target)
     try:
-        start = time.monotonic()
-        t.run("cdk", "bootstrap", f"aws://{CONFIG.account}/{CONFIG.region}", "--ci", cwd=tempfile.mkdtemp())
-        t.run("cdk", "deploy", "Staging/*", "--require-approval", "never", "--ci", "--output", str(t.tmp / "cdk.out"))
-        t.run(str(REPO / "bin" / "ops"), "rotate-nonce", "--env", "staging", "--create-only")
-        TIMES["bootstrap + deploy"] = time.monotonic() - start
         yield t
     finally:
-        t.run(str(REPO / "bin" / "local-aws"), "stop", check=False)
         for name, seconds in TIMES.items():
             print(f"e2e timing: {name} {seconds:.1f}s")
 
