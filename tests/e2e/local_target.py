@@ -141,11 +141,13 @@ def _alive(pid: int) -> bool:
 class SharedDeployment:
     """The run's one local target with Staging deployed, in ``root`` (common to the workers)."""
 
-    def __init__(self, root: Path, account: str, region: str, gates_cache: Path | None = None):
+    def __init__(self, root: Path, account: str, region: str, gates_cache: Path | None = None, deploy=None):
         self.root = root
         self.account = account
         self.region = region
         self.gates_cache = gates_cache
+        # What "deployed" means: Staging (the default), or, in tests/e2e/test_shared_target.py, less.
+        self._deploy = deploy or self.deploy_staging
         self.state = root / "state"
         self._info = root / "target.json"
         self._leases = root / "leases"
@@ -224,24 +226,29 @@ class SharedDeployment:
         result = self._target(port).run(str(REPO / "bin" / "local-aws"), "status", check=False)
         return result.returncode == 0 and f":{port}" in result.stdout
 
-    def _ensure_deployed(self) -> int:
-        info = self._read_info()
-        if info.get("deployed") and not info.get("spoiled") and self._running(info["port"]):
-            return info["port"]
-        self._stop()
-        port = free_port()
-        target = self._target(port)
-        start = time.monotonic()
-        target.run(str(REPO / "bin" / "local-aws"), "start", "--port", str(port))
-        self._write_info({"port": port, "deployed": False})
+    def deploy_staging(self, target: LocalTarget) -> None:
+        """Staging as an operator deploys it with the CDK CLI, and its first nonce."""
         bootstrap_dir = self.root / "bootstrap"  # outside the project: bootstrap does not synthesize the app
         bootstrap_dir.mkdir(exist_ok=True)
         target.run("cdk", "bootstrap", f"aws://{self.account}/{self.region}", "--ci", cwd=bootstrap_dir)
         target.run("cdk", "deploy", "Staging/*", "--require-approval", "never", "--ci",
                    "--output", str(self.root / "cdk.out"))
         target.run(str(REPO / "bin" / "ops"), "rotate-nonce", "--env", "staging", "--create-only")
+
+    def _ensure_deployed(self) -> int:
+        info = self._read_info()
+        if info.get("deployed") and not info.get("spoiled") and self._running(info["port"]):
+            return info["port"]
+        self._stop()
+        info = self._read_info()
+        port = free_port()
+        target = self._target(port)
+        start = time.monotonic()
+        target.run(str(REPO / "bin" / "local-aws"), "start", "--port", str(port))
+        self._write_info({"port": port, "deployed": False, "deploys": info.get("deploys", 0)})
+        self._deploy(target)
         self._write_info({"port": port, "deployed": True, "seconds": round(time.monotonic() - start, 1),
-                          "deploys": self._read_info().get("deploys", 0) + 1})
+                          "deploys": info.get("deploys", 0) + 1})
         return port
 
     def _stop(self) -> None:
