@@ -49,6 +49,8 @@ class LocalTarget:
         self.region = region
         self.endpoint = f"http://localhost:{self.port}"
         self.env = target_env(self.port, shared.state if shared else tmp / "state", region, gates_cache)
+        if shared:  # the deployment's kept assembly: what verify and detect-drift judge against
+            self.env["OPS_APPROVALS_DIR"] = str(shared.approvals)
 
     def run(self, *args, input=None, env=None, cwd=REPO, timeout=None, check=True) -> subprocess.CompletedProcess:
         result = subprocess.run(list(args), cwd=cwd, env={**self.env, **(env or {})}, input=input,
@@ -96,6 +98,7 @@ class LocalTarget:
 
 import fcntl
 import json
+import shutil
 import sys
 import time
 from contextlib import contextmanager
@@ -112,6 +115,7 @@ class SharedTarget:
 
     port: int
     state: Path
+    approvals: Path  # OPS_APPROVALS_DIR of the deployment (bin/ops deploy keeps its assembly there)
     spoiled: bool = False
 
 
@@ -149,6 +153,7 @@ class SharedDeployment:
         # What "deployed" means: Staging (the default), or, in tests/e2e/test_shared_target.py, less.
         self._deploy = deploy or self.deploy_staging
         self.state = root / "state"
+        self.approvals = root / "approvals"
         self._info = root / "target.json"
         self._leases = root / "leases"
         root.mkdir(parents=True, exist_ok=True)
@@ -197,7 +202,7 @@ class SharedDeployment:
         with _flock(self.root / "use.lock", exclusive=changes != "none"):
             with _flock(self.root / "deploy.lock"):
                 port = self._ensure_deployed()
-            held = SharedTarget(port, self.state, spoiled=changes == "spoils")
+            held = SharedTarget(port, self.state, self.approvals, spoiled=changes == "spoils")
             try:
                 yield held
             finally:
@@ -227,13 +232,16 @@ class SharedDeployment:
         return result.returncode == 0 and f":{port}" in result.stdout
 
     def deploy_staging(self, target: LocalTarget) -> None:
-        """Staging as an operator deploys it with the CDK CLI, and its first nonce."""
+        """Staging as an operator deploys it (``bin/ops deploy``: the kept assembly is
+        what verify and detect-drift judge against), and its first nonce."""
         bootstrap_dir = self.root / "bootstrap"  # outside the project: bootstrap does not synthesize the app
         bootstrap_dir.mkdir(exist_ok=True)
         target.run("cdk", "bootstrap", f"aws://{self.account}/{self.region}", "--ci", cwd=bootstrap_dir)
-        target.run("cdk", "deploy", "Staging/*", "--require-approval", "never", "--ci",
-                   "--output", str(self.root / "cdk.out"))
-        target.run(str(REPO / "bin" / "ops"), "rotate-nonce", "--env", "staging", "--create-only")
+        shutil.rmtree(self.approvals, ignore_errors=True)  # a replaced deployment's kept assemblies go with it
+        ops = str(REPO / "bin" / "ops")
+        env = {"OPS_APPROVALS_DIR": str(self.approvals)}
+        target.run(ops, "deploy", "--env", "staging", "--no-verify", env=env)
+        target.run(ops, "rotate-nonce", "--env", "staging", "--create-only", env=env)
 
     def _ensure_deployed(self) -> int:
         info = self._read_info()
