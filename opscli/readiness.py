@@ -1,4 +1,4 @@
-"""Production-readiness report: seed 003's gates evaluated on the synthesized templates.
+"""Production-readiness report: the readiness gates evaluated on the synthesized templates.
 
 Reads the AWS cloud assembly (``cdk.out``, from ``bin/synth``) and the GCP
 Terraform JSON (``cdktf.out/stacks/gcp-<env>/cdk.tf.json``) and prints one
