@@ -173,7 +173,7 @@ def contract_gates(a: Artifacts, config: AwsEnvironment) -> list[Gate]:
                            as_secret and (wrong is None or wrong not in all_names),
                            f"{len(refs)} service(s) get it as a secret reference: {as_secret}" + (f"; {wrong} present: {wrong in all_names}" if wrong else "")))
     redis = list(a.gcp_resources("google_redis_instance").values())
-    versions = [v.get("secret_data", "") for v in a.gcp_resources("google_secret_manager_secret_version").values()]
+    versions = [v.get("secret_data_wo", v.get("secret_data", "")) for v in a.gcp_resources("google_secret_manager_secret_version").values()]
     gates.append(_gate("Env contract", "KV_REDIS_PASSWORD is non-empty (Redis AUTH on, secret fed from it)",
                        bool(redis) and all(r.get("auth_enabled") for r in redis) and any("auth_string" in v for v in versions),
                        f"Redis auth_enabled={[r.get('auth_enabled') for r in redis]}; secret version from auth_string: {any('auth_string' in v for v in versions)}"))

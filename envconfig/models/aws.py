@@ -113,16 +113,22 @@ class OracleConsumer:
 
 @dataclass(frozen=True, config=MODEL_CONFIG)
 class GitHubConfig:
-    repository: Str(GITHUB_REPO, GITHUB_REPO_RULE)
+    # The repository whose workflows deploy, plan, drill and smoke-test this
+    # environment (the same value as the GCP files': docs/requirements.md#trust).
+    infrastructure_repository: Str(GITHUB_REPO, GITHUB_REPO_RULE)
     create_oidc_provider: Bool
     existing_oidc_provider_arn: OptStr(
         OIDC_PROVIDER_ARN,
         "must be the ARN of the GitHub OIDC provider: arn:aws:iam::<account>:oidc-provider/token.actions.githubusercontent.com")
-    allow_main_branch: Bool = False
     max_session_hours: Int(1, 12) = 1
     # ``{owner/name: {environments: [...]}}``: pinned subjects, no patterns.
     oracle_consumers: Section(OracleConsumerSettings, key=Str(GITHUB_REPO, "must be a GitHub repository of the form owner/name")) \
         = Field(default_factory=dict)
+
+    @property
+    def repository(self) -> str:
+        """The former name of :attr:`infrastructure_repository`, kept for callers."""
+        return self.infrastructure_repository
 
 
 @dataclass(frozen=True, config=MODEL_CONFIG)
@@ -346,6 +352,10 @@ class AwsEnvironment:
     def audit_data_events(self) -> tuple[Store, ...]:
         return self.audit.data_event_stores
 
+    def github_environment_subject(self, environment: str) -> str:
+        """The exact OIDC ``sub`` of a job of the infrastructure repository in GitHub environment ``environment``."""
+        return f"repo:{self.github.infrastructure_repository}:environment:{environment}"
+
     @property
     def names(self) -> AwsNaming:
         """The environment's physical names (what the stacks receive instead of the whole environment)."""
@@ -353,29 +363,49 @@ class AwsEnvironment:
 
     @property
     def github_subjects(self) -> tuple[str, ...]:
-        """Exact OIDC ``sub`` values allowed to assume the roles (StringEquals, never a wildcard)."""
-        subjects = [f"repo:{self.github.repository}:environment:{self.name.value}"]
-        if self.github.allow_main_branch:
-            subjects.append(f"repo:{self.github.repository}:ref:refs/heads/main")
-        return tuple(subjects)
+        """The deploy role's exact OIDC ``sub``: GitHub environment ``<env>`` only.
+
+        No ``ref:`` subject: a branch subject bypasses the environment's
+        protection for any job on that branch (docs/requirements.md#trust).
+        """
+        return (self.github_environment_subject(self.name.value),)
 
     @property
     def plan_subject(self) -> str:
-        """OIDC ``sub`` of the read-only plan job (GitHub environment ``<env>-plan``, no approval).
+        """OIDC ``sub`` of the read-only plan job (GitHub environment ``<env>-plan``).
 
         It may assume only the CDK lookup role: enough for ``cdk diff``, never a deploy.
         """
-        return f"repo:{self.github.repository}:environment:{self.name.value}-plan"
+        return self.github_environment_subject(f"{self.name.value}-plan")
+
+    @property
+    def oracle_smoke_subject(self) -> str:
+        """OIDC ``sub`` of the job that smoke-tests the deployed Oracle as the Oracle role (``<env>-oracle``)."""
+        return self.github_environment_subject(f"{self.name.value}-oracle")
 
     @property
     def oracle_subjects(self) -> tuple[str, ...]:
-        """The Oracle role's exact ``sub`` values: this repository's, then each consumer's."""
-        return self.github_subjects + tuple(c.subject for c in self.oracle_consumers)
+        """The Oracle role's exact ``sub`` values: the smoke job's environment only.
+
+        Consumers get the consumer role (:attr:`consumer_subjects`), never this one.
+        """
+        return (self.oracle_smoke_subject,)
+
+    @property
+    def consumer_subjects(self) -> tuple[str, ...]:
+        """The consumer role's exact ``sub`` values: one per consumer repository and environment."""
+        return tuple(c.subject for c in self.oracle_consumers)
 
     @property
     def restore_drill_subject(self) -> str:
-        """OIDC ``sub`` of the scheduled restore drill (GitHub environment ``<env>-drill``, no approval)."""
-        return f"repo:{self.github.repository}:environment:{self.name.value}-drill"
+        """OIDC ``sub`` of the restore drill (GitHub environment ``<env>-drill``; production's requires reviewers)."""
+        return self.github_environment_subject(f"{self.name.value}-drill")
+
+    @property
+    def role_subjects(self) -> dict[str, tuple[str, ...]]:
+        """Purpose -> the subjects its role trusts; no subject may appear under two purposes."""
+        return {"deploy": self.github_subjects, "plan": (self.plan_subject,), "oracle": self.oracle_subjects,
+                "consumer": self.consumer_subjects, "restore-drill": (self.restore_drill_subject,)}
 
 
 # The names, as the environment has always offered them: config.table_name(...), config.parameter_prefix, ...

@@ -134,10 +134,21 @@ class BackendConfig:
 
 @dataclass(frozen=True, config=MODEL_CONFIG)
 class GithubConfig:
-    repository: Str(GITHUB_REPO, GITHUB_REPO_RULE)  # owner/name
-    environment: Str(r"[A-Za-z0-9._-]+", "must be a GitHub environment name")  # GitHub Actions environment allowed to deploy
-    # Also pin the ref (staging: main); None where releases deploy from tags.
-    branch: OptStr(r"[A-Za-z0-9._/-]+", "must be a branch name such as main") = None
+    # owner/name of the repository whose workflows plan, apply and release
+    # (the same value as the AWS files': docs/requirements.md#trust).
+    infrastructure_repository: Str(GITHUB_REPO, GITHUB_REPO_RULE)
+    # GitHub environment of the apply job: gcp-<env>, never one an AWS role trusts.
+    environment: Str(r"[A-Za-z0-9._-]+", "must be a GitHub environment name")
+
+    @property
+    def repository(self) -> str:
+        """The former name of :attr:`infrastructure_repository`, kept for callers."""
+        return self.infrastructure_repository
+
+    @property
+    def branch(self) -> None:
+        """Removed: trust goes to GitHub environments (their branch rules), never to a ref."""
+        return None
 
 
 @dataclass(frozen=True, config=MODEL_CONFIG)
@@ -344,4 +355,20 @@ class GcpConfig:
     def name(self, suffix: str) -> str:
         """The one naming rule: ``<name_prefix>-<suffix>``."""
         return f"{self.name_prefix}-{suffix}"
+
+    def github_environment_subject(self, environment: str) -> str:
+        return f"repo:{self.github.infrastructure_repository}:environment:{environment}"
+
+    @property
+    def role_subjects(self) -> dict[str, tuple[str, ...]]:
+        """Purpose -> the one GitHub subject its identity trusts (docs/operations.md, trust table).
+
+        gcp-apply: ``cdktf deploy`` as the infrastructure service account (``gcp-<env>``);
+        gcp-plan: the read-only plan identity (``gcp-<env>-plan``);
+        gcp-release: the deploy service account that rolls out images (``gcp-<env>-release``).
+        """
+        apply = self.github.environment
+        return {"gcp-apply": (self.github_environment_subject(apply),),
+                "gcp-plan": (self.github_environment_subject(f"{apply}-plan"),),
+                "gcp-release": (self.github_environment_subject(f"{apply}-release"),)}
 

@@ -36,7 +36,7 @@ class Data(tf.Construct):
             backups_retained=config.sql.backups_retained, transaction_log_days=config.sql.transaction_log_days,
             deletion_protection=config.deletion_protection,
             # Same value on both sides from the first apply (generated in stacks/gcp/secrets.py).
-            password=secrets["DB_PG_PASSWORD"].version.secret_data,
+            password=secrets["DB_PG_PASSWORD"].generated_value,
         )
         self.redis = RedisCache(
             self, "Redis", project=project, region=region, name=config.name("redis"),
