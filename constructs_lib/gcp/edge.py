@@ -2,9 +2,26 @@
 
 from __future__ import annotations
 
-from typing import Mapping
+import hashlib
+from typing import Iterable, Mapping
 
 from constructs_lib.gcp import tf
+
+
+def certificate_name(prefix: str, domains: Iterable[str]) -> str:
+    """``<prefix>-edge-<8 hex of sha256(sorted domains)>``: a new name for every domain set.
+
+    google provider 6.50 ``google_compute_managed_ssl_certificate``: ``name``
+    and ``managed.domains`` are ForceNew, and with ``create_before_destroy``
+    the replacement is created while the old one still exists, so a fixed
+    name answers 409 "already exists" on any domain change. The provider's
+    documentation recommends a name that changes with the domains for exactly
+    this lifecycle (registry docs, resource compute_managed_ssl_certificate,
+    "lifecycle { create_before_destroy = true }" example with a random suffix);
+    a hash of the domains gives that without a random_id resource.
+    """
+    digest = hashlib.sha256(",".join(sorted(set(domains))).encode()).hexdigest()[:8]
+    return f"{prefix}-edge-{digest}"
 
 
 class HttpsEdge(tf.Construct):
@@ -45,9 +62,10 @@ class HttpsEdge(tf.Construct):
         self.address = tf.compute_global_address.ComputeGlobalAddress(
             self, "Address", project=project, name=f"{name}-edge", address_type="EXTERNAL", ip_version="IPV4",
         )
+        domains = sorted({*hosts, *static_hosts})
         self.certificate = tf.compute_managed_ssl_certificate.ComputeManagedSslCertificate(
-            self, "Certificate", project=project, name=f"{name}-edge", type="MANAGED",
-            managed=tf.compute_managed_ssl_certificate.ComputeManagedSslCertificateManaged(domains=sorted([*hosts, *static_hosts])),
+            self, "Certificate", project=project, name=certificate_name(name, domains), type="MANAGED",
+            managed=tf.compute_managed_ssl_certificate.ComputeManagedSslCertificateManaged(domains=domains),
             # A domain change creates a new certificate before the old one goes.
             lifecycle=tf.TerraformResourceLifecycle(create_before_destroy=True),
         )

@@ -47,3 +47,22 @@ def test_negs_are_created_after_their_services(synth):
     for address, body in graph.of_type("google_compute_region_network_endpoint_group").items():
         service = body["cloud_run"]["service"].strip("${}").rsplit(".", 1)[0]
         assert service.startswith("google_cloud_run_v2_service.") and service in graph.reachable(address)
+
+
+def test_certificate_name_changes_with_its_domains(synth):
+    """A fixed name with create_before_destroy answers 409 on a domain change (ForceNew domains)."""
+    import hashlib
+
+    cert = synth.one("google_compute_managed_ssl_certificate", "Edge/Certificate")
+    domains = sorted(cert["managed"]["domains"])
+    expected = hashlib.sha256(",".join(domains).encode()).hexdigest()[:8]
+    assert cert["name"] == f"{synth.config.name_prefix}-edge-{expected}"
+    assert cert["lifecycle"]["create_before_destroy"] is True
+
+    from constructs_lib.gcp.edge import certificate_name
+
+    one = certificate_name("md-staging", ["api-staging.example.dev"])
+    two = certificate_name("md-staging", ["api-staging.example.dev", "ws-staging.example.dev"])
+    assert one != two and one.startswith("md-staging-edge-") and len(one) <= 63
+    # Order does not matter: the same set keeps its certificate.
+    assert two == certificate_name("md-staging", ["ws-staging.example.dev", "api-staging.example.dev"])
