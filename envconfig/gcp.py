@@ -27,6 +27,7 @@ from envconfig.gcp_platform import (
     LoggingConfig,
     OtlpConfig,
     SloConfig,
+    check_capacity,
     check_image_repositories,
     read_artifact_registry,
     read_domains,
@@ -132,6 +133,11 @@ class SqlConfig:
     transaction_log_days: int
     database: str
     user: str
+    # Set explicitly on the instance (flag max_connections), never the tier's
+    # default: the loader checks the services' pools against it (docs/requirements.md#gcp-connections).
+    max_connections: int = 100
+    # Kept free of the services' pools: the migrations job's pool and an operator's psql.
+    reserved_connections: int = 10
 
 
 @dataclass(frozen=True)
@@ -153,6 +159,8 @@ class ServiceConfig:
     request_timeout_seconds: int = 300
     session_affinity: bool = False
     cpu_always_allocated: bool = False  # work outside requests (the agent): no CPU throttling
+    concurrency: int = 80  # requests (for the WebSocket: open sockets) per instance; Cloud Run's default is 80
+    pg_pool_max: int = 1  # DB_PG_POOL_MAX: the app's Postgres pool size per instance
 
 
 @dataclass(frozen=True)
@@ -161,6 +169,7 @@ class MigrationsConfig:
     timeout_seconds: int
     cpu: str
     memory: str
+    pg_pool_max: int = 1  # DB_PG_POOL_MAX of the job; counted in sql.reserved_connections
 
 
 @dataclass(frozen=True)
@@ -274,6 +283,9 @@ def _services(reader: Reader) -> Mapping[Service, ServiceConfig]:
             request_timeout_seconds=s.int("request_timeout_seconds", minimum=1, maximum=3600, default=300),
             session_affinity=s.bool("session_affinity", default=False),
             cpu_always_allocated=s.bool("cpu_always_allocated", default=False),
+            # Cloud Run: 1-1000 concurrent requests per instance.
+            concurrency=s.int("concurrency", minimum=1, maximum=1000, default=80),
+            pg_pool_max=s.int("pg_pool_max", minimum=1, maximum=100),
         )
         if service is Service.WEBSOCKET:
             ws = result[service]
@@ -335,6 +347,9 @@ def load_gcp_config(path: Path) -> GcpConfig:
         transaction_log_days=s.int("transaction_log_days", minimum=1, maximum=7),
         database=s.str("database", pattern=r"[a-z][a-z0-9_]{0,62}", rule="must be a lowercase PostgreSQL identifier"),
         user=s.str("user", pattern=r"[a-z][a-z0-9_]{0,62}", rule="must be a lowercase PostgreSQL identifier"),
+        # Cloud SQL for PostgreSQL accepts max_connections 14-262143 (supported flags page).
+        max_connections=s.int("max_connections", minimum=14, maximum=262143),
+        reserved_connections=s.int("reserved_connections", minimum=3, maximum=1000),
     )
     s.finish()
     if environment is Environment.PRODUCTION and sql.availability is not SqlAvailability.REGIONAL:
@@ -352,6 +367,7 @@ def load_gcp_config(path: Path) -> GcpConfig:
         timeout_seconds=m.int("timeout_seconds", minimum=60, maximum=86400),
         cpu=m.str("cpu", pattern=CPU, rule="must be one of 1, 2, 4, 6, 8 (Cloud Run vCPU)", default="1"),
         memory=m.str("memory", pattern=MEMORY, rule="must look like 512Mi or 2Gi", default="512Mi"),
+        pg_pool_max=m.int("pg_pool_max", minimum=1, maximum=100),
     )
     m.finish()
     bootstrap_image = r.str("bootstrap_image", pattern=IMAGE_WITH_TAG, rule="must be a full image reference with a tag or digest")
@@ -409,6 +425,7 @@ def load_gcp_config(path: Path) -> GcpConfig:
     domains = read_domains(r)
     frontends = read_frontends(r)
     r.finish()
+    check_capacity(path, services=services, sql=sql, migrations=migrations, monitoring=monitoring)
 
     return policy.checked_gcp(GcpConfig(
         source=path,

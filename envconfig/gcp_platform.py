@@ -196,3 +196,41 @@ def read_domains(r: Reader) -> DomainsConfig:
     )
     d.finish()
     return result
+
+
+def check_capacity(path, *, services, sql, migrations, monitoring) -> None:
+    """The rules between sizes (docs/requirements.md#gcp-connections):
+
+    - connection budget: sum over services of max_instances x pg_pool_max,
+      plus ``sql.reserved_connections`` (the migrations job's pool and an
+      operator), must fit in ``sql.max_connections``; the message names every
+      service and its numbers;
+    - the migrations job's pool fits in that reserve;
+    - the connections alert fires below ``sql.max_connections``;
+    - the WebSocket service holds more sockets (concurrency x max_instances)
+      than ``monitoring.websocket_connections``: an alert above capacity can
+      never fire, and the sockets beyond capacity are refused silently.
+    """
+    parts = {svc.value: (sc.max_instances, sc.pg_pool_max) for svc, sc in services.items()}
+    total = sum(n * pool for n, pool in parts.values()) + sql.reserved_connections
+    if total > sql.max_connections:
+        detail = ", ".join(f"{name} {n} x {pool} = {n * pool}" for name, (n, pool) in parts.items())
+        raise ConfigError(path, "sql.max_connections",
+                          f"{sql.max_connections} is below what the services can open: {detail}, "
+                          f"reserve {sql.reserved_connections} (migrations and admin) = {total}; lower "
+                          "services.<name>.max_instances or pg_pool_max, or raise max_connections (within the tier's memory)")
+    if migrations.pg_pool_max >= sql.reserved_connections:
+        raise ConfigError(path, "migrations.pg_pool_max",
+                          f"{migrations.pg_pool_max} must be below sql.reserved_connections ({sql.reserved_connections}): "
+                          "the reserve also keeps one connection for an operator")
+    if monitoring.sql_connections >= sql.max_connections:
+        raise ConfigError(path, "monitoring.sql_connections",
+                          f"{monitoring.sql_connections} must be below sql.max_connections ({sql.max_connections}): "
+                          "the alert has to fire before connections run out")
+    for svc, sc in services.items():
+        if svc.value == "websocket":
+            capacity = sc.concurrency * sc.max_instances
+            if capacity <= monitoring.websocket_connections:
+                raise ConfigError(path, "services.websocket.concurrency",
+                                  f"capacity {sc.concurrency} x {sc.max_instances} instances = {capacity} sockets must exceed "
+                                  f"monitoring.websocket_connections ({monitoring.websocket_connections}): the alert fires below capacity")

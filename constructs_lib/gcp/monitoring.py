@@ -168,6 +168,13 @@ def _dashboard(*, title: str, run_services: Sequence[str], sql_id: str, redis_id
     ]}}, sort_keys=True)
 
 
+def _host(uri: str) -> str:
+    """The host of an https:// URI: in Python for a literal (a custom domain), in Terraform for a reference."""
+    if tf.Token.is_unresolved(uri):
+        return tf.Fn.replace(uri, "https://", "")
+    return uri.removeprefix("https://").split("/", 1)[0]
+
+
 class PlatformMonitoring(tf.Construct):
     """E-mail channels, the SPEC alert policies, uptime checks, one dashboard.
 
@@ -247,7 +254,7 @@ class PlatformMonitoring(tf.Construct):
                 timeout="10s", period="60s",
                 http_check=up.MonitoringUptimeCheckConfigHttpCheck(path=health_path, port=443, use_ssl=True, validate_ssl=True),
                 monitored_resource=up.MonitoringUptimeCheckConfigMonitoredResource(
-                    type="uptime_url", labels={"project_id": project, "host": tf.Fn.replace(uri, "https://", "")}
+                    type="uptime_url", labels={"project_id": project, "host": _host(uri)}
                 ),
             )
             self.uptime_checks[service] = check

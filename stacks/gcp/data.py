@@ -35,6 +35,7 @@ class Data(tf.Construct):
             database=config.sql.database, user=config.sql.user,
             backups_retained=config.sql.backups_retained, transaction_log_days=config.sql.transaction_log_days,
             deletion_protection=config.deletion_protection,
+            max_connections=config.sql.max_connections,
             # Same value on both sides from the first apply (generated in stacks/gcp/secrets.py).
             password=secrets["DB_PG_PASSWORD"].version.secret_data,
         )

@@ -66,3 +66,18 @@ def test_certificate_name_changes_with_its_domains(synth):
     assert one != two and one.startswith("md-staging-edge-") and len(one) <= 63
     # Order does not matter: the same set keeps its certificate.
     assert two == certificate_name("md-staging", ["ws-staging.example.dev", "api-staging.example.dev"])
+
+
+def test_services_behind_the_load_balancer_take_no_run_app_traffic(synth):
+    """Both environments serve the API and WebSocket through the edge: ingress is
+    internal + load balancer, so *.run.app cannot bypass its TLS policy and logs."""
+    for service in ("Api", "Websocket"):
+        run = synth.one("google_cloud_run_v2_service", f"Runtime/{service}/Service")
+        assert run["ingress"] == "INGRESS_TRAFFIC_INTERNAL_LOAD_BALANCER", service
+    assert synth.one("google_cloud_run_v2_service", "Runtime/Agent/Service")["ingress"] == "INGRESS_TRAFFIC_INTERNAL_ONLY"
+    assert not [n for n, r in synth.resources("google_cloud_run_v2_service").items() if r["ingress"] == "INGRESS_TRAFFIC_ALL"]
+    # The uptime checks call the custom domains (the run.app URL would refuse them).
+    d = synth.config.domains
+    hosts = {c["monitored_resource"]["labels"]["host"] for c in synth.resources("google_monitoring_uptime_check_config").values()
+             if "Observability/Monitoring" in c["//"]["metadata"]["path"]}
+    assert {d.api, d.websocket} <= hosts and not any("run.app" in h or "${" in h for h in hosts)
