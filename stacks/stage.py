@@ -6,7 +6,7 @@ from aws_cdk import Environment, Stage, Tags, Validations
 from cdk_nag import AwsSolutionsChecks
 from constructs import Construct
 
-from constructs_lib.aws.control_tower import ControlTowerChecks
+from gates.control_tower import ControlTowerChecks
 from envconfig.aws import AwsEnvironment
 from stacks.data import DataStack
 from stacks.disaster_recovery import DisasterRecoveryStack
@@ -22,7 +22,7 @@ class EnvironmentStage(Stage):
     Stack ids are fixed (``Data``, ``Secrets``, ``Observability``, ``Oidc``,
     ``Runtime``); the environment lives in the Stage id, so CloudFormation
     stack names are ``Staging-Data`` and so on. cdk-nag and AWS Control
-    Tower's proactive controls (cfn-guard: constructs_lib/aws/control_tower.py) run as
+    Tower's proactive controls (cfn-guard: gates/control_tower.py) run as
     validation plugins on the Stage (plugins and aspects on the App do not
     reach stacks inside a Stage: SPEC, Traps).
     """

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -50,6 +51,28 @@ SLOWEST_FIRST = (
     "tests/gcp/test_checkov.py",              # 13 s
     "tests/aws/test_acknowledgments.py",      # 11 s
 )
+
+
+@pytest.hookimpl(trylast=True)  # after pytest's tmpdir plugin has set up its factory
+def pytest_configure(config: pytest.Config) -> None:
+    """Temporary files of the run stay in the run's own directory.
+
+    Tests and what they start (the jsii kernel, the CDK and cdktf CLIs,
+    checkov, the local target) write temporary files through ``TMPDIR``;
+    some never remove theirs (cdktf's ``Testing.app()`` left a
+    ``cdktf.outdir.*`` per call in the system temp directory). Here they go
+    under pytest's base temporary directory (``<basetemp>/tmp``, one per
+    xdist worker too), which pytest itself rotates (the last three runs are
+    kept for a look at failures), so nothing else is left in the system temp
+    directory, even by a run killed half-way.
+    """
+    factory = getattr(config, "_tmp_path_factory", None)
+    if factory is None:  # -p no:tmpdir
+        return
+    scratch = factory.getbasetemp() / "tmp"
+    scratch.mkdir(exist_ok=True)
+    os.environ["TMPDIR"] = str(scratch)
+    tempfile.tempdir = str(scratch)  # the stdlib caches the directory it found first
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

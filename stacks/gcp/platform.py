@@ -54,6 +54,10 @@ class GcpPlatformStack(tf.TerraformStack):
         self.project = tf.data_google_project.DataGoogleProject(self, "Project", project_id=config.project_id)
         number = self.project.number
         self.apis = ProjectApis(self, "Apis", project=config.project_id)
+        # Every resource created from here on depends on the enabled APIs, so a
+        # first apply on a fresh project does not race the API enablement
+        # (written as each resource is created: one jsii call, not a pass over the tree).
+        tf.depend_from_here_on(self, self.apis.services.values())
         # Before any key grant names them (a grant to a missing agent fails the apply).
         self.agents = ServiceAgents(self, "ServiceAgents", project=config.project_id, project_number=number)
         # A data source is read at plan time unless it depends on something; on a
@@ -96,17 +100,7 @@ class GcpPlatformStack(tf.TerraformStack):
                                            project_number=number)
         if self.media:
             self.media.livekit.add_down_alert(self.observability.monitoring)
-        self._wait_for_apis()
         self._outputs()
-
-    def _wait_for_apis(self) -> None:
-        """Every resource depends on the enabled APIs, so a first apply on a
-        fresh project does not race the API enablement."""
-        api_ids = [f"{api.terraform_resource_type}.{api.friendly_unique_id}" for api in self.apis.services.values()]
-        api_nodes = {api.node.path for api in self.apis.services.values()}
-        for construct in self.node.find_all():
-            if isinstance(construct, tf.TerraformResource) and construct.node.path not in api_nodes:
-                construct.depends_on = sorted(set(construct.depends_on or []) | set(api_ids))
 
     def _outputs(self) -> None:
         """What the deploy workflow and the rollout command read back."""

@@ -18,8 +18,8 @@ from aws_cdk import IPolicyValidationContext
 from aws_cdk import aws_kms as kms
 from cdklabs.cdk_validator_cfnguard import CfnGuardValidator
 
-from constructs_lib.aws.control_tower import ControlTowerChecks
-from constructs_lib.aws.control_tower_rules import RULE_TYPES_FILE, rule_types_from_package, rules_without_effect
+from gates.control_tower import ControlTowerChecks
+from gates.control_tower_rules import RULE_TYPES_FILE, rule_types_from_package, rules_without_effect
 
 from envconfig import ConfigError
 from envconfig.aws import REPO_CONFIG_DIR, EnvName, load
@@ -171,8 +171,8 @@ def test_reduced_rule_set_reports_what_the_whole_set_reports(aws_app):
 
 
 def test_rule_type_list_matches_the_installed_package():
-    """constructs_lib/aws/control_tower_rule_types.json is what the pinned package
-    ships; after an upgrade regenerate it (python -m constructs_lib.aws.control_tower_rules)."""
+    """gates/control_tower_rule_types.json is what the pinned package
+    ships; after an upgrade regenerate it (python -m gates.control_tower_rules)."""
     recorded = json.loads(RULE_TYPES_FILE.read_text(encoding="utf-8"))
     assert recorded == rule_types_from_package()
     assert len(recorded["rules"]) == 237 and all(recorded["rules"].values())

@@ -29,7 +29,7 @@ from aws_cdk import (
 )
 from cdklabs.cdk_validator_cfnguard import CfnGuardValidator
 
-from constructs_lib.aws.control_tower_rules import rules_without_effect, template_types
+from gates.control_tower_rules import rules_without_effect, template_types
 
 
 @jsii.implements(IPolicyValidationPlugin)

@@ -16,7 +16,7 @@ or that is not in the list (a newer package), always runs.
 
 Regenerate after changing the package version::
 
-    .venv/bin/python -m constructs_lib.aws.control_tower_rules
+    .venv/bin/python -m gates.control_tower_rules
 
 ``tests/aws/test_control_tower.py`` fails when the list and the installed
 package differ, and compares the findings of the reduced run with the whole
