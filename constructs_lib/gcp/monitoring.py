@@ -281,14 +281,21 @@ class PlatformMonitoring(tf.Construct):
         )
 
     def add_policy(self, id_: str, title: str, severity: Severity,
-                   condition: tf.monitoring_alert_policy.MonitoringAlertPolicyConditions,
+                   condition: tf.monitoring_alert_policy.MonitoringAlertPolicyConditions
+                   | Sequence[tf.monitoring_alert_policy.MonitoringAlertPolicyConditions],
+                   combiner: str = "OR",
                    ) -> tf.monitoring_alert_policy.MonitoringAlertPolicy:
-        """An alert policy routed by ``severity`` (see :class:`Severity`), with documentation."""
+        """An alert policy routed by ``severity`` (see :class:`Severity`), with documentation.
+
+        ``condition`` is one condition or several joined by ``combiner``
+        ("AND" for the multiwindow burn-rate alerts, constructs_lib/gcp/slo.py).
+        """
         mon = tf.monitoring_alert_policy
         name = self._name
+        conditions = list(condition) if isinstance(condition, (list, tuple)) else [condition]
         return mon.MonitoringAlertPolicy(
-            self, id_, project=self._project, display_name=f"{name}: {title}", combiner="OR",
-            severity=severity.value, notification_channels=self.routing[severity], conditions=[condition],
+            self, id_, project=self._project, display_name=f"{name}: {title}", combiner=combiner,
+            severity=severity.value, notification_channels=self.routing[severity], conditions=conditions,
             user_labels={"severity": severity.value.lower()},
             documentation=mon.MonitoringAlertPolicyDocumentation(
                 mime_type="text/markdown", subject=f"[{severity.value}] {name}: {title}",

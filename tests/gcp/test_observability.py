@@ -100,14 +100,20 @@ def test_slos_with_burn_rate_alerts_for_each_public_service(synth):
         assert 0.9 <= slo["goal"] < 1 and slo["rolling_period_days"] == 28, name
         ref = f"${{google_monitoring_slo.{name}.name}}"
         burns = {
-            (p["conditions"][0]["condition_threshold"]["filter"], p["conditions"][0]["condition_threshold"]["threshold_value"], p["severity"])
+            tuple(sorted((c["condition_threshold"]["filter"], c["condition_threshold"]["threshold_value"],
+                          c["condition_threshold"]["duration"]) for c in p["conditions"])) + (p["combiner"], p["severity"])
             for p in synth.resources("google_monitoring_alert_policy").values()
-            if ref in p["conditions"][0]["condition_threshold"]["filter"]
+            if any(ref in c["condition_threshold"]["filter"] for c in p["conditions"])
         }
-        # SRE workbook multiwindow burn rates: 14.4x over 1 h pages, 6x over 6 h warns.
+        # The SRE workbook's multiwindow, multi-burn-rate alerts ("Alerting on
+        # SLOs", recommended parameters): page at 14.4x over 1 h AND 5 min,
+        # warn at 6x over 6 h AND 30 min. The short window resets the alert
+        # minutes after recovery; no duration on top (it would only delay).
         assert burns == {
-            (f'select_slo_burn_rate("{ref}", "3600s")', 14.4, "CRITICAL"),
-            (f'select_slo_burn_rate("{ref}", "21600s")', 6.0, "WARNING"),
+            ((f'select_slo_burn_rate("{ref}", "300s")', 14.4, "0s"),
+             (f'select_slo_burn_rate("{ref}", "3600s")', 14.4, "0s"), "AND", "CRITICAL"),
+            ((f'select_slo_burn_rate("{ref}", "1800s")', 6.0, "0s"),
+             (f'select_slo_burn_rate("{ref}", "21600s")', 6.0, "0s"), "AND", "WARNING"),
         }, name
     availability = synth.one("google_monitoring_slo", "Observability/ApiSlo/Availability")["request_based_sli"]["good_total_ratio"]
     assert 'metric.label."response_code_class"="5xx"' in availability["bad_service_filter"]
