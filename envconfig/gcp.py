@@ -189,6 +189,7 @@ class MonitoringConfig:
     redis_memory_percent: float
     websocket_connections: int = 1000
     critical_emails: tuple[str, ...] = ()  # seed 002 Critical route (pager); Warning goes to `emails`
+    error_log_entries_per_minute: float = 10.0  # per service, severity >= ERROR (log-based metric)
 
 
 @dataclass(frozen=True)
@@ -390,6 +391,7 @@ def load_gcp_config(path: Path) -> GcpConfig:
         redis_memory_percent=mo.number("redis_memory_percent", minimum=0, maximum=100),
         websocket_connections=mo.int("websocket_connections", minimum=1, default=1000),
         critical_emails=mo.str_list("critical_emails", pattern=EMAIL, rule="must be an e-mail address", default=[]),
+        error_log_entries_per_minute=mo.number("error_log_entries_per_minute", minimum=1, default=10),
     )
     mo.finish()
 

@@ -32,6 +32,7 @@ class Observability(tf.Construct):
                 sql_disk_percent=m.sql_disk_percent,
                 redis_memory_percent=m.redis_memory_percent,
                 websocket_connections=m.websocket_connections,
+                error_log_entries_per_minute=m.error_log_entries_per_minute,
             ),
             critical_emails=m.critical_emails,
             websocket_service=service_name(config, Service.WEBSOCKET),
