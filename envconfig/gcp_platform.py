@@ -37,11 +37,15 @@ class ArtifactRegistryConfig:
     repository: str
     keep_recent_versions: int
     untagged_retention_days: int
+    tagged_retention_days: int = 90  # release images older than this go, except the keep_recent_versions newest
 
 
 @dataclass(frozen=True)
 class LoggingConfig:
     retention_days: int
+    # Cost levers (docs/requirements.md#cost), raised during an investigation:
+    flow_log_sampling: float = 0.1  # VPC flow logs: share of flows recorded
+    load_balancer_log_sample_rate: float = 0.1  # edge request logs: share of requests logged
 
 
 @dataclass(frozen=True)
@@ -86,6 +90,7 @@ def read_artifact_registry(r: Reader) -> ArtifactRegistryConfig:
         repository=a.str("repository", pattern=REPOSITORY_ID, rule="must be an Artifact Registry repository id (lowercase letters, digits, hyphens)"),
         keep_recent_versions=a.int("keep_recent_versions", minimum=1, maximum=1000),
         untagged_retention_days=a.int("untagged_retention_days", minimum=1, maximum=3650),
+        tagged_retention_days=a.int("tagged_retention_days", minimum=7, maximum=3650),
     )
     a.finish()
     return result
@@ -102,7 +107,12 @@ def check_image_repositories(path, *, project_id: str, region: str, registry: Ar
 
 def read_logging(r: Reader) -> LoggingConfig:
     lg = r.section("logging")
-    result = LoggingConfig(retention_days=lg.int("retention_days", minimum=MIN_LOG_RETENTION_DAYS, maximum=3650))
+    result = LoggingConfig(
+        retention_days=lg.int("retention_days", minimum=MIN_LOG_RETENTION_DAYS, maximum=3650),
+        # Above 0: logging stays on (checkov CKV_GCP_26 / the edge's request log), only thinner.
+        flow_log_sampling=lg.number("flow_log_sampling", minimum=0.01, maximum=1, default=0.1),
+        load_balancer_log_sample_rate=lg.number("load_balancer_log_sample_rate", minimum=0.01, maximum=1, default=0.1),
+    )
     lg.finish()
     return result
 

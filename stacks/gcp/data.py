@@ -25,6 +25,7 @@ class Data(tf.Construct):
             self, "Network", project=project, region=region, name=config.name("vpc"),
             subnet_cidr=config.network.subnet_cidr,
             private_service_prefix_length=config.network.private_service_prefix_length,
+            flow_sampling=config.logging.flow_log_sampling,
         )
         self.sql = PostgresDatabase(
             self, "Postgres", project=project, region=region, name=config.name("pg"),

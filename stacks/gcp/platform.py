@@ -72,6 +72,7 @@ class GcpPlatformStack(tf.TerraformStack):
             service_agent=self.agents.member(AgentService.ARTIFACT_REGISTRY),
             keep_recent=config.artifact_registry.keep_recent_versions,
             untagged_days=config.artifact_registry.untagged_retention_days,
+            tagged_days=config.artifact_registry.tagged_retention_days,
         )
         self.data = Data(self, "Data", config=config, agents=self.agents, keys=self.secrets.key_ring,
                          secrets=self.secrets.secrets)
@@ -94,7 +95,8 @@ class GcpPlatformStack(tf.TerraformStack):
         static_hosts = {fe.domain: self.frontends[fe.name].backend.id for fe in config.frontends}
         self.edge = HttpsEdge(self, "Edge", project=config.project_id, region=config.region.value,
                               name=config.name_prefix, routes=routes,
-                              static_hosts=static_hosts) if routes or static_hosts else None
+                              static_hosts=static_hosts,
+                              log_sample_rate=config.logging.load_balancer_log_sample_rate) if routes or static_hosts else None
         self.oidc = Oidc(self, "Oidc", config=config, runtime=self.runtime)
         self.observability = Observability(self, "Observability", config=config, runtime=self.runtime,
                                            project_number=number)

@@ -16,7 +16,8 @@ def test_each_custom_domain_routes_to_its_cloud_run_service(synth):
         backend = synth.one("google_compute_backend_service", f"Edge/{service}Backend")
         assert routed[host] == synth.ref("google_compute_backend_service", f"Edge/{service}Backend")
         assert backend["load_balancing_scheme"] == "EXTERNAL_MANAGED" and backend["protocol"] == "HTTPS"
-        assert backend["log_config"] == {"enable": True, "sample_rate": 1}
+        # Cost lever: Cloud Run logs every request itself; the edge's log is sampled.
+        assert backend["log_config"] == {"enable": True, "sample_rate": 0.1}
         # Serverless NEGs take no backend timeout: Cloud Run's (3600 s for the WebSocket) applies.
         assert "timeout_sec" not in backend
         neg = synth.one("google_compute_region_network_endpoint_group", f"Edge/{service}Neg")
