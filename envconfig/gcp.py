@@ -424,6 +424,12 @@ def load_gcp_config(path: Path) -> GcpConfig:
     slo = read_slo(r)
     otlp = read_otlp(r)
     livekit = read_livekit(r, region=region.value)
+    agent = services[Service.AGENT]
+    if livekit is None and agent.cpu_always_allocated and agent.min_instances > 0:
+        # docs/requirements.md#cost: 2 vCPU always allocated, around the clock, for nothing.
+        raise ConfigError(path, "services.agent.cpu_always_allocated",
+                          f"is true with min_instances {agent.min_instances} while livekit.enabled is false: the agent has no "
+                          "rooms to join and would idle at full CPU; set min_instances 0 and cpu_always_allocated false, or enable LiveKit")
     domains = read_domains(r)
     frontends = read_frontends(r)
     r.finish()

@@ -67,9 +67,15 @@ class OtlpConfig:
 class LiveKitConfig:
     zone: str
     machine_type: str
-    # Firewall: who may reach the signalling ports and the media range.
-    signalling_source_ranges: tuple[str, ...]
+    # Signalling over TLS (wss://<domain>, the edge's managed certificate) and
+    # TURN over TLS on 443 of turn_domain: DNS A records to the EdgeAddress and
+    # LivekitTurnAddress outputs (docs/gcp.md).
+    domain: str
+    turn_domain: str
+    # Firewall: who may send media (ICE/TCP 7881, UDP 7882).
     media_source_ranges: tuple[str, ...]
+    # Optional direct plain signalling (TCP 7880) from private ranges only (a VPN).
+    signalling_source_ranges: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -148,8 +154,8 @@ def read_otlp(r: Reader) -> OtlpConfig | None:
     return result
 
 
-def _cidrs(reader: Reader, key: str) -> tuple[str, ...]:
-    values = reader.str_list(key, min_items=1)
+def _cidrs(reader: Reader, key: str, default=None) -> tuple[str, ...]:
+    values = reader.str_list(key, min_items=1) if default is None else reader.str_list(key, default=default)
     for index, value in enumerate(values):
         try:
             ipaddress.ip_network(value)
@@ -167,12 +173,22 @@ def read_livekit(r: Reader, *, region: str) -> LiveKitConfig | None:
     zone = lk.str("zone", pattern=ZONE, rule="must be a zone such as us-central1-a")
     if not zone.startswith(f"{region}-"):
         raise lk.error("zone", f"must be in the stack's region {region}, got {zone!r}")
+    signalling = _cidrs(lk, "signalling_source_ranges", default=[])
+    for index, cidr in enumerate(signalling):
+        if not ipaddress.ip_network(cidr).is_private:
+            raise ConfigError(lk.path, f"{lk.field_name('signalling_source_ranges')}[{index}]",
+                              f"{cidr} would open plain signalling (TCP 7880, no TLS) to the internet; signalling is served "
+                              "over TLS at livekit.domain (docs/requirements.md#livekit); list private ranges only (a VPN)")
     result = LiveKitConfig(
         zone=zone,
         machine_type=lk.str("machine_type", pattern=MACHINE_TYPE, rule="must be a machine type such as e2-medium"),
-        signalling_source_ranges=_cidrs(lk, "signalling_source_ranges"),
+        domain=lk.str("domain", pattern=HOSTNAME, rule="must be a DNS name such as livekit-staging.example.dev"),
+        turn_domain=lk.str("turn_domain", pattern=HOSTNAME, rule="must be a DNS name such as turn-staging.example.dev"),
         media_source_ranges=_cidrs(lk, "media_source_ranges"),
+        signalling_source_ranges=signalling,
     )
+    if result.domain == result.turn_domain:
+        raise lk.error("turn_domain", f"must differ from livekit.domain ({result.domain}): TURN/TLS has its own address on 443")
     if lk._schema is not None:
         # Recording the JSON Schema: the settings are required only when LiveKit is on
         # (``{enabled: false}`` alone is a valid section).
