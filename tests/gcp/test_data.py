@@ -22,7 +22,9 @@ def test_network_is_custom_mode_with_flow_logs_and_private_service_access(synth)
     subnet = synth.one("google_compute_subnetwork", "Data/Network/Subnet")
     assert subnet["ip_cidr_range"] == synth.config.network.subnet_cidr
     assert subnet["private_ip_google_access"] is True
-    assert subnet["log_config"]["flow_sampling"] == 1
+    # Cost lever: one flow in ten, aggregated over 30 s (was every flow every 5 s).
+    assert subnet["log_config"]["flow_sampling"] == 0.1
+    assert subnet["log_config"]["aggregation_interval"] == "INTERVAL_30_SEC"
     assert subnet["log_config"]["metadata"] == "INCLUDE_ALL_METADATA"
     psa = synth.one("google_compute_global_address", "Data/Network")
     assert psa["purpose"] == "VPC_PEERING" and psa["address_type"] == "INTERNAL"
