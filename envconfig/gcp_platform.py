@@ -196,3 +196,37 @@ def read_domains(r: Reader) -> DomainsConfig:
     )
     d.finish()
     return result
+
+
+@dataclass(frozen=True)
+class StoreObjectives:
+    """Recovery point and time objectives of one data store (docs/requirements.md#recovery-objectives)."""
+    rpo_minutes: int
+    rto_minutes: int
+
+
+@dataclass(frozen=True)
+class RecoveryConfig:
+    cloud_sql: StoreObjectives
+    firestore: StoreObjectives
+    redis: StoreObjectives
+    # Firestore scheduled daily backups kept this many days (a daily schedule keeps at most 7 days).
+    firestore_backup_days: int
+
+
+RECOVERY_STORES = ("cloud_sql", "firestore", "redis")
+
+
+def read_recovery(r: Reader) -> RecoveryConfig:
+    """``recovery``: RPO / RTO per store, read by bin/gcp-restore-drill and docs/runbooks/gcp.md."""
+    rec = r.section("recovery")
+    stores = {}
+    for name in RECOVERY_STORES:
+        s = rec.section(name)
+        # RPO 0 is allowed only as a statement (nothing may be lost); a week is the longest any store keeps history.
+        stores[name] = StoreObjectives(rpo_minutes=s.int("rpo_minutes", minimum=0, maximum=10080),
+                                       rto_minutes=s.int("rto_minutes", minimum=1, maximum=10080))
+        s.finish()
+    result = RecoveryConfig(**stores, firestore_backup_days=rec.int("firestore_backup_days", minimum=1, maximum=7))
+    rec.finish()
+    return result
