@@ -6,6 +6,7 @@
   bin/gcp-release apply --env ENV --approved ID [--from-state-bucket]
                                                   terraform apply of exactly that plan file
   bin/gcp-release apply --env staging --auto      plan, then apply that plan (staging from main only)
+  bin/gcp-release plan  --env staging --review    a pull request's plan: no state lock, nothing kept, no id
   bin/gcp-release drift --env ENV                 terraform plan -detailed-exitcode: exit 1 on any difference
 
 The approval is Terraform's own mechanism: ``terraform plan -out=tfplan``
@@ -173,8 +174,13 @@ def _stack(env: str) -> str:
 
 
 def plan(env: str, *, tools: Tools | None = None, out: TextIO = sys.stdout,
-         config: GcpConfig | None = None, keep_remote: bool = False) -> tuple[str, Path]:
-    """Plan and keep it; with ``keep_remote`` (CI) the plan file goes to the state bucket."""
+         config: GcpConfig | None = None, keep_remote: bool = False, review: bool = False) -> tuple[str, Path]:
+    """Plan and keep it; with ``keep_remote`` (CI) the plan file goes to the state bucket.
+
+    ``review`` (pull requests): the plan is shown and then deleted with its
+    working directory; it takes no state lock, so it never holds up an apply
+    and a reviewer's plan can never be applied.
+    """
     tools = tools or Tools()
     env_dir = approvals_dir() / _stack(env)
     env_dir.mkdir(parents=True, exist_ok=True)
@@ -191,8 +197,16 @@ def plan(env: str, *, tools: Tools | None = None, out: TextIO = sys.stdout,
         tools.gate(stack_dir)
         print("==> terraform init, plan -out", file=out, flush=True)
         _terraform(tools, stack_dir, "init", "-input=false", "-no-color")
-        _terraform(tools, stack_dir, "plan", "-input=false", "-no-color", f"-out={PLAN_FILE}")
+        _terraform(tools, stack_dir, "plan", "-input=false", "-no-color", *(["-lock=false"] if review else []),
+                   f"-out={PLAN_FILE}")
         shown = _terraform(tools, stack_dir, "show", "-no-color", PLAN_FILE).stdout
+        if review:
+            print(shown, file=out)
+            if config is not None:
+                from envconfig.gcp_cost import estimate
+                print(estimate(config).describe(), file=out)
+            print("review plan: not kept, cannot be applied", file=out, flush=True)
+            return "", stack_dir
         approval_id = plan_digest(stack_dir / PLAN_FILE)
         (stack_dir / "plan.txt").write_text(shown)
         (stack_dir / "approval.json").write_text(json.dumps({"environment": env, "stack": _stack(env),
@@ -291,8 +305,11 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     p = sub.add_parser("plan", help="synth, checkov, terraform plan -out, show, cost estimate; prints the approval id")
     p.add_argument("--env", required=True, choices=ENVIRONMENTS)
-    p.add_argument("--keep-in-state-bucket", action="store_true",
-                   help="CI: copy the kept plan to the environment's state bucket and remove the local plan file")
+    mode = p.add_mutually_exclusive_group()
+    mode.add_argument("--keep-in-state-bucket", action="store_true",
+                      help="CI: copy the kept plan to the environment's state bucket and remove the local plan file")
+    mode.add_argument("--review", action="store_true",
+                      help="a pull request's plan: no state lock, shown then deleted, no approval id")
     p = sub.add_parser("apply", help="terraform apply of exactly the approved plan file")
     p.add_argument("--env", required=True, choices=ENVIRONMENTS)
     p.add_argument("--approved", type=_approval_id, metavar="ID", help="approval id printed by `plan`")
@@ -313,7 +330,8 @@ def main(argv: list[str] | None = None, *, tools: Tools | None = None) -> int:
             raise OpsError(f"configuration error: {exc}") from None
         refuse_placeholders(config)
         if args.command == "plan":
-            plan(args.env, tools=tools, config=config, keep_remote=args.keep_in_state_bucket, out=sys.stdout)
+            plan(args.env, tools=tools, config=config, keep_remote=args.keep_in_state_bucket, review=args.review,
+                 out=sys.stdout)
             return 0
         if args.command == "drift":
             return drift(args.env, tools=tools, out=sys.stdout)

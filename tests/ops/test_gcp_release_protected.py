@@ -121,3 +121,12 @@ def test_drift_that_cannot_plan_fails_too(drifting_tf, gcloud, monkeypatch, caps
     monkeypatch.setenv("FAKE_TF_DRIFT", "error")
     assert gcp_release.main(["drift", "--env", "staging"], tools=tools()) == 1
     assert "serviceusage.services.use" in capsys.readouterr().err
+
+
+def test_a_review_plan_takes_no_lock_keeps_nothing_and_prints_no_id(fake_tf, gcloud, tmp_path, capsys):
+    assert gcp_release.main(["plan", "--env", "staging", "--review"], tools=tools()) == 0
+    out = capsys.readouterr().out
+    assert "approval id" not in out and "review plan: not kept, cannot be applied" in out
+    assert "plan -input=false -no-color -lock=false -out=tfplan" in tf_calls(fake_tf)
+    assert not list((tmp_path / "approvals" / "gcp-staging").rglob("tfplan"))
+    assert fake_gcloud.calls(gcloud) == []
