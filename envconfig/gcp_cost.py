@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING
 from envconfig.errors import ConfigError
 
 if TYPE_CHECKING:
-    from envconfig.gcp import GcpConfig
+    from envconfig.models.gcp import GcpConfig
 
 PRICES_AS_OF = "2026-12-01"
 PRICE_SOURCES = (

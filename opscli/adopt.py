@@ -50,14 +50,15 @@ from envconfig.aws import AwsEnvironment
 
 from .errors import CheckFailed, OpsError
 from .release import run_command  # the one runner of the CDK CLI for bin/ops: captured, no terminal width
+from .live import stacks as live_stacks
 from .session import Aws
 
 ROOT = Path(__file__).resolve().parent.parent
-# Deploy order of a Stage (stacks/stage.py): producers of published values first.
-ORDER = ("DisasterRecovery", "Data", "Secrets", "Runtime", "Oidc", "Observability")
-HEALTHY = {"CREATE_COMPLETE", "UPDATE_COMPLETE", "IMPORT_COMPLETE", "UPDATE_ROLLBACK_COMPLETE", "IMPORT_ROLLBACK_COMPLETE"}
-# A failed first create: the stack cannot be updated, only deleted (retained resources stay).
-DEAD = {"ROLLBACK_COMPLETE", "ROLLBACK_FAILED", "DELETE_FAILED", "REVIEW_IN_PROGRESS"}
+# Stack order and states: one home (opscli/live/stacks.py). A stack whose update was
+# rolled back still runs its previous template, so adopt leaves it alone (USABLE).
+ORDER = live_stacks.DEPLOY_ORDER
+HEALTHY = live_stacks.USABLE
+DEAD = live_stacks.DEAD
 IDENTIFIER = {
     "AWS::KMS::Key": "KeyId",
     "AWS::DynamoDB::GlobalTable": "TableName",
