@@ -12,9 +12,10 @@ what the ops commands call:
   joined arguments), which exits 1 with an error, or ``$FAKE_GCLOUD_SLEEP``
   (``<substring>=<seconds>``) which sleeps first.
 
-``sql instances describe`` of an instance "cloned" earlier answers 0; after
-its ``delete`` (or before any clone) it answers 1, so a test can ask whether
-a scratch instance is left.
+``sql instances describe`` of an instance "cloned" earlier answers 0 (and
+prints ``$FAKE_SQL_ADDRESS``, default 10.10.0.99, for an ``ipAddress``
+format); after its ``delete`` (or before any clone) it answers 1, so a test
+can ask whether a scratch instance is left (``sql_instances``).
 """
 from __future__ import annotations
 
@@ -64,7 +65,11 @@ if args[:3] == ["sql", "instances", "clone"]:
 if args[:3] == ["sql", "instances", "delete"]:
     (instances / args[3]).unlink(missing_ok=True); sys.exit(0)
 if args[:3] == ["sql", "instances", "describe"]:
-    sys.exit(0 if (instances / args[3]).exists() else 1)
+    if not (instances / args[3]).exists():
+        print(f"ERROR: (gcloud.sql.instances.describe) HTTPError 404: instance {args[3]} does not exist", file=sys.stderr)
+        sys.exit(1)
+    print(os.environ.get("FAKE_SQL_ADDRESS", "10.10.0.99") if "ipAddress" in line else args[3])
+    sys.exit(0)
 sys.exit(0)
 '''
 
@@ -83,6 +88,12 @@ def install(tmp_path: Path, monkeypatch) -> Path:
     monkeypatch.setenv("FAKE_GCS", str(tmp_path / "gcs"))
     monkeypatch.delenv("GCLOUD", raising=False)
     return log
+
+
+def sql_instances(tmp_path: Path) -> list[str]:
+    """The Cloud SQL instances the fake holds (clones not deleted)."""
+    folder = tmp_path / "gcs" / "sql-instances"
+    return sorted(p.name for p in folder.iterdir()) if folder.is_dir() else []
 
 
 def calls(log: Path) -> list[str]:
