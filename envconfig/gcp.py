@@ -16,6 +16,7 @@ from pathlib import Path
 
 from envconfig import cross, limits, location, policy
 from envconfig.errors import ConfigError
+from envconfig.gcp_cost import check_idle_cost
 from envconfig.models.gcp import (  # noqa: F401 - the public names of the GCP configuration
     MIN_WEBSOCKET_TIMEOUT_SECONDS, AppConfig, ArtifactRegistryConfig, BackendConfig, BudgetConfig, DomainsConfig, Environment,
     FrontendConfig, GcpConfig, GithubConfig, LiveKitConfig, LoggingConfig, MigrationsConfig, MonitoringConfig, NetworkConfig,
@@ -157,6 +158,7 @@ def load_gcp_config(path: Path) -> GcpConfig:
     _check_fields(config)
     limits.check_gcp(config)
     policy.check_gcp(config)
+    check_idle_cost(config)
     return config
 
 

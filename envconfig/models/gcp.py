@@ -236,6 +236,9 @@ class BudgetConfig:
     amount_usd: Int(1)
     alert_thresholds_usd: IncreasingNumbers(whole=True, low=0, high=None, rule="must be a non-empty list of whole USD amounts above 0",
                                             order_rule="must be strictly increasing")
+    # Why the estimated idle cost may exceed the first alert (envconfig/gcp_cost.py, docs/requirements.md#cost);
+    # None: it may not.
+    idle_cost_reason: OptStr(r"\S.{9,}", "must say why in at least ten characters") = None
 
 
 @dataclass(frozen=True, config=MODEL_CONFIG)
@@ -329,6 +332,26 @@ class DomainsConfig:
 
 
 @dataclass(frozen=True, config=MODEL_CONFIG)
+class StoreObjectives:
+    """Recovery point and time objectives of one data store (docs/requirements.md#recovery-objectives)."""
+
+    # 0 is a statement (nothing may be lost); a week is the longest any store here keeps history.
+    rpo_minutes: Int(0, 10080)
+    rto_minutes: Int(1, 10080)
+
+
+@dataclass(frozen=True, config=MODEL_CONFIG)
+class RecoveryConfig:
+    """RPO / RTO per store, read by bin/gcp-restore-drill and docs/runbooks/gcp.md (docs/requirements.md#gcp-restore)."""
+
+    cloud_sql: StoreObjectives
+    firestore: StoreObjectives
+    redis: StoreObjectives
+    # Firestore scheduled daily backups kept this many days (a daily schedule keeps at most 7 days).
+    firestore_backup_days: Int(1, 7)
+
+
+@dataclass(frozen=True, config=MODEL_CONFIG)
 class GcpConfig:
     """Everything that differs between gcp-staging and gcp-production."""
 
@@ -354,6 +377,7 @@ class GcpConfig:
     artifact_registry: ArtifactRegistryConfig
     logging: LoggingConfig
     slo: SloConfig
+    recovery: RecoveryConfig
     livekit_section: LiveKitConfig = Field(alias="livekit")
     otlp: Optional[OtlpConfig] = None
     domains: DomainsConfig = Field(default_factory=DomainsConfig)
