@@ -4,6 +4,7 @@ file or ``MD_CONFIG_DIR``) is named as a symlink loop, not a missing file."""
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
@@ -78,3 +79,15 @@ def test_a_budget_percentage_that_is_not_a_number_is_refused(candidate, value):
     with pytest.raises(ConfigError) as error:
         aws.load("staging")
     assert str(error.value) == f"{path}: budget.alert_thresholds_percent: must be a non-empty list of percentages"
+
+
+def test_a_fifo_or_directory_is_refused_without_reading_it(candidate):
+    path = candidate / "aws" / "staging.yaml"
+    path.unlink()
+    os.mkfifo(path)  # opening it for reading would block until a writer comes
+    with pytest.raises(ConfigError, match=r"staging.yaml: <file>: is not a regular file"):
+        aws.load("staging")
+    path.unlink()
+    path.mkdir()
+    with pytest.raises(ConfigError, match=r"staging.yaml: <file>: is not a regular file"):
+        aws.load("staging")
