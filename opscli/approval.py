@@ -1,39 +1,46 @@
 """The approval id: a digest of the cloud assembly that will be deployed.
 
 What production deploys is identified by the content of the artifact, not by
-console text (SPEC, "Approval binds an artifact"). For one Stage of a cloud
-assembly the digest covers, per stack:
+console text (docs/requirements.md#approval). The assembly is read by the one
+reader, ``opscli/assembly.py``, which refuses what it cannot vouch for (an
+artifact type the app does not produce, a nested assembly that is not one of
+its Stages, a container-image asset, an asset built by a command, symbolic
+links, paths outside the assembly). For one Stage the digest covers:
 
-* the stack's deployment properties from the Stage's ``manifest.json``
-  (stack name, account/region, roles, tags, termination protection,
-  dependencies);
+* the Stage's name and every artifact id and type in its manifest;
+* per stack: its artifact id, environment, dependencies and every deployment
+  property of ``manifest.json`` (stack name, roles, tags, termination
+  protection, parameters, template URL ...), so a property the CLI acts on
+  cannot change under the same id;
 * its template, as canonical JSON (sorted keys, no whitespace);
-* its asset manifest, as canonical JSON;
-* the content of every asset that manifest publishes (file bytes; for a
-  directory every relative path, its executable bit and its bytes).
+* every asset manifest of the Stage, as canonical JSON, and the content of
+  every asset they publish (file bytes; for a directory every relative path,
+  its executable bit and its bytes).
 
 It leaves out what does not reach CloudFormation: ``tree.json``, the
-``*.metadata.json`` files (construct paths, stack traces), lock files the CLI
-writes while reading the assembly. Nothing printed by a CLI (timings, pids,
-Node warnings, terminal width) can enter it, because no console output is
-read at all: the same commit and configuration give the same id.
+``*.metadata.json`` files (construct paths, stack traces; the reader refuses
+any entry in them that is not informational), lock files the CLI writes while
+reading the assembly. Nothing printed by a CLI (timings, pids, Node warnings,
+terminal width) can enter it, because no console output is read at all: the
+same commit and configuration give the same id.
 
-This module has no dependency beyond the standard library so that ``deploy``
-can check an id quickly, and ``bin/deploy-local`` can reuse it.
+This module and ``opscli/assembly.py`` use the standard library only, so that
+``deploy`` can check an id quickly, and ``bin/deploy-local`` can reuse it.
 """
 from __future__ import annotations
 
 import hashlib
 import json
-import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from . import assembly as assembly_reader
+
 ID_PATTERN = re.compile(r"^[0-9a-f]{64}$")
 # Bumped when what the digest covers changes, so an old id never matches a
 # digest computed by different rules.
-_SCHEME = b"md-approval-v1\n"
+_SCHEME = b"md-approval-v2\n"
 
 
 def parse_id(value: str) -> str:
@@ -49,24 +56,9 @@ def canonical_json(data: object) -> bytes:
     return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
 
 
-def _read_json(path: Path) -> object:
-    return json.loads(path.read_text(encoding="utf-8"))
-
-
 def content_digest(path: Path) -> str:
-    """sha256 of a file's bytes, or of a directory's relative paths, modes and bytes (sorted)."""
-    h = hashlib.sha256()
-    if path.is_file():
-        h.update(path.read_bytes())
-        return h.hexdigest()
-    if not path.is_dir():
-        raise FileNotFoundError(f"{path}: asset source is missing from the assembly")
-    for file in sorted(p for p in path.rglob("*") if p.is_file()):
-        rel = file.relative_to(path).as_posix()
-        executable = os.access(file, os.X_OK)
-        h.update(f"{rel}\0{int(executable)}\0{file.stat().st_size}\0".encode())
-        h.update(file.read_bytes())
-    return h.hexdigest()
+    """sha256 of a file's bytes, or of a directory's relative paths, executable bits, sizes and bytes."""
+    return assembly_reader.content_digest(Path(path))
 
 
 @dataclass(frozen=True)
@@ -103,62 +95,52 @@ def files_digest(roots) -> str:
 
 
 def stage_directory(assembly: Path, stage: str) -> Path:
-    """The nested assembly of a Stage (``assembly-Staging``), as named by the top-level manifest."""
-    manifest = assembly / "manifest.json"
-    if not manifest.is_file():
-        raise FileNotFoundError(f"{assembly}: not a cloud assembly (no manifest.json)")
-    artifacts = _read_json(manifest).get("artifacts", {})
-    for artifact in artifacts.values():
-        props = artifact.get("properties", {})
-        if artifact.get("type") == "cdk:cloud-assembly" and props.get("displayName") == stage:
-            return assembly / props["directoryName"]
-    raise FileNotFoundError(f"{assembly}: no nested assembly for Stage {stage!r}")
+    """The nested assembly of a Stage (``assembly-Staging``), after the reader's checks."""
+    return assembly_reader.read(Path(assembly)).stage(stage).directory
 
 
-def _stack_digest(stage_dir: Path, artifact_id: str, artifact: dict, artifacts: dict) -> StackDigest:
-    props = artifact.get("properties", {})
-    template = _read_json(stage_dir / props["templateFile"])
-    assets: dict[str, object] = {}
-    contents: dict[str, str] = {}
-    for dep in sorted(artifact.get("dependencies", []) + props.get("additionalDependencies", [])):
-        dep_artifact = artifacts.get(dep, {})
-        if dep_artifact.get("type") != "cdk:asset-manifest":
-            continue
-        manifest = _read_json(stage_dir / dep_artifact["properties"]["file"])
-        assets[dep] = manifest
-        for kind in ("files", "dockerImages"):
-            for asset_id, asset in sorted(manifest.get(kind, {}).items()):
-                source = asset.get("source", {})
-                if "path" in source:
-                    contents[f"{kind}/{asset_id}"] = content_digest((stage_dir / source["path"]).resolve())
+def _stack_digest(stage: assembly_reader.Stage, stack: assembly_reader.Stack) -> StackDigest:
     covered = {
-        "id": artifact_id,
-        "environment": artifact.get("environment"),
-        # Properties CloudFormation or the CLI act on; 'metadata' (construct
-        # paths, stack traces) and 'displayName' are not deployed.
-        "properties": props,
-        "dependencies": sorted(artifact.get("dependencies", [])),
-        "template": template,
-        "assetManifests": assets,
-        "assetContents": contents,
+        "id": stack.artifact_id,
+        "environment": stack.environment,
+        # Every property of the manifest: the CLI acts on all of them (roles,
+        # tags, termination protection, template URL, parameters...).
+        "properties": stack.properties,
+        "dependencies": sorted(stack.dependencies),
+        "template": stack.template,
     }
-    return StackDigest(props.get("stackName", artifact_id), artifact_id, hashlib.sha256(canonical_json(covered)).hexdigest())
+    return StackDigest(stack.name, stack.artifact_id, hashlib.sha256(canonical_json(covered)).hexdigest())
+
+
+def _stage_digest(stage: assembly_reader.Stage) -> str:
+    """The Stage's own part: its artifacts (ids and types), asset manifests and asset contents."""
+    covered = {
+        "stage": stage.name,
+        "artifacts": sorted((aid, a.get("type")) for aid, a in stage.manifest["artifacts"].items()),
+        "assetManifests": {aid: m.data for aid, m in sorted(stage.asset_manifests.items())},
+        "assetContents": {f"{aid}/{asset_id}": assembly_reader.content_digest(asset.source)
+                          for aid, m in sorted(stage.asset_manifests.items())
+                          for asset_id, asset in sorted(m.files.items())},
+    }
+    return hashlib.sha256(canonical_json(covered)).hexdigest()
+
+
+def stage_digest(stage: assembly_reader.Stage) -> AssemblyDigest:
+    """Digest of every stack and asset of one Stage already read by ``opscli/assembly.py``."""
+    stacks = tuple(sorted((_stack_digest(stage, s) for s in stage.stacks.values()), key=lambda s: s.stack_name))
+    h = hashlib.sha256(_SCHEME)
+    h.update(f"stage\0{stage.name}\0{_stage_digest(stage)}\n".encode())
+    for stack in stacks:
+        h.update(f"{stack.stack_name}\0{stack.digest}\n".encode())
+    return AssemblyDigest(stage.name, h.hexdigest(), stacks)
 
 
 def assembly_digest(assembly: Path | str, stage: str) -> AssemblyDigest:
-    """Digest of every stack of ``stage`` in the cloud assembly directory ``assembly``."""
-    stage_dir = stage_directory(Path(assembly), stage)
-    artifacts = _read_json(stage_dir / "manifest.json").get("artifacts", {})
-    stacks = tuple(sorted(
-        (_stack_digest(stage_dir, aid, a, artifacts) for aid, a in artifacts.items() if a.get("type") == "aws:cloudformation:stack"),
-        key=lambda s: s.stack_name,
-    ))
-    if not stacks:
-        raise FileNotFoundError(f"{stage_dir}: Stage {stage!r} has no stacks")
-    h = hashlib.sha256(_SCHEME)
-    for stack in stacks:
-        h.update(f"{stack.stack_name}\0{stack.digest}\n".encode())
-    return AssemblyDigest(stage, h.hexdigest(), stacks)
+    """Digest of every stack of ``stage`` in the cloud assembly directory ``assembly``.
+
+    Raises ``assembly.AssemblyError`` (a ValueError) naming what the reader refuses.
+    """
+    return stage_digest(assembly_reader.read(Path(assembly)).stage(stage))
 
 
 def changed_stacks(approved: dict[str, str], current: dict[str, str]) -> list[str]:
@@ -176,14 +158,8 @@ def dynamic_references(assembly: Path | str, stage: str) -> dict[str, list[str]]
     execution role; their values are not part of the assembly, so the plan
     lists them next to the diff (docs/operations.md, "What the approval id covers").
     """
-    stage_dir = stage_directory(Path(assembly), stage)
-    artifacts = _read_json(stage_dir / "manifest.json").get("artifacts", {})
     found: dict[str, set[str]] = {}
-    for aid, artifact in artifacts.items():
-        if artifact.get("type") != "aws:cloudformation:stack":
-            continue
-        props = artifact.get("properties", {})
-        text = (stage_dir / props["templateFile"]).read_text(encoding="utf-8")
-        for service, name in _DYNAMIC_REF.findall(text):
-            found.setdefault(f"{service}:{name}", set()).add(props.get("stackName", aid))
+    for stack in assembly_reader.read(Path(assembly)).stage(stage).stacks.values():
+        for service, name in _DYNAMIC_REF.findall(canonical_json(stack.template).decode()):
+            found.setdefault(f"{service}:{name}", set()).add(stack.name)
     return {ref: sorted(stacks) for ref, stacks in sorted(found.items())}

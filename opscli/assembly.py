@@ -71,7 +71,8 @@ API
     paths; fixed 1980-01-01 time; mode 0644 or 0755 from the executable bit),
     and places the zip where the CLI takes an already packaged asset from:
     ``<asset manifest directory>/.cache/<asset id>.zip``
-    (``place_packages``). ``CodeSha256`` of a function whose code is that
+    (``place_packages(stage)``; ``python -m opscli.assembly place-packages
+    DIR STAGE`` from a shell). ``CodeSha256`` of a function whose code is that
     asset is then ``base64(sha256(package_zip(dir)))``.
 
 ``content_digest(path)``
@@ -498,3 +499,36 @@ class _Reader:
 def read(root: Path | str, stages: Iterable[str] = DEFAULT_STAGES) -> Assembly:
     """The assembly at ``root`` (see the module doc for what is refused)."""
     return _Reader(Path(root), stages).read()
+
+
+def place_packages(stage: Stage) -> None:
+    """Put the deterministic zip of every directory asset of ``stage`` where the CDK CLI takes
+    an already packaged asset from (``<manifest dir>/.cache/<asset id>.zip``), so the bytes it
+    publishes are those whose hash ``Stack.lambda_code_sha256`` names."""
+    for manifest in stage.asset_manifests.values():
+        for asset in manifest.files.values():
+            if asset.packaging == "zip":
+                asset.cache_path.parent.mkdir(mode=0o700, exist_ok=True)
+                partial = asset.cache_path.with_suffix(".partial")
+                partial.write_bytes(asset.package())
+                partial.replace(asset.cache_path)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m opscli.assembly place-packages DIR STAGE`` (bin/deploy-local, before cdk deploy)."""
+    import sys
+
+    args = sys.argv[1:] if argv is None else argv
+    if len(args) != 3 or args[0] != "place-packages":
+        print("usage: python -m opscli.assembly place-packages ASSEMBLY_DIR STAGE", file=sys.stderr)
+        return 2
+    try:
+        place_packages(read(args[1]).stage(args[2]))
+    except AssemblyError as exc:
+        print(f"assembly: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -25,6 +25,7 @@ changed templates, cdk deploy failed), 2 the command could not run.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -32,14 +33,17 @@ import subprocess
 import sys
 import tempfile
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Protocol, TextIO
+from typing import Callable, Iterator, Protocol, TextIO
+
+from botocore.exceptions import ClientError
 
 import toolchain
 from envconfig.aws import AwsEnvironment
 
-from . import approval
+from . import approval, assembly, deploy_lock, faults
 from .errors import CheckFailed, OpsError
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -177,28 +181,87 @@ def _load_kept(config: AwsEnvironment, approval_id: str) -> tuple[Path, dict]:
     directory = kept_dir(config, approval_id)
     record = directory / "approval.json"
     if not record.is_file() or not (directory / "assembly").is_dir():
+        other = [env for env in ("staging", "production") if env != config.name.value
+                 and (approvals_dir() / env / approval_id / "approval.json").is_file()]
+        if other:
+            raise OpsError(f"approval id {approval_id} is a plan of {other[0]}, not {config.name.value}: wrong environment "
+                           f"(deploy it with --env {other[0]}, or plan {config.name.value})")
         raise OpsError(f"no kept assembly for {config.name.value} with approval id {approval_id} in {approvals_dir()}; "
                        "run `bin/ops plan` (in CI, download the plan job's artifact) first")
-    return directory, json.loads(record.read_text())
+    try:
+        data = json.loads(record.read_text())
+        if not isinstance(data, dict):
+            raise ValueError("not an object")
+    except ValueError as exc:
+        raise CheckFailed(f"{record} is unreadable ({exc}); plan and approve again") from None
+    planned_for = data.get("environment")
+    if planned_for != config.name.value:
+        raise CheckFailed(f"the kept assembly {approval_id} was planned for {planned_for!r}, not {config.name.value!r}: "
+                          "wrong environment; plan this environment and approve its own id")
+    return directory, data
+
+
+@contextmanager
+def private_copy(source: Path) -> Iterator[Path]:
+    """A private copy of the assembly at ``source``: a new 0700 directory holding copies
+    (never links) of exactly the files the reader lists (``assembly.Assembly.files``),
+    each read once, without following a link; files left read-only. Removed on exit."""
+    try:
+        listed = assembly.read(source).files()
+    except assembly.AssemblyError as exc:
+        raise CheckFailed(f"the kept assembly is refused: {exc}") from None
+    tmp = Path(tempfile.mkdtemp(prefix="ops-assembly-"))  # mode 0700, owned by this user
+    try:
+        copy = tmp / "assembly"
+        copy.mkdir(mode=0o700)
+        for rel in listed:
+            target = copy / rel
+            target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            try:
+                fd = os.open(source / rel, os.O_RDONLY | os.O_NOFOLLOW)
+            except OSError as exc:
+                raise CheckFailed(f"the kept assembly changed while it was copied: {source / rel}: {exc.strerror}") from None
+            with os.fdopen(fd, "rb") as handle:
+                executable = bool(os.fstat(handle.fileno()).st_mode & 0o111)
+                data = handle.read()
+            target.write_bytes(data)
+            target.chmod(0o500 if executable else 0o400)
+        yield copy
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _checked_stage(config: AwsEnvironment, copy: Path, approval_id: str, record: dict) -> assembly.Stage:
+    """The environment's Stage of the private copy, after checking its digest is the approval id."""
+    stage_name = config.name.stage_id
+    try:
+        read = assembly.read(copy)
+        stage = read.stage(stage_name)
+        current = approval.stage_digest(stage)
+    except (OSError, ValueError) as exc:
+        raise CheckFailed(f"the kept assembly for {approval_id} is refused: {exc}") from None
+    if current.digest != approval_id:
+        for other in read.stages.values():
+            if other.name != stage_name and approval.stage_digest(other).digest == approval_id:
+                raise CheckFailed(f"approval id {approval_id} is the digest of {other.name}'s assembly, not {stage_name}'s: "
+                                  "wrong environment")
+        changed = approval.changed_stacks(record.get("stacks", {}), current.by_name()) or ["its assets or artifact list"]
+        raise CheckFailed(f"the kept assembly no longer has digest {approval_id}: {', '.join(changed)} changed "
+                          "since approval; plan and approve again")
+    return stage
 
 
 def check_digest(config: AwsEnvironment, approval_id: str) -> Path:
-    """The kept assembly's directory, after checking its digest is still the approval id."""
+    """The kept assembly's directory, after checking (on a private copy) that its digest is still the approval id."""
     directory, record = _load_kept(config, approval_id)
-    try:
-        current = approval.assembly_digest(directory / "assembly", config.name.stage_id)
-    except (OSError, ValueError, KeyError) as exc:
-        raise CheckFailed(f"the kept assembly for {approval_id} is unreadable: {exc}") from None
-    if current.digest != approval_id:
-        changed = approval.changed_stacks(record.get("stacks", {}), current.by_name()) or ["(unknown stack)"]
-        raise CheckFailed(f"the kept assembly no longer has digest {approval_id}: {', '.join(changed)} changed "
-                          "since approval; plan and approve again")
+    with private_copy(directory / "assembly") as copy:
+        _checked_stage(config, copy, approval_id, record)
     return directory
 
 
-def check_checkout(config: AwsEnvironment, directory: Path, *, runner: Runner, out: TextIO) -> None:
+def check_checkout(config: AwsEnvironment, directory: Path, *, runner: Runner, out: TextIO, record: dict | None = None) -> None:
     """Refuse when the checkout no longer synthesizes the approved templates (cheap when nothing changed)."""
-    record = json.loads((directory / "approval.json").read_text())
+    record = record if record is not None else json.loads((directory / "approval.json").read_text())
     if record.get("sources") == sources_digest():
         return
     print("==> the checkout changed since approval: synthesizing it to compare templates", file=out, flush=True)
@@ -213,16 +276,136 @@ def check_checkout(config: AwsEnvironment, directory: Path, *, runner: Runner, o
                           "(a commit or configuration change); run `bin/ops plan`, review, approve the new id")
 
 
-def _deploy_kept(config: AwsEnvironment, directory: Path, *, runner: Runner, out: TextIO, verb: str) -> None:
-    assembly = directory / "assembly"
-    print(f"==> cdk deploy '{_stage_selector(config)}' --app {assembly}", file=out, flush=True)
-    deployed = runner(_cdk("deploy", _stage_selector(config), "--app", str(assembly),
-                           "--require-approval", "never", "--ci", "--no-color"))
-    if deployed.returncode != 0:
-        raise CheckFailed(f"cdk deploy failed:\n{_tail(deployed)}")
+class Account(Protocol):
+    """What deploy and rollback do in the environment's account besides ``cdk deploy``."""
+
+    def lock(self, command: str, approval_id: str): ...
+    def check_deployed(self, stage: assembly.Stage) -> list[str]: ...
+    def record(self, approval_id: str, command: str) -> None: ...
+
+
+class AwsAccount:
+    """The account through boto3's normal chain (opscli/session.py)."""
+
+    def __init__(self, config: AwsEnvironment):
+        from .session import Aws  # boto3: imported only when an account is used
+
+        self.config = config
+        self.aws = Aws(config)
+        self._by: str | None = None
+
+    def client(self, service: str, region: str | None = None):
+        if region in (None, self.aws.region):
+            return self.aws.client(service)
+        return self.aws.session.client(service, region_name=region)
+
+    @property
+    def by(self) -> str:
+        if self._by is None:
+            self._by = self.aws.client("sts").get_caller_identity()["Arn"]
+        return self._by
+
+    def lock(self, command: str, approval_id: str) -> deploy_lock.DeployLock:
+        return deploy_lock.DeployLock(self.aws.client("ssm"), self.config.deploy_lock_parameter, by=self.by,
+                                      command=command, approval_id=approval_id)
+
+    def check_deployed(self, stage: assembly.Stage) -> list[str]:
+        return check_deployed(stage, self.client)
+
+    def record(self, approval_id: str, command: str) -> None:
+        self.aws.client("ssm").put_parameter(
+            Name=self.config.deployed_approval_parameter, Type="String", Overwrite=True,
+            Value=json.dumps({"approval_id": approval_id, "deployed_at": int(time.time()), "by": self.by, "command": command},
+                             sort_keys=True),
+            Description="Approval id of the assembly bin/ops last deployed (verify and drift compare with it)")
+
+
+def _sha256_stream(body) -> str:
+    h = hashlib.sha256()
+    for chunk in iter(lambda: body.read(1 << 20), b""):
+        h.update(chunk)
+    return h.hexdigest()
+
+
+def check_deployed(stage: assembly.Stage, client: Callable[..., object]) -> list[str]:
+    """What runs is what was approved: each stack's deployed template is the approved template,
+    each Lambda function reports the approved package's CodeSha256, and every object under an
+    approved asset key holds the approved bytes. Returns one line per difference."""
+    problems: list[str] = []
+    for stack in sorted(stage.stacks.values(), key=lambda s: s.name):
+        cf = client("cloudformation", stack.region)
+        body = cf.get_template(StackName=stack.name, TemplateStage="Original")["TemplateBody"]
+        deployed = body if isinstance(body, dict) else json.loads(body)
+        if approval.canonical_json(deployed) != approval.canonical_json(stack.template):
+            problems.append(f"{stack.name}: the deployed template is not the approved template")
+        expected = stack.lambda_code_sha256()
+        if not expected:
+            continue
+        physical, token = {}, None
+        while True:
+            page = cf.list_stack_resources(StackName=stack.name, **({"NextToken": token} if token else {}))
+            physical.update({r["LogicalResourceId"]: r["PhysicalResourceId"] for r in page["StackResourceSummaries"]})
+            token = page.get("NextToken")
+            if not token:
+                break
+        functions = client("lambda", stack.region)
+        for logical_id, sha in sorted(expected.items()):
+            name = physical.get(logical_id)
+            if name is None:
+                problems.append(f"{stack.name}/{logical_id}: no such function in the deployed stack")
+                continue
+            live = functions.get_function_configuration(FunctionName=name)["CodeSha256"]
+            if live != sha:
+                problems.append(f"{stack.name}/{logical_id} ({name}) runs code with CodeSha256 {live}; "
+                                f"the approved package has {sha}")
+    for manifest in sorted(stage.asset_manifests.values(), key=lambda m: m.artifact_id):
+        for asset in sorted(manifest.files.values(), key=lambda a: a.asset_id):
+            approved = hashlib.sha256(asset.package()).hexdigest()
+            for bucket, key, region in asset.destinations:
+                try:
+                    body = client("s3", region or None).get_object(Bucket=bucket, Key=key)["Body"]
+                except ClientError as exc:
+                    problems.append(f"s3://{bucket}/{key} (asset {asset.asset_id[:12]}…): {exc.response['Error']['Code']}")
+                    continue
+                actual = _sha256_stream(body)
+                if actual != approved:
+                    problems.append(f"s3://{bucket}/{key} (asset {asset.asset_id[:12]}…) holds bytes with sha256 {actual}, "
+                                    f"not the approved {approved}")
+    return problems
+
+
+def _deploy_kept(config: AwsEnvironment, directory: Path, record: dict, *, runner: Runner, out: TextIO, verb: str,
+                 account: Account | None, preflight: Callable[[], None], checkout: bool) -> None:
+    approval_id = directory.name
+    with private_copy(directory / "assembly") as copy:
+        stage = _checked_stage(config, copy, approval_id, record)
+        faults.point("copied")  # from here the kept directory is never read again
+        preflight()
+        if checkout:
+            check_checkout(config, directory, runner=runner, out=out, record=record)
+        account = account or AwsAccount(config)
+        command = "deploy" if verb == "deployed" else "rollback"
+        with account.lock(command, approval_id) as lock:
+            faults.point("locked")
+            assembly.place_packages(stage)
+            print(f"==> cdk deploy '{_stage_selector(config)}' --app <private copy of {directory / 'assembly'}>",
+                  file=out, flush=True)
+            deployed = runner(_cdk("deploy", _stage_selector(config), "--app", str(copy),
+                                   "--require-approval", "never", "--ci", "--no-color"))
+            if deployed.returncode != 0:
+                raise CheckFailed(f"cdk deploy failed:\n{_tail(deployed)}")
+            faults.point("deployed")
+            print("==> what runs is what was approved: templates, Lambda CodeSha256, asset objects", file=out, flush=True)
+            problems = account.check_deployed(stage)
+            if getattr(lock, "lost", None):
+                problems.append(lock.lost)
+            if problems:
+                raise CheckFailed("after cdk deploy, what runs is not what was approved (see docs/operations.md, "
+                                  "\"After a deploy\"):\n  " + "\n  ".join(problems))
+            account.record(approval_id, command)
     with (directory.parent / "deployments.log").open("a") as log:  # what rollback lists
-        log.write(f"{time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime())} {verb} {directory.name}\n")
-    print(f"{verb}: {config.name.stage_id} is at approval id {directory.name}", file=out, flush=True)
+        log.write(f"{time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime())} {verb} {approval_id}\n")
+    print(f"{verb}: {config.name.stage_id} is at approval id {approval_id}", file=out, flush=True)
 
 
 def deploy(
@@ -233,26 +416,29 @@ def deploy(
     runner: Runner = run_command,
     out: TextIO = sys.stdout,
     preflight: Callable[[], None] = _no_preflight,
+    account: Account | None = None,
 ) -> int:
     if approved is None:
         if config.is_production:
             raise OpsError("production deploys only an approved assembly: run `bin/ops plan --env production`, "
                            "review it, then pass its approval id with --approved")
-        directory = plan(config, runner=runner, out=out, preflight=preflight).directory
+        planned = plan(config, runner=runner, out=out, preflight=preflight)
+        directory, record = _load_kept(config, planned.approval_id)
+        _deploy_kept(config, directory, record, runner=runner, out=out, verb="deployed", account=account,
+                     preflight=_no_preflight, checkout=False)
     else:
-        directory = check_digest(config, approval.parse_id(approved))
-        preflight()
-        check_checkout(config, directory, runner=runner, out=out)
-    _deploy_kept(config, directory, runner=runner, out=out, verb="deployed")
+        directory, record = _load_kept(config, approval.parse_id(approved))
+        _deploy_kept(config, directory, record, runner=runner, out=out, verb="deployed", account=account,
+                     preflight=preflight, checkout=True)
     print("==> post-deploy verification", file=out, flush=True)
     return verify()
 
 
 def rollback(config: AwsEnvironment, *, to: str, verify: Callable[[], int], runner: Runner = run_command,
-             out: TextIO = sys.stdout, preflight: Callable[[], None] = _no_preflight) -> int:
-    directory = check_digest(config, approval.parse_id(to))
-    preflight()
-    _deploy_kept(config, directory, runner=runner, out=out, verb="rolled back")
+             out: TextIO = sys.stdout, preflight: Callable[[], None] = _no_preflight, account: Account | None = None) -> int:
+    directory, record = _load_kept(config, approval.parse_id(to))
+    _deploy_kept(config, directory, record, runner=runner, out=out, verb="rolled back", account=account,
+                 preflight=preflight, checkout=False)
     print("==> post-deploy verification", file=out, flush=True)
     return verify()
 

@@ -15,7 +15,7 @@ import app
 import gcp_app
 from envconfig import ConfigError, aws, contract, gcp
 from envconfig.location import REPO_CONFIG_DIR
-from envconfig.reader import RECORDING, load_yaml
+from envconfig.reader import read_yaml
 from envconfig.schema import SCHEMA_DIR, generate, render
 from tests.config_edit import set_field, write_edited
 
@@ -75,7 +75,7 @@ def test_duplicate_availability_in_a_gcp_file(candidate):
 def test_yaml_merge_keys_may_still_override(tmp_path):
     path = tmp_path / "merge.yaml"
     path.write_text("base: &b {a: 1, b: 2}\nother:\n  <<: *b\n  b: 3\n")
-    assert load_yaml(path)._data["other"] == {"a": 1, "b": 3}
+    assert read_yaml(path)["other"] == {"a": 1, "b": 3}
 
 
 # ---- encodings and YAML errors: one line, file:line -----------------------
@@ -118,8 +118,10 @@ def test_md_config_dir_reaches_the_gcp_app_and_the_contract(candidate, capsys):
 # ---- rules across files ----------------------------------------------------
 
 def test_one_terraform_state_for_both_stacks_is_refused(candidate):
+    # One bucket per environment in its own project (docs/requirements.md#gcp-state): staging's bucket is refused by name.
     edit(candidate / "gcp" / "production.yaml", "backend.prefix", "gcp-staging")
-    with pytest.raises(ConfigError, match=r"production.yaml: backend.prefix: gs://mirror-dissonance-tfstate-stg/gcp-staging is also staging.yaml's Terraform state"):
+    edit(candidate / "gcp" / "production.yaml", "backend.bucket", "mirror-dissonance-stg-tfstate")
+    with pytest.raises(ConfigError, match=r"production.yaml: backend.bucket: must be named 'mirror-dissonance-prd-<suffix>'"):
         gcp.load_all()
 
 
@@ -146,7 +148,7 @@ def test_two_oidc_providers_in_one_account_are_refused(candidate):
 # ---- the clouds' limits ----------------------------------------------------
 
 @pytest.mark.parametrize("cloud, env, field, value, message", [
-    ("aws", "staging", "github.repository", "PhaseMirror/Phase-Mirror.git", "github.repository: must be a GitHub repository of the form owner/name (no URL, no .git)"),
+    ("aws", "staging", "github.infrastructure_repository", "PhaseMirror/Phase-Mirror.git", "github.infrastructure_repository: must be a GitHub repository of the form owner/name (no URL, no .git)"),
     ("aws", "staging", "observability.metrics_namespace", "AWS/Lambda", "observability.metrics_namespace: must not start with 'AWS/'"),
     ("aws", "staging", "observability.thresholds.api_latency_p95_ms.threshold", float("inf"), "observability.thresholds.api_latency_p95_ms.threshold: must be a finite number, got inf"),
     ("aws", "staging", "observability.thresholds.table_throttle.threshold", float("nan"), "observability.thresholds.table_throttle.threshold: must be a finite number, got nan"),
@@ -155,7 +157,7 @@ def test_two_oidc_providers_in_one_account_are_refused(candidate):
     ("gcp", "staging", "services.api.memory", "512Gi", "services.api.memory: Cloud Run allows 128Mi-4Gi with cpu 1, got 512Gi"),
     ("gcp", "staging", "budget.amount_usd", 150, "budget.alert_thresholds_usd[2]: 200 USD is above the budget amount (150 USD)"),
     ("gcp", "staging", "app.trusted_origins", ["https://app.example.com/login"], "app.trusted_origins[0]: must be an https:// origin"),
-    ("gcp", "staging", "github.repository", "owner/name.git", "github.repository: must be a GitHub repository of the form owner/name (no URL, no .git)"),
+    ("gcp", "staging", "github.infrastructure_repository", "owner/name.git", "github.infrastructure_repository: must be a GitHub repository of the form owner/name (no URL, no .git)"),
     ("gcp", "staging", "monitoring.latency_p95_ms", float("inf"), "monitoring.latency_p95_ms: must be a finite number"),
 ])
 def test_values_the_cloud_rejects_or_reads_otherwise(candidate, cloud, env, field, value, message):
@@ -229,19 +231,18 @@ def test_schema_rejects_what_the_loader_rejects_field_by_field():
         jsonschema.validate(data, schema)
 
 
-def test_a_field_a_loader_adds_appears_in_the_schema_without_schema_code(tmp_path):
-    """What `recovery` and `gcp` do when they add a field: one accessor call."""
-    path = tmp_path / "x.yaml"
-    path.write_text("backup:\n  copy_region: us-west-2\n  copies: 2\n")
-    root: dict = {}
-    token = RECORDING.set(root)
-    try:
-        reader = load_yaml(path)
-        section = reader.section("backup")
-        section.str("copy_region", pattern="[a-z]+-[a-z]+-[0-9]", rule="an AWS region")
-        section.int("copies", minimum=1, maximum=5)
-    finally:
-        RECORDING.reset(token)
-    backup = root["properties"]["backup"]
-    assert backup["properties"]["copies"] == {"type": "integer", "minimum": 1, "maximum": 5}
-    assert backup["required"] == ["copy_region", "copies"] and backup["additionalProperties"] is False
+def test_a_field_a_loader_adds_appears_in_the_schema_without_schema_code():
+    """What `recovery` and `gcp` do when they add a field: one declaration."""
+    from pydantic.dataclasses import dataclass
+
+    from envconfig.models.fields import MODEL_CONFIG, Int, Str
+    from envconfig.validation import adapter
+
+    @dataclass(frozen=True, config=MODEL_CONFIG)
+    class Backup:
+        copy_region: Str("[a-z]+-[a-z]+-[0-9]", "an AWS region")
+        copies: Int(1, 5)
+
+    schema = adapter(Backup).json_schema()
+    assert schema["properties"]["copies"] == {"type": "integer", "minimum": 1, "maximum": 5, "title": "Copies"}
+    assert schema["required"] == ["copy_region", "copies"] and schema["additionalProperties"] is False

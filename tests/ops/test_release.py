@@ -46,7 +46,7 @@ def write_assembly(out: Path, stage: str = "Staging", *, threshold: int = 10, co
         (nested / f"{aid}.template.json").write_text(json.dumps(template, indent=1))
         (nested / f"{aid}.assets.json").write_text(json.dumps({"version": "55.0.0", "files": {
             "abc": {"source": {"path": "../asset.abc", "packaging": "zip"}, "destinations": {}}}}))
-        (nested / f"{aid}.metadata.json").write_text(json.dumps({"trace": [str(time.time())]}))
+        (nested / f"{aid}.metadata.json").write_text(json.dumps({f"/{stage}/{stack}": [{"type": "aws:cdk:creationStack", "data": [str(time.time())]}]}))
         artifacts[f"{aid}.assets"] = {"type": "cdk:asset-manifest", "properties": {"file": f"{aid}.assets.json"}}
         artifacts[aid] = {"type": "aws:cloudformation:stack", "environment": "aws://123456789012/us-east-1",
                           "properties": {"templateFile": f"{aid}.template.json", "stackName": f"{stage}-{stack}",
@@ -58,6 +58,7 @@ def write_assembly(out: Path, stage: str = "Staging", *, threshold: int = 10, co
 class FakeRunner:
     def __init__(self, diff: str = DIFF, fail: str | None = None, threshold: int = 10, diff_stderr: str = ""):
         self.calls: list[str] = []
+        self.deployed: list[tuple] = []
         self.commands: list[list[str]] = []
         self.diff, self.fail, self.threshold, self.diff_stderr = diff, fail, threshold, diff_stderr
 
@@ -69,15 +70,55 @@ class FakeRunner:
             out = Path(cmd[cmd.index("--output") + 1])
             write_assembly(out, "Staging", threshold=self.threshold)
             write_assembly(out, "Production", threshold=self.threshold)
+        if step == "deploy":
+            app = Path(cmd[cmd.index("--app") + 1])
+            stage = "Production" if "Production/*" in cmd else "Staging"
+            # What the CLI would read, read while it runs: the private copy is gone afterwards.
+            self.deployed.append((app, approval.assembly_digest(app, stage).digest, oct(app.parent.stat().st_mode & 0o777),
+                                  sorted(p.name for p in app.rglob("*.zip"))))
         failed = step == self.fail
         stdout = self.diff if step == "diff" else ""
         stderr = "boom" if failed else (self.diff_stderr if step == "diff" else "")
         return subprocess.CompletedProcess(cmd, 1 if failed else 0, stdout, stderr)
 
 
+class FakeLock:
+    def __init__(self, account, command, approval_id):
+        self.account, self.command, self.approval_id, self.lost = account, command, approval_id, None
+
+    def __enter__(self):
+        self.account.events.append(("lock", self.command, self.approval_id))
+        return self
+
+    def __exit__(self, *exc):
+        self.account.events.append(("release",))
+
+
+class FakeAccount:
+    """The account side of deploy (lock, post-deploy check, record), in memory."""
+    instances: list["FakeAccount"] = []
+    problems: list[str] = []
+
+    def __init__(self, config=None):
+        self.events: list[tuple] = []
+        FakeAccount.instances.append(self)
+
+    def lock(self, command, approval_id):
+        return FakeLock(self, command, approval_id)
+
+    def check_deployed(self, stage):
+        self.events.append(("check", stage.name))
+        return list(FakeAccount.problems)
+
+    def record(self, approval_id, command):
+        self.events.append(("record", approval_id, command))
+
+
 @pytest.fixture(autouse=True)
 def _approvals(tmp_path, monkeypatch):
     monkeypatch.setenv("OPS_APPROVALS_DIR", str(tmp_path / "approvals"))
+    monkeypatch.setattr(release, "AwsAccount", FakeAccount)
+    FakeAccount.instances, FakeAccount.problems = [], []
 
 
 def _plan(env="staging", **kw) -> release.Plan:
@@ -130,8 +171,9 @@ def test_staging_without_approval_plans_then_deploys_that_assembly():
     runner, verified = FakeRunner(), []
     code = release.deploy(load("staging"), approved=None, verify=lambda: verified.append(1) or 0, runner=runner, out=io.StringIO())
     assert code == 0 and runner.calls == ["gates", "diff", "deploy"] and verified == [1]
-    deploy_cmd = runner.commands[-1]
-    assert Path(deploy_cmd[deploy_cmd.index("--app") + 1]).parent.parent.name == "staging"
+    kept = next((Path(os.environ["OPS_APPROVALS_DIR"]) / "staging").glob("*/approval.json")).parent
+    app, digest, _, _ = runner.deployed[0]
+    assert digest == kept.name and not app.is_relative_to(kept)
 
 
 def test_production_refuses_without_an_approval():
@@ -147,8 +189,14 @@ def test_production_deploys_exactly_the_approved_assembly_without_resynthesizing
     assert release.deploy(load("production"), approved=plan.approval_id.upper(), verify=lambda: 0, runner=runner, out=io.StringIO()) == 0
     assert runner.calls == ["deploy"]
     cmd = runner.commands[0]
-    assert cmd[cmd.index("--app") + 1] == str(plan.assembly) and "Production/*" in cmd
+    app, digest, mode, zips = runner.deployed[0]
+    # the CLI reads a private 0700 copy whose digest is the approved id, never the kept directory
+    assert "Production/*" in cmd and digest == plan.approval_id and mode == "0o700"
+    assert not app.is_relative_to(plan.directory) and not app.exists()
+    assert zips == ["abc.zip"]  # the package whose CodeSha256 the post-deploy check expects
     assert plan.approval_id in release.history(load("production"))[-1]
+    assert FakeAccount.instances[-1].events == [("lock", "deploy", plan.approval_id), ("check", "Production"),
+                                                ("record", plan.approval_id, "deploy"), ("release",)]
 
 
 def test_an_altered_kept_assembly_is_refused_naming_the_stack():
@@ -199,8 +247,8 @@ def test_rollback_redeploys_an_earlier_assembly_without_the_checkout_check(monke
     runner = FakeRunner(threshold=20)  # the checkout is at the newer version
     assert release.rollback(load("production"), to=old.approval_id, verify=lambda: 0, runner=runner, out=io.StringIO()) == 0
     assert runner.calls == ["deploy"]
-    cmd = runner.commands[0]
-    assert cmd[cmd.index("--app") + 1] == str(old.assembly)
+    assert runner.deployed[0][1] == old.approval_id
+    assert FakeAccount.instances[-1].events[-2] == ("record", old.approval_id, "rollback")
     log = release.history(load("production"))
     assert log[-2].endswith(f"deployed {new.approval_id}") and log[-1].endswith(f"rolled back {old.approval_id}")
 
@@ -345,3 +393,81 @@ def test_commands_run_without_the_operators_terminal_width(monkeypatch):
     monkeypatch.setenv("LINES", "24")
     probe = release.run_command(["python3", "-c", "import os; print(os.environ.get('COLUMNS'), os.environ.get('LINES'))"])
     assert probe.returncode == 0 and probe.stdout.split() == ["None", "None"]
+
+
+def test_files_swapped_after_the_check_never_reach_the_cli(monkeypatch):
+    from opscli import faults
+
+    plan = _plan("production")
+    template = next((plan.assembly / "assembly-Production").glob("ProductionData*.template.json"))
+
+    def swap(point):  # an attacker on the runner's disk, between the check and cdk deploy
+        if point == "copied":
+            template.write_text(template.read_text().replace("10", "99"))
+            (plan.assembly / "asset.abc" / "handler.py").write_text("import os; os.system('curl evil')\n")
+
+    monkeypatch.setattr(faults, "hook", swap)
+    runner = FakeRunner()
+    assert release.deploy(load("production"), approved=plan.approval_id, verify=lambda: 0, runner=runner, out=io.StringIO()) == 0
+    assert "99" in template.read_text()          # the kept directory was changed...
+    assert runner.deployed[0][1] == plan.approval_id  # ...but the CLI read the approved bytes
+
+
+def test_a_post_deploy_difference_fails_records_nothing_and_releases_the_lock():
+    plan, verified = _plan("production"), []
+    FakeAccount.problems = ["Production-Runtime/Fn (fn-1) runs code with CodeSha256 EVIL=; the approved package has GOOD="]
+    with pytest.raises(CheckFailed, match=r"what runs is not what was approved \(see docs/operations.md.*\n  Production-Runtime/Fn .*EVIL="):
+        release.deploy(load("production"), approved=plan.approval_id, verify=lambda: verified.append(1) or 0,
+                       runner=FakeRunner(), out=io.StringIO())
+    events = FakeAccount.instances[-1].events
+    assert events == [("lock", "deploy", plan.approval_id), ("check", "Production"), ("release",)]
+    assert verified == [] and release.history(load("production")) == []
+
+
+def test_a_lock_held_elsewhere_stops_before_cdk_deploy():
+    from opscli.deploy_lock import LockHeld
+
+    plan = _plan("production")
+
+    class Held(FakeAccount):
+        def lock(self, command, approval_id):
+            raise LockHeld("another deployment holds /mirror-dissonance/production/deploy-lock: arn:aws:sts::1:assumed-role/x")
+
+    runner = FakeRunner()
+    with pytest.raises(LockHeld, match="another deployment holds .*deploy-lock: arn:aws:sts"):
+        release.deploy(load("production"), approved=plan.approval_id, verify=lambda: 0, runner=runner,
+                       out=io.StringIO(), account=Held())
+    assert runner.calls == []
+
+
+def test_staging_kept_directory_under_production_says_wrong_environment():
+    staging = _plan("staging")
+    target = Path(os.environ["OPS_APPROVALS_DIR"]) / "production" / staging.approval_id
+    target.parent.mkdir(parents=True)
+    import shutil
+    shutil.copytree(staging.directory, target)
+    with pytest.raises(CheckFailed, match="planned for 'staging', not 'production': wrong environment"):
+        release.deploy(load("production"), approved=staging.approval_id, verify=lambda: 0, runner=FakeRunner(), out=io.StringIO())
+    # approval.json edited to say production: the digest itself tells the Stage
+    record = target / "approval.json"
+    record.write_text(record.read_text().replace('"staging"', '"production"'))
+    with pytest.raises(CheckFailed, match="is the digest of Staging's assembly, not Production's: wrong environment"):
+        release.deploy(load("production"), approved=staging.approval_id, verify=lambda: 0, runner=FakeRunner(), out=io.StringIO())
+
+
+def test_a_staging_id_passed_to_production_says_wrong_environment():
+    staging = _plan("staging")
+    with pytest.raises(OpsError, match="is a plan of staging, not production: wrong environment"):
+        release.deploy(load("production"), approved=staging.approval_id, verify=lambda: 0, runner=FakeRunner(), out=io.StringIO())
+
+
+def test_an_extra_nested_assembly_in_the_kept_stage_is_refused():
+    plan = _plan("production")
+    manifest = plan.assembly / "assembly-Production" / "manifest.json"
+    data = json.loads(manifest.read_text())
+    data["artifacts"]["assembly-Evil"] = {"type": "cdk:cloud-assembly", "properties": {"directoryName": "x", "displayName": "Evil"}}
+    manifest.write_text(json.dumps(data))
+    runner = FakeRunner()
+    with pytest.raises(CheckFailed, match="kept assembly is refused: .*artifact 'assembly-Evil' has type 'cdk:cloud-assembly'"):
+        release.deploy(load("production"), approved=plan.approval_id, verify=lambda: 0, runner=runner, out=io.StringIO())
+    assert runner.calls == []
