@@ -303,12 +303,15 @@ class LiveKitConfig:
 @dataclass(frozen=True, config=MODEL_CONFIG)
 class FrontendSettings:
     domain: Str(HOSTNAME, "must be a DNS name such as www-staging.example.dev")
+    # Served under this prefix of the host (the widget SDK: /widget/), by a path rule on the URL map.
+    path: OptStr(r"/(?:[a-z0-9-]+/)+", "must be a path prefix such as /widget/ (starts and ends with /)") = None
 
 
 @dataclass(frozen=True, config=MODEL_CONFIG)
 class FrontendConfig:
     name: str
     domain: str
+    path: str | None = None
 
 
 @dataclass(frozen=True, config=MODEL_CONFIG)
@@ -358,7 +361,7 @@ class GcpConfig:
 
     @property
     def frontends(self) -> tuple[FrontendConfig, ...]:
-        return tuple(FrontendConfig(name, settings.domain) for name, settings in self.frontend_sections.items())
+        return tuple(FrontendConfig(name, settings.domain, settings.path) for name, settings in self.frontend_sections.items())
 
     @property
     def stack_name(self) -> str:
