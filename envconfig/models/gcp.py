@@ -205,6 +205,16 @@ class AppConfig:
 
 
 @dataclass(frozen=True, config=MODEL_CONFIG)
+class SlackConfig:
+    """A Slack notification channel for both severities (off unless configured)."""
+
+    channel: Str(r"#[a-z0-9][a-z0-9._-]{0,79}", "must be a Slack channel name such as #platform-alerts")
+    # Secret Manager secret id holding the Slack app's OAuth token (created by an
+    # operator, docs/gcp.md); Terraform reads it, the configuration never holds it.
+    auth_token_secret: Str(r"[A-Za-z0-9_-]{1,255}", "must be a Secret Manager secret id such as md-staging-slack-token")
+
+
+@dataclass(frozen=True, config=MODEL_CONFIG)
 class MonitoringConfig:
     emails: StrList(EMAIL, "must be an e-mail address", min_items=1)
     error_ratio_percent: Number(0, 100)
@@ -217,6 +227,8 @@ class MonitoringConfig:
     critical_emails: StrList(EMAIL, "must be an e-mail address") = ()
     # Per service, log entries of severity ERROR or worse (the log-based metric's alert).
     error_log_entries_per_minute: Number(1) = 10
+    # Slack routing, off by default (docs/requirements.md#gcp-alerts).
+    slack: Optional[SlackConfig] = None
 
 
 @dataclass(frozen=True, config=MODEL_CONFIG)
