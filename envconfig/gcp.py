@@ -16,6 +16,7 @@ from pathlib import Path
 
 from envconfig import cross, limits, location, policy
 from envconfig.errors import ConfigError
+from envconfig.gcp_cost import check_idle_cost
 from envconfig.models.gcp import (  # noqa: F401 - the public names of the GCP configuration
     MIN_WEBSOCKET_TIMEOUT_SECONDS, AppConfig, ArtifactRegistryConfig, BackendConfig, BudgetConfig, DomainsConfig, Environment,
     FrontendConfig, GcpConfig, GithubConfig, LiveKitConfig, LoggingConfig, MigrationsConfig, MonitoringConfig, NetworkConfig,
@@ -30,11 +31,33 @@ CONFIG_DIR = Path(__file__).resolve().parent.parent / "config" / "gcp"
 FORBIDDEN_ROLES = ("roles/owner", "roles/editor", "roles/viewer")
 
 
+def _refuse_removed_github_keys(raw: dict, path: Path) -> None:
+    """Keys that used to exist, refused with what replaced them rather than "unknown"."""
+    github = raw.get("github") if isinstance(raw.get("github"), dict) else {}
+    if "repository" in github:
+        raise ConfigError(path, "github.repository",
+                          "was renamed github.infrastructure_repository (the repository whose workflows plan, apply and release)")
+    if "branch" in github:
+        raise ConfigError(path, "github.branch", "was removed: the pool trusts GitHub environments, whose deployment branch "
+                                                 "rules pin the branch (docs/operations.md, trust table)")
+
+
 def _check_fields(config: GcpConfig) -> None:
     """The rules that join two fields of one file."""
     path = config.source
     if path.stem != config.environment.value:
         raise ConfigError(path, "environment", f"must match the file name ({path.stem!r}), got {config.environment.value!r}")
+    if config.github.environment != f"gcp-{config.environment.value}":
+        raise ConfigError(path, "github.environment",
+                          f"must be 'gcp-{config.environment.value}': the GCP apply job has its own GitHub environment, "
+                          f"never one an AWS role trusts (got {config.github.environment!r})")
+    # The state bucket is created in this project by bin/gcp-bootstrap; naming
+    # it after the project makes a copied file's bucket visibly wrong
+    # (docs/requirements.md#gcp-state).
+    if not config.backend.bucket.startswith(f"{config.project_id}-"):
+        raise ConfigError(path, "backend.bucket",
+                          f"must be named '{config.project_id}-<suffix>': each environment's Terraform state lives in its own "
+                          f"bucket in its own project (got {config.backend.bucket!r})")
     for service in Service:
         if service not in config.services:
             raise ConfigError(path, f"services.{service.value}", "is required: every contract service is deployed in every environment")
@@ -129,10 +152,13 @@ def _check_capacity(config: GcpConfig) -> None:
 
 def load_gcp_config(path: Path) -> GcpConfig:
     """Read and validate one environment file."""
-    config = validate(GcpConfig, read_yaml(path), path, source=path)
+    raw = read_yaml(path)
+    _refuse_removed_github_keys(raw, path)
+    config = validate(GcpConfig, raw, path, source=path)
     _check_fields(config)
     limits.check_gcp(config)
     policy.check_gcp(config)
+    check_idle_cost(config)
     return config
 
 

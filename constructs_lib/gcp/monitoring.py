@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from enum import Enum
 from typing import Mapping, Sequence
@@ -208,6 +209,29 @@ def _host(uri: str) -> str:
     return uri.removeprefix("https://").split("/", 1)[0]
 
 
+RUNBOOK = "docs/runbooks/gcp.md"
+
+
+def runbook_slug(text: str) -> str:
+    """The anchor GitHub gives a Markdown heading: lower case, punctuation dropped, spaces to hyphens."""
+    return re.sub(r"[^\w\- ]", "", text.strip().lower()).replace(" ", "-")
+
+
+def runbook_anchor(title: str, severity: "Severity", service_prefix: str) -> str:
+    """The runbook section of an alert (docs/requirements.md#gcp-alerts): one per alert, the same in every environment.
+
+    Service names lose the environment's prefix (``md-staging-api`` -> ``api``).
+    SLO burn-rate alerts are named by SLO kind and speed, not by their windows,
+    so a change of window keeps its runbook; the fast burn pages (Critical),
+    the slow burn opens a ticket.
+    """
+    short = title.replace(service_prefix, "") if service_prefix else title
+    burn = re.match(r"^\S+ (availability|latency) SLO burning", short)
+    if burn:
+        return f"slo-{burn.group(1)}-{'fast' if severity is Severity.CRITICAL else 'slow'}-burn"
+    return runbook_slug(short)
+
+
 class PlatformMonitoring(tf.Construct):
     """E-mail channels, the SPEC alert policies, uptime checks, one dashboard.
 
@@ -378,13 +402,18 @@ class PlatformMonitoring(tf.Construct):
         mon = tf.monitoring_alert_policy
         name = self._name
         conditions = list(condition) if isinstance(condition, (list, tuple)) else [condition]
+
+
+        # "md-staging-platform" -> "md-staging-": the services are "<name_prefix>-<service>".
+        anchor = runbook_anchor(title, severity, name.rsplit("-", 1)[0] + "-")
         return mon.MonitoringAlertPolicy(
             self, id_, project=self._project, display_name=f"{name}: {title}", combiner=combiner,
             severity=severity.value, notification_channels=self.routing[severity], conditions=conditions,
             user_labels={"severity": severity.value.lower()},
             documentation=mon.MonitoringAlertPolicyDocumentation(
                 mime_type="text/markdown", subject=f"[{severity.value}] {name}: {title}",
-                content=f"{title} crossed its threshold in {name}. Runbook: docs/gcp.md#operations.",
+                content=(f"{title} crossed its threshold in {name}.\n\n"
+                         f"Runbook: {RUNBOOK}#{anchor} (what it means, first checks, mitigation, escalation)."),
             ),
             alert_strategy=mon.MonitoringAlertPolicyAlertStrategy(auto_close="1800s"),
         )

@@ -52,10 +52,12 @@ class PostgresDatabase(tf.Construct):
       database and user are ABANDONed rather than dropped on destroy;
     - Query Insights without client addresses, and the logging flags above.
 
-    The user's ``password`` is a reference to the generated first version of
-    the ``DB_PG_PASSWORD`` secret (never a literal), so the user and the
-    secret hold the same value from the first apply on. Terraform ignores the
-    field afterwards: rotation sets both sides out of band (docs/gcp.md).
+    The user's password is set through the write-only ``password_wo`` from
+    the Terraform local that also feeds the ``DB_PG_PASSWORD`` secret's
+    first version (never a literal), so the user and the secret hold the same
+    value from the first apply on, and neither the plan nor the state holds
+    it. ``password_wo_version`` is 1: Terraform sends it again only when that
+    changes; rotation sets both sides out of band (docs/gcp.md).
 
     ``max_connections`` is set as the ``max_connections`` flag (the loader
     fits the services' pools in it, docs/requirements.md#gcp-connections);
@@ -139,7 +141,7 @@ class PostgresDatabase(tf.Construct):
             instance=self.instance.name,
             name=user,
             type="BUILT_IN",
-            password=password,
+            password_wo=password,
+            password_wo_version=1 if password is not None else None,
             deletion_policy="ABANDON",
-            lifecycle=tf.TerraformResourceLifecycle(ignore_changes=["password"]),
         )

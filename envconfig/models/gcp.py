@@ -134,10 +134,21 @@ class BackendConfig:
 
 @dataclass(frozen=True, config=MODEL_CONFIG)
 class GithubConfig:
-    repository: Str(GITHUB_REPO, GITHUB_REPO_RULE)  # owner/name
-    environment: Str(r"[A-Za-z0-9._-]+", "must be a GitHub environment name")  # GitHub Actions environment allowed to deploy
-    # Also pin the ref (staging: main); None where releases deploy from tags.
-    branch: OptStr(r"[A-Za-z0-9._/-]+", "must be a branch name such as main") = None
+    # owner/name of the repository whose workflows plan, apply and release
+    # (the same value as the AWS files': docs/requirements.md#trust).
+    infrastructure_repository: Str(GITHUB_REPO, GITHUB_REPO_RULE)
+    # GitHub environment of the apply job: gcp-<env>, never one an AWS role trusts.
+    environment: Str(r"[A-Za-z0-9._-]+", "must be a GitHub environment name")
+
+    @property
+    def repository(self) -> str:
+        """The former name of :attr:`infrastructure_repository`, kept for callers."""
+        return self.infrastructure_repository
+
+    @property
+    def branch(self) -> None:
+        """Removed: trust goes to GitHub environments (their branch rules), never to a ref."""
+        return None
 
 
 @dataclass(frozen=True, config=MODEL_CONFIG)
@@ -237,6 +248,9 @@ class BudgetConfig:
     amount_usd: Int(1)
     alert_thresholds_usd: IncreasingNumbers(whole=True, low=0, high=None, rule="must be a non-empty list of whole USD amounts above 0",
                                             order_rule="must be strictly increasing")
+    # Why the estimated idle cost may exceed the first alert (envconfig/gcp_cost.py, docs/requirements.md#cost);
+    # None: it may not.
+    idle_cost_reason: OptStr(r"\S.{9,}", "must say why in at least ten characters") = None
 
 
 @dataclass(frozen=True, config=MODEL_CONFIG)
@@ -333,6 +347,26 @@ class DomainsConfig:
 
 
 @dataclass(frozen=True, config=MODEL_CONFIG)
+class StoreObjectives:
+    """Recovery point and time objectives of one data store (docs/requirements.md#recovery-objectives)."""
+
+    # 0 is a statement (nothing may be lost); a week is the longest any store here keeps history.
+    rpo_minutes: Int(0, 10080)
+    rto_minutes: Int(1, 10080)
+
+
+@dataclass(frozen=True, config=MODEL_CONFIG)
+class RecoveryConfig:
+    """RPO / RTO per store, read by bin/gcp-restore-drill and docs/runbooks/gcp.md (docs/requirements.md#gcp-restore)."""
+
+    cloud_sql: StoreObjectives
+    firestore: StoreObjectives
+    redis: StoreObjectives
+    # Firestore scheduled daily backups kept this many days (a daily schedule keeps at most 7 days).
+    firestore_backup_days: Int(1, 7)
+
+
+@dataclass(frozen=True, config=MODEL_CONFIG)
 class GcpConfig:
     """Everything that differs between gcp-staging and gcp-production."""
 
@@ -358,6 +392,7 @@ class GcpConfig:
     artifact_registry: ArtifactRegistryConfig
     logging: LoggingConfig
     slo: SloConfig
+    recovery: RecoveryConfig
     livekit_section: LiveKitConfig = Field(alias="livekit")
     otlp: Optional[OtlpConfig] = None
     domains: DomainsConfig = Field(default_factory=DomainsConfig)
@@ -382,4 +417,20 @@ class GcpConfig:
     def name(self, suffix: str) -> str:
         """The one naming rule: ``<name_prefix>-<suffix>``."""
         return f"{self.name_prefix}-{suffix}"
+
+    def github_environment_subject(self, environment: str) -> str:
+        return f"repo:{self.github.infrastructure_repository}:environment:{environment}"
+
+    @property
+    def role_subjects(self) -> dict[str, tuple[str, ...]]:
+        """Purpose -> the one GitHub subject its identity trusts (docs/operations.md, trust table).
+
+        gcp-apply: ``cdktf deploy`` as the infrastructure service account (``gcp-<env>``);
+        gcp-plan: the read-only plan identity (``gcp-<env>-plan``);
+        gcp-release: the deploy service account that rolls out images (``gcp-<env>-release``).
+        """
+        apply = self.github.environment
+        return {"gcp-apply": (self.github_environment_subject(apply),),
+                "gcp-plan": (self.github_environment_subject(f"{apply}-plan"),),
+                "gcp-release": (self.github_environment_subject(f"{apply}-release"),)}
 

@@ -38,7 +38,7 @@ class Data(tf.Construct):
             deletion_protection=config.deletion_protection,
             max_connections=config.sql.max_connections,
             # Same value on both sides from the first apply (generated in stacks/gcp/secrets.py).
-            password=secrets["DB_PG_PASSWORD"].version.secret_data,
+            password=secrets["DB_PG_PASSWORD"].generated_value,
         )
         self.redis = RedisCache(
             self, "Redis", project=project, region=region, name=config.name("redis"),

@@ -70,10 +70,9 @@ def test_database_and_user_survive_destroy_and_user_has_no_password_in_code(synt
     assert database["deletion_policy"] == "ABANDON" and database["name"] == synth.config.sql.database
     user = synth.one("google_sql_user", "Data/Postgres")
     assert user["deletion_policy"] == "ABANDON"
-    # The generated secret version's value (a reference), never a literal.
-    assert re.fullmatch(r"\$\{google_secret_manager_secret_version\.Secrets_DbPgPassword_Version_[A-F0-9]+\.secret_data\}", user["password"])
-    assert "password_wo" not in user
-    assert user["lifecycle"]["ignore_changes"] == ["password"]
+    # The generated local the DB_PG_PASSWORD secret also reads, through the write-only attribute: never a literal, never in state.
+    assert re.fullmatch(r"\$\{local\.Secrets_DbPgPassword_Generated_[A-F0-9]+\}", user["password_wo"])
+    assert "password" not in user
 
 
 def test_cloud_sql_waits_for_its_key_grant_and_private_service_access(synth):

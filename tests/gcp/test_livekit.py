@@ -175,7 +175,8 @@ def test_keys_come_from_secret_manager_at_boot_never_from_code(staging):
     versions = [a for a, b in graph.of_type("google_secret_manager_secret_version").items() if "Livekit" in b["//"]["metadata"]["path"]]
     assert len(versions) == 2 and set(versions) <= reach, "the VM reads the keys at boot: versions first"
     for version in versions:
-        assert "uuid()" in graph.bodies[version]["secret_data"]
+        local = graph.bodies[version]["secret_data_wo"]  # write-only: never in a plan or the state
+        assert local.startswith("${local.") and "uuid()" in staging.doc["locals"][local[len("${local."):-1]]
 
 
 def test_livekit_down_is_critical_and_checked_from_outside(staging):

@@ -6,7 +6,7 @@ import pytest
 
 from constructs_lib.gcp.apis import PLATFORM_APIS
 from envconfig.gcp import Environment
-from opscli.gcp_rollout import plan
+from opscli.gcp_rollout import plan, probe_digests
 
 # Terraform addresses of every stateful resource. cdktf derives them from the
 # construct path; a rename would make Terraform destroy and recreate the
@@ -98,7 +98,7 @@ def test_outputs_for_the_deploy_workflow(synth):
 def test_rollout_targets_the_synthesized_job_and_services(synth):
     names = {b["name"] for b in synth.resources("google_cloud_run_v2_service").values()}
     job = synth.one("google_cloud_run_v2_job", "Runtime/Migrations")["name"]
-    steps = plan(synth.config, "v1")
+    steps = plan(synth.config, probe_digests())
     instance = synth.one("google_sql_database_instance", "Data/Postgres/Instance")["name"]
     assert steps[0].argv[1:6] == ("sql", "backups", "create", "--instance", instance)
     assert steps[1].argv[4] == job and steps[2].argv[4] == job
