@@ -83,6 +83,7 @@ PROVIDER_SUBMODULES = (
     "compute_url_map",
     "data_google_project",
     "data_google_storage_project_service_account",
+    "firestore_backup_schedule",
     "firestore_database",
     "iam_workload_identity_pool",
     "iam_workload_identity_pool_provider",
