@@ -4,9 +4,11 @@ What the stack cannot create for itself, because the first apply needs it:
 
 1. the two APIs Terraform needs to enable the others (Service Usage, Cloud
    Resource Manager) and IAM;
-2. the Terraform state bucket (``backend.bucket``): uniform access, public
-   access prevention, versioning; the state holds generated secrets, so only
-   the project's admins may read it;
+2. the Terraform state bucket (``backend.bucket``), one per environment in
+   that environment's project (the loader refuses a shared bucket or one not
+   named after the project): uniform access, public access prevention,
+   versioning; only the project's admins may read it (what the state still
+   holds: docs/gcp.md, secrets in state);
 3. the infrastructure service account (``oidc.infra_service_account``) that
    ``deploy-gcp.yml`` runs ``cdktf deploy`` as, with Owner on the project and
    Billing Costs Manager on the billing account (the budget). The stack binds

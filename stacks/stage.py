@@ -30,8 +30,8 @@ class EnvironmentStage(Stage):
     def __init__(self, scope: Construct, config: AwsEnvironment) -> None:
         super().__init__(scope, config.name.stage_id, env=Environment(account=config.account, region=config.region))
         self.config = config
-        self.data = DataStack(self, "Data", config=config)
-        self.secrets = SecretsStack(self, "Secrets", config=config)
+        self.data = DataStack(self, "Data", names=config.names, data=config.data, recovery=config.recovery)
+        self.secrets = SecretsStack(self, "Secrets", names=config.names)
         self.observability = ObservabilityStack(self, "Observability", config=config)
         self.oidc = OidcStack(self, "Oidc", config=config)
         self.runtime = RuntimeStack(self, "Runtime", config=config)

@@ -72,6 +72,7 @@ class GcpPlatformStack(tf.TerraformStack):
             service_agent=self.agents.member(AgentService.ARTIFACT_REGISTRY),
             keep_recent=config.artifact_registry.keep_recent_versions,
             untagged_days=config.artifact_registry.untagged_retention_days,
+            tagged_days=config.artifact_registry.tagged_retention_days,
         )
         self.data = Data(self, "Data", config=config, agents=self.agents, keys=self.secrets.key_ring,
                          secrets=self.secrets.secrets)
@@ -92,9 +93,15 @@ class GcpPlatformStack(tf.TerraformStack):
             for fe in config.frontends
         }
         static_hosts = {fe.domain: self.frontends[fe.name].backend.id for fe in config.frontends}
+        if self.media:
+            # wss:// signalling through the edge's managed certificate and TLS policy.
+            static_hosts[self.media.livekit.domain] = self.media.livekit.signal_backend.id
         self.edge = HttpsEdge(self, "Edge", project=config.project_id, region=config.region.value,
                               name=config.name_prefix, routes=routes,
-                              static_hosts=static_hosts) if routes or static_hosts else None
+                              static_hosts=static_hosts,
+                              log_sample_rate=config.logging.load_balancer_log_sample_rate) if routes or static_hosts else None
+        if self.media:
+            self.media.livekit.add_turn_tls(ssl_policy=self.edge.ssl_policy.id)
         self.oidc = Oidc(self, "Oidc", config=config, runtime=self.runtime)
         self.observability = Observability(self, "Observability", config=config, runtime=self.runtime,
                                            project_number=number)
@@ -112,3 +119,6 @@ class GcpPlatformStack(tf.TerraformStack):
         if self.edge:
             # The operator points the custom domains' DNS A records here.
             tf.TerraformOutput(self, "EdgeAddress", value=self.edge.address.address)
+        if self.media:
+            # livekit.turn_domain's DNS A record (TURN/TLS has its own address on 443).
+            tf.TerraformOutput(self, "LivekitTurnAddress", value=self.media.livekit.turn_address.address)

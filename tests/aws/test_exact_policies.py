@@ -97,29 +97,40 @@ def expected_roles(env: EnvName) -> dict[str, dict]:
     cdk = [f"{arn}:role/cdk-hnb659fds-{r}-role-{account}-{REGION}" for r in ("deploy", "file-publishing", "image-publishing", "lookup")]
     key_use = ["kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey*", "kms:ReEncrypt*"]
     read_policy = f"{arn}:policy/mirror-dissonance-{e}-parameters-read"
-    return {
+    fp_events = f"arn:aws:dynamodb:{REGION}:{account}:table/mirror-dissonance-fp-events-{e}"
+    secrets_key = f"{{{{resolve:ssm:/mirror-dissonance/{e}/infra/secrets-key-arn}}}}"
+    nonce = f"arn:aws:ssm:{REGION}:{account}:parameter/mirror-dissonance/{e}/nonce"
+    consumer = {
+        # A consumer calls the API with the nonce: never a table, never the github-token parameter.
+        "Oidc/GitHubOracleConsumerRole": {"managed": [], "statements": [
+            {"Action": ["execute-api:Invoke"], "Effect": "Allow", "Resource": [f"{api}/GET/health", f"{api}/POST/events"], "Sid": "InvokeOracleApi"},
+            {"Action": ["kms:Decrypt"], "Condition": {"StringEquals": {"kms:ViaService": f"ssm.{REGION}.amazonaws.com"}},
+             "Effect": "Allow", "Resource": [secrets_key], "Sid": "DecryptNonceViaSsm"},
+            {"Action": ["ssm:GetParameter"], "Effect": "Allow", "Resource": [nonce], "Sid": "ReadNonce"},
+        ]},
+    } if env is EnvName.STAGING else {}
+    return {**consumer,
         # SPEC oidc: the deploy role may only assume the CDK bootstrap roles
         "Oidc/GitHubDeployRole": {"managed": [], "statements": [
             {"Action": ["sts:AssumeRole", "sts:TagSession"], "Effect": "Allow", "Resource": sorted(cdk), "Sid": "AssumeCdkBootstrapRoles"}]},
         "Oidc/GitHubPlanRole": {"managed": [], "statements": [
             {"Action": ["sts:AssumeRole", "sts:TagSession"], "Effect": "Allow", "Resource": [cdk[3]], "Sid": "AssumeCdkLookupRole"}]},
-        # SPEC: only the read policy on the Oracle and its Lambda
-        "Oidc/GitHubOracleRole": {"managed": [read_policy], "statements": [
-            {"Action": key_use, "Effect": "Allow", "Resource": [data_key]},
-            {"Action": sorted(["dynamodb:BatchGetItem", "dynamodb:BatchWriteItem", "dynamodb:ConditionCheckItem", "dynamodb:DeleteItem",
-                               "dynamodb:DescribeTable", "dynamodb:GetItem", "dynamodb:GetRecords", "dynamodb:GetShardIterator",
-                               "dynamodb:PutItem", "dynamodb:Query", "dynamodb:Scan", "dynamodb:UpdateItem"]),
-             "Effect": "Allow", "Resource": tables},
-            {"Action": ["cloudwatch:PutMetricData"], "Condition": {"StringEquals": {"cloudwatch:namespace": "MirrorDissonance"}},
-             "Effect": "Allow", "Resource": ["*"], "Sid": "PutOracleMetrics"},
+        # The Oracle role is the smoke job's: the two routes, the nonce, query and delete of its own fp-events item.
+        "Oidc/GitHubOracleRole": {"managed": [], "statements": [
+            {"Action": ["dynamodb:DeleteItem", "dynamodb:Query"], "Effect": "Allow", "Resource": [fp_events], "Sid": "FindAndRemoveSmokeEvents"},
             {"Action": ["execute-api:Invoke"], "Effect": "Allow", "Resource": [f"{api}/GET/health", f"{api}/POST/events"], "Sid": "InvokeOracleApi"},
+            {"Action": ["kms:Decrypt"], "Condition": {"StringEquals": {"kms:ViaService": f"dynamodb.{REGION}.amazonaws.com"}},
+             "Effect": "Allow", "Resource": [data_key], "Sid": "DecryptTableViaDynamoDb"},
+            {"Action": ["kms:Decrypt"], "Condition": {"StringEquals": {"kms:ViaService": f"ssm.{REGION}.amazonaws.com"}},
+             "Effect": "Allow", "Resource": [secrets_key], "Sid": "DecryptNonceViaSsm"},
+            {"Action": ["ssm:GetParameter"], "Effect": "Allow", "Resource": [nonce], "Sid": "ReadNonce"},
         ]},
         "Runtime/OracleFunctionServiceRole": {
             "managed": sorted(["arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole", read_policy]), "statements": [
                 {"Action": ["xray:PutTelemetryRecords", "xray:PutTraceSegments"], "Effect": "Allow", "Resource": ["*"]},
-                {"Action": key_use, "Effect": "Allow", "Resource": [data_key]},
-                {"Action": ["dynamodb:BatchWriteItem", "dynamodb:DeleteItem", "dynamodb:DescribeTable", "dynamodb:PutItem", "dynamodb:UpdateItem"],
-                 "Effect": "Allow", "Resource": [f"arn:aws:dynamodb:{REGION}:{account}:table/mirror-dissonance-fp-events-{e}"]},
+                {"Action": ["dynamodb:PutItem"], "Effect": "Allow", "Resource": [fp_events]},
+                {"Action": ["kms:Decrypt"], "Condition": {"StringEquals": {"kms:ViaService": f"dynamodb.{REGION}.amazonaws.com"}},
+                 "Effect": "Allow", "Resource": [data_key], "Sid": "DecryptTableViaDynamoDb"},
             ]},
         "Data/BackupPlanTablesRole": {"managed": ["arn:aws:iam::aws:policy/service-role/AWSBackupServiceRolePolicyForBackup"], "statements": []},
         # issue 12: restores only into the drill's scratch copies (its one managed policy, asserted below)

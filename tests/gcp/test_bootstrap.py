@@ -37,7 +37,7 @@ def test_fresh_project_gets_apis_state_bucket_and_infra_identity():
         "billing accounts add-iam-policy-binding",
     ]
     create = ex.calls[1]
-    assert "gs://mirror-dissonance-tfstate-stg" in create
+    assert "gs://mirror-dissonance-stg-tfstate" in create
     assert {"--uniform-bucket-level-access", "--public-access-prevention"} <= set(create)
     assert "--versioning" in ex.calls[2]
     assert ex.calls[3][4] == "md-staging-infra"
@@ -66,7 +66,7 @@ def test_dry_run_runs_nothing(capsys):
     assert main(["--env", "staging", "--dry-run"], executor=ex, probe=ex) == 0
     assert ex.calls == []
     lines = capsys.readouterr().out.splitlines()
-    assert len(lines) == 6 and lines[1].startswith("gcloud storage buckets describe gs://mirror-dissonance-tfstate-stg")
+    assert len(lines) == 6 and lines[1].startswith("gcloud storage buckets describe gs://mirror-dissonance-stg-tfstate")
 
 
 def test_usage_error_exits_2_before_any_call():

@@ -22,7 +22,9 @@ def test_network_is_custom_mode_with_flow_logs_and_private_service_access(synth)
     subnet = synth.one("google_compute_subnetwork", "Data/Network/Subnet")
     assert subnet["ip_cidr_range"] == synth.config.network.subnet_cidr
     assert subnet["private_ip_google_access"] is True
-    assert subnet["log_config"]["flow_sampling"] == 1
+    # Cost lever: one flow in ten, aggregated over 30 s (was every flow every 5 s).
+    assert subnet["log_config"]["flow_sampling"] == 0.1
+    assert subnet["log_config"]["aggregation_interval"] == "INTERVAL_30_SEC"
     assert subnet["log_config"]["metadata"] == "INCLUDE_ALL_METADATA"
     psa = synth.one("google_compute_global_address", "Data/Network")
     assert psa["purpose"] == "VPC_PEERING" and psa["address_type"] == "INTERNAL"
@@ -68,10 +70,9 @@ def test_database_and_user_survive_destroy_and_user_has_no_password_in_code(synt
     assert database["deletion_policy"] == "ABANDON" and database["name"] == synth.config.sql.database
     user = synth.one("google_sql_user", "Data/Postgres")
     assert user["deletion_policy"] == "ABANDON"
-    # The generated secret version's value (a reference), never a literal.
-    assert re.fullmatch(r"\$\{google_secret_manager_secret_version\.Secrets_DbPgPassword_Version_[A-F0-9]+\.secret_data\}", user["password"])
-    assert "password_wo" not in user
-    assert user["lifecycle"]["ignore_changes"] == ["password"]
+    # The generated local the DB_PG_PASSWORD secret also reads, through the write-only attribute: never a literal, never in state.
+    assert re.fullmatch(r"\$\{local\.Secrets_DbPgPassword_Generated_[A-F0-9]+\}", user["password_wo"])
+    assert "password" not in user
 
 
 def test_cloud_sql_waits_for_its_key_grant_and_private_service_access(synth):

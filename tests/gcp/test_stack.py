@@ -43,7 +43,8 @@ STATEFUL_ADDRESSES = {
 # Config-gated stateful resources (LiveKit: staging only today).
 LIVEKIT_ADDRESSES = {
     "google_secret_manager_secret": ["Secrets_LivekitApiKey_Secret_DEF7D19C", "Secrets_LivekitApiSecret_D6A3F7F8"],
-    "google_compute_address": ["Media_Livekit_ExternalAddress_90A8C646", "Media_Livekit_InternalAddress_B840AC69"],
+    # The internal address went with ws:// signalling: the agent uses wss://<livekit domain>.
+    "google_compute_address": ["Media_Livekit_ExternalAddress_90A8C646"],
 }
 
 
