@@ -19,7 +19,8 @@ from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
 from envconfig import ConfigError
 from envconfig.aws import EnvName, load
 
-from . import adopt, alarm_test, approval, drift, nonce, readiness, release, restore_drill, smoke, token, verify
+from . import adopt, alarm_test, approval, drift, nonce, readiness, release, restore_drill, smoke, verify
+from . import github_token as token
 from .clock import Clock, SystemClock, iso, parse_instant, FixedClock
 from .errors import CheckFailed, OpsError
 from .expected import StackProblem
