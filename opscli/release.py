@@ -276,6 +276,9 @@ def check_checkout(config: AwsEnvironment, directory: Path, *, runner: Runner, o
                           "(a commit or configuration change); run `bin/ops plan`, review, approve the new id")
 
 
+LOOKUP_QUALIFIER = "hnb659fds"  # the CDK bootstrap's default qualifier (stacks/oidc.py)
+
+
 class Account(Protocol):
     """What deploy and rollback do in the environment's account besides ``cdk deploy``."""
 
@@ -310,7 +313,34 @@ class AwsAccount:
                                       command=command, approval_id=approval_id)
 
     def check_deployed(self, stage: assembly.Stage) -> list[str]:
-        return check_deployed(stage, self.client)
+        return check_deployed(stage, self._reader())
+
+    def _reader(self) -> Callable[..., object]:
+        """Clients for the post-deploy reads. The deploy role may assume the CDK bootstrap roles
+        and nothing else (docs/requirements.md#least-privilege): the reads go through the
+        read-only CDK lookup role, as CI's verify does; an operator whose own credentials
+        cannot assume it reads with their own."""
+        import boto3
+        from botocore.exceptions import BotoCoreError
+
+        region = self.aws.region
+        partition = "aws-cn" if region.startswith("cn-") else "aws-us-gov" if region.startswith("us-gov-") else "aws"
+        account = self.config.account
+        role = f"arn:{partition}:iam::{account}:role/cdk-{LOOKUP_QUALIFIER}-lookup-role-{account}-{region}"
+        try:
+            creds = self.aws.client("sts").assume_role(RoleArn=role, RoleSessionName="bin-ops-post-deploy-check")["Credentials"]
+        except (ClientError, BotoCoreError):
+            return self.client
+        session = boto3.Session(aws_access_key_id=creds["AccessKeyId"], aws_secret_access_key=creds["SecretAccessKey"],
+                                aws_session_token=creds["SessionToken"])
+        clients: dict[tuple, object] = {}
+
+        def client(service: str, region_: str | None = None):
+            key = (service, region_ or region)
+            if key not in clients:
+                clients[key] = session.client(service, region_name=region_ or region)
+            return clients[key]
+        return client
 
     def record(self, approval_id: str, command: str) -> None:
         self.aws.client("ssm").put_parameter(
