@@ -11,18 +11,20 @@ retention period. Each new log file gets the bucket's default retention.
   * ``days``: 1 - 3650. The ceiling is a guard against a typo: a compliance
     lock cannot be lifted once an object carries it.
 
-Production must use ``compliance`` for at least 365 days: the deploy
-pipeline's CloudFormation execution role holds AdministratorAccess, which
-includes the governance bypass, so a governance lock would not stop the
-role whose actions the trail records.
+Production must use ``compliance`` for at least 365 days (checked in
+:func:`envconfig.policy.check_aws`): the deploy pipeline's CloudFormation
+execution role holds AdministratorAccess, which includes the governance
+bypass, so a governance lock would not stop the role whose actions the trail
+records.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from enum import Enum
 
-from envconfig.reader import Reader
+from pydantic.dataclasses import dataclass
+
+from envconfig.models.fields import MODEL_CONFIG, Choice, Int
 
 MAX_LOCK_DAYS = 3650
 PRODUCTION_MIN_LOCK_DAYS = 365
@@ -33,21 +35,9 @@ class ObjectLockMode(str, Enum):
     COMPLIANCE = "compliance"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, config=MODEL_CONFIG)
 class ObjectLock:
     """Default retention for every new object in a bucket."""
 
-    mode: ObjectLockMode
-    days: int
-
-
-def read_object_lock(section: Reader, key: str, *, production: bool) -> ObjectLock:
-    lock = section.section(key)
-    mode = lock.choice("mode", ObjectLockMode)
-    days = lock.int("days", minimum=1, maximum=MAX_LOCK_DAYS)
-    if production and mode is not ObjectLockMode.COMPLIANCE:
-        raise lock.error("mode", "must be compliance in production (a governance lock can be lifted by the deploy pipeline's execution role, whose actions the trail records)")
-    if production and days < PRODUCTION_MIN_LOCK_DAYS:
-        raise lock.error("days", f"must be at least {PRODUCTION_MIN_LOCK_DAYS} in production (a year of audit logs), got {days}")
-    lock.finish()
-    return ObjectLock(mode=mode, days=days)
+    mode: Choice(ObjectLockMode)
+    days: Int(1, MAX_LOCK_DAYS)

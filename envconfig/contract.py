@@ -10,7 +10,6 @@ variable.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -19,10 +18,11 @@ from typing import Mapping
 
 from envconfig import location
 from envconfig.errors import ConfigError
-from envconfig.reader import load_yaml
+from envconfig.models.contract import ContractFile
+from envconfig.reader import read_yaml
+from envconfig.validation import validate
 
 CONTRACT_FILE = Path(__file__).resolve().parent.parent / "config" / "env_contract.yaml"
-_NAME = r"[A-Z][A-Z0-9_]*"
 
 
 class ContractError(ConfigError):
@@ -100,24 +100,14 @@ def contract_path() -> Path:
 def load_contract(path: Path | None = None) -> EnvContract:
     """Read and validate the contract file."""
     path = path or contract_path()
-    reader = load_yaml(path)
-    services: dict[str, ServiceContract] = {}
-    for service, sreader in reader.sections("services").items():
-        sreader.str("description", default="")
-        variables: dict[str, Variable] = {}
-        for name, vreader in sreader.sections("variables").items():
-            if not re.fullmatch(_NAME, name):
-                raise ConfigError(path, f"services.{service}.variables.{name}", "variable names are UPPER_SNAKE_CASE")
-            variables[name] = Variable(
-                name=name,
-                required=vreader.bool("required", default=False),
-                secret=vreader.bool("secret", default=False),
-                description=vreader.str("description", default=""),
-            )
-            vreader.finish()
-        sreader.finish()
-        services[service] = ServiceContract(path, service, MappingProxyType(variables))
-    reader.finish()
+    parsed = validate(ContractFile, read_yaml(path), path)
+    services = {
+        service: ServiceContract(path, service, MappingProxyType({
+            name: Variable(name=name, required=v.required, secret=v.secret, description=v.description)
+            for name, v in settings.variables.items()
+        }))
+        for service, settings in parsed.services.items()
+    }
     return EnvContract(path, MappingProxyType(services))
 
 

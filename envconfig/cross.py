@@ -4,16 +4,14 @@ one GCP project, two GitHub OIDC providers in one AWS account)."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Mapping
+from typing import Mapping
 
 from envconfig.errors import ConfigError
-
-if TYPE_CHECKING:
-    from envconfig.aws import AwsEnvironment, EnvName
-    from envconfig.gcp import Environment, GcpConfig
+from envconfig.models.aws import AwsEnvironment, EnvName
+from envconfig.models.gcp import Environment, GcpConfig
 
 
-def check_aws(configs: Mapping["EnvName", "AwsEnvironment"]) -> None:
+def check_aws(configs: Mapping[EnvName, AwsEnvironment]) -> None:
     envs = sorted(configs.values(), key=lambda c: c.name.value != "staging")  # staging first: report on the later file
     for index, later in enumerate(envs):
         for earlier in envs[:index]:
@@ -24,7 +22,7 @@ def check_aws(configs: Mapping["EnvName", "AwsEnvironment"]) -> None:
                     f"(IAM allows one per account): set create_oidc_provider: false and existing_oidc_provider_arn")
 
 
-def check_gcp(configs: Mapping["Environment", "GcpConfig"]) -> None:
+def check_gcp(configs: Mapping[Environment, GcpConfig]) -> None:
     envs = sorted(configs.values(), key=lambda c: c.environment.value != "staging")
     for index, later in enumerate(envs):
         for earlier in envs[:index]:

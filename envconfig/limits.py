@@ -7,13 +7,9 @@ sources are the service documentation cited at each rule.
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING
-
 from envconfig.errors import ConfigError
-
-if TYPE_CHECKING:
-    from envconfig.aws import AwsEnvironment
-    from envconfig.gcp import GcpConfig
+from envconfig.models.aws import AwsEnvironment
+from envconfig.models.gcp import GcpConfig
 
 # https://cloud.google.com/run/docs/configuring/services/memory-limits and
 # .../cpu: memory (MiB) allowed for each CPU count of a Cloud Run instance.
@@ -32,7 +28,7 @@ def check_cloud_run(source, field: str, cpu: str, memory: str) -> None:
                           f"Cloud Run allows {low}Mi-{high // 1024}Gi with cpu {cpu}, got {memory} (raise cpu or change memory)")
 
 
-def check_aws(config: "AwsEnvironment") -> None:
+def check_aws(config: AwsEnvironment) -> None:
     # CloudWatch reserves the AWS/ prefix for AWS services' own metrics
     # (https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_PutMetricData.html).
     if config.observability.metrics_namespace.lower().startswith("aws/"):
@@ -40,7 +36,7 @@ def check_aws(config: "AwsEnvironment") -> None:
                           f"must not start with 'AWS/' (reserved for AWS services), got {config.observability.metrics_namespace!r}")
 
 
-def check_gcp(config: "GcpConfig") -> None:
+def check_gcp(config: GcpConfig) -> None:
     for service, settings in config.services.items():
         check_cloud_run(config.source, f"services.{service.value}", settings.cpu, settings.memory)
     check_cloud_run(config.source, "migrations", config.migrations.cpu, config.migrations.memory)

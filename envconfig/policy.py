@@ -1,6 +1,6 @@
-"""Policy, not echo: values that SPEC or the seeds fix are refused by the
-loader, so a wrong value in a configuration file stops synth instead of
-becoming "correct" by construction (SPEC, "Truth on the operator's path" 1).
+"""Policy, not echo: values the requirements fix are refused by the loader,
+so a wrong value in a configuration file stops synth instead of becoming
+"correct" by construction (docs/requirements.md#configuration).
 
 Each bound below names its source. The tests state the same values
 independently (tests/test_policy_floors.py).
@@ -8,23 +8,21 @@ independently (tests/test_policy_floors.py).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-from envconfig import limits
+from envconfig.audit_trail import PRODUCTION_MIN_LOCK_DAYS, ObjectLockMode
 from envconfig.errors import ConfigError
+from envconfig.models.aws import AwsEnvironment, Store
+from envconfig.models.gcp import Environment, GcpConfig, RedisTier, Service, SqlAvailability
 
-if TYPE_CHECKING:
-    from envconfig.aws import AwsEnvironment
-    from envconfig.gcp import GcpConfig
+# A year of logs in production (Control Tower CT.CLOUDWATCH.PR.2).
+PRODUCTION_MIN_LOG_RETENTION_DAYS = 365
 
-# seed 004: "CloudWatch Logs retention set (30 days)".
+# CloudWatch Logs retention of at least 30 days (docs/requirements.md#retention).
 MIN_LOG_RETENTION_DAYS = 30
-# seed 002: "Configure backup policy (daily backups, 7-day retention)".
+# Daily backups kept at least 7 days (docs/requirements.md#retention).
 MIN_BACKUP_RETENTION_DAYS = 7
-# Alarm ceilings (an alarm may be stricter, never laxer): seed 001's table
-# (throttles > 10 / 5 min, SSMParameterFailures > 5 / 5 min,
-# CircuitBreakerTriggers > 0 / 5 min) and seed 004 / SPEC (Lambda error rate
-# > 1 %, API p95 > 500 ms).
+# Alarm ceilings (an alarm may be stricter, never laxer; docs/requirements.md#alarms):
+# throttles > 10 / 5 min, SSMParameterFailures > 5 / 5 min,
+# CircuitBreakerTriggers > 0 / 5 min, Lambda error rate > 1 %, API p95 > 500 ms.
 AWS_THRESHOLD_CEILINGS = {
     "table_throttle": 10,
     "ssm_parameter_failures": 5,
@@ -32,10 +30,10 @@ AWS_THRESHOLD_CEILINGS = {
     "lambda_error_rate_percent": 1,
     "api_latency_p95_ms": 500,
 }
-MAX_ALARM_PERIOD_MINUTES = 5  # seed 001: every count is "/ 5 min"
-# SPEC GCP observability / seed 002: error rate > 5 %, p95 > 500 ms, disk > 80 %, Redis memory > 75 %.
+MAX_ALARM_PERIOD_MINUTES = 5  # every count is "/ 5 min" (docs/requirements.md#alarms)
+# GCP alerts (docs/requirements.md#gcp-alerts): error rate > 5 %, p95 > 500 ms, disk > 80 %, Redis memory > 75 %.
 GCP_MONITORING_CEILINGS = {"error_ratio_percent": 5, "latency_p95_ms": 500, "sql_disk_percent": 80, "redis_memory_percent": 75}
-# SPEC / seed 002: billing alerts at 100 / 150 / 200 USD.
+# Billing alerts at 100 / 150 / 200 USD (docs/requirements.md#cost).
 REQUIRED_BUDGET_ALERTS_USD = (100, 150, 200)
 # The GitHub deploy identity rolls out revisions and runs the migrations job
 # (config/gcp/*.yaml); these are the predefined roles that job can need.
@@ -51,40 +49,73 @@ GCP_DEPLOY_ROLE_ALLOWLIST = frozenset({
 })
 
 
-def check_aws(config: "AwsEnvironment") -> None:
+def check_aws_production(config: AwsEnvironment) -> None:
+    """What production must be, beyond what any environment may be."""
+    if not config.is_production:
+        return
+    source = config.source
+    for consumer in config.oracle_consumers:
+        if consumer.environment != "production":
+            raise ConfigError(source, f"github.oracle_consumers.{consumer.repository}.environments",
+                              f"production roles trust only the GitHub environment 'production', got {consumer.environment!r}")
+    if not config.data.deletion_protection:
+        raise ConfigError(source, "data.deletion_protection", "must be true in production (stateful resources are never deletable there)")
+    retention = config.observability.log_retention_days
+    if retention < PRODUCTION_MIN_LOG_RETENTION_DAYS:
+        raise ConfigError(source, "observability.log_retention_days",
+                          f"must be at least 365 in production (a year of logs, Control Tower CT.CLOUDWATCH.PR.2), got {retention}")
+    lock = config.observability.audit_trail_object_lock
+    if lock.mode is not ObjectLockMode.COMPLIANCE:
+        raise ConfigError(source, "observability.audit_trail_object_lock.mode",
+                          "must be compliance in production (a governance lock can be lifted by the deploy pipeline's "
+                          "execution role, whose actions the trail records)")
+    if lock.days < PRODUCTION_MIN_LOCK_DAYS:
+        raise ConfigError(source, "observability.audit_trail_object_lock.days",
+                          f"must be at least {PRODUCTION_MIN_LOCK_DAYS} in production (a year of audit logs), got {lock.days}")
+    if config.recovery.dr_region is None:
+        raise ConfigError(source, "recovery.dr_region", "is required in production (backups are copied out of the primary region)")
+    if set(config.audit_data_events) != set(Store):
+        raise ConfigError(source, "audit.data_event_stores",
+                          "must list every store in production (who read the evidence must be auditable, docs/requirements.md#audit-trail)")
+
+
+def check_aws(config: AwsEnvironment) -> None:
+    check_aws_production(config)
     source = config.source
     if config.is_production and config.github.allow_main_branch:
         raise ConfigError(source, "github.allow_main_branch",
-                          "must be false in production: production roles trust only environment:production (SPEC)")
+                          "must be false in production: production roles trust only environment:production (docs/requirements.md#trust)")
     if config.observability.log_retention_days < MIN_LOG_RETENTION_DAYS:
         raise ConfigError(source, "observability.log_retention_days",
-                          f"must be at least {MIN_LOG_RETENTION_DAYS} days (seed 004), got {config.observability.log_retention_days}")
+                          f"must be at least {MIN_LOG_RETENTION_DAYS} days (docs/requirements.md#retention), got {config.observability.log_retention_days}")
     if config.data.backup_retention_days < MIN_BACKUP_RETENTION_DAYS:
         raise ConfigError(source, "data.backup_retention_days",
-                          f"must be at least {MIN_BACKUP_RETENTION_DAYS} days (seed 002), got {config.data.backup_retention_days}")
+                          f"must be at least {MIN_BACKUP_RETENTION_DAYS} days (docs/requirements.md#retention), got {config.data.backup_retention_days}")
     for name, ceiling in AWS_THRESHOLD_CEILINGS.items():
         threshold = getattr(config.observability, name)
         field = f"observability.thresholds.{name}"
         if threshold.value > ceiling:
             raise ConfigError(source, f"{field}.threshold",
-                              f"must be at most {ceiling} (seeds 001/004: the alarm fires above {ceiling}), got {threshold.value:g}")
+                              f"must be at most {ceiling} (docs/requirements.md#alarms: the alarm fires above {ceiling}), got {threshold.value:g}")
         if threshold.period_minutes > MAX_ALARM_PERIOD_MINUTES:
             raise ConfigError(source, f"{field}.period_minutes",
-                              f"must be at most {MAX_ALARM_PERIOD_MINUTES} (seed 001: counts per 5 minutes), got {threshold.period_minutes}")
+                              f"must be at most {MAX_ALARM_PERIOD_MINUTES} (docs/requirements.md#alarms: counts per 5 minutes), got {threshold.period_minutes}")
 
 
-def check_gcp(config: "GcpConfig") -> None:
-    from envconfig.gcp import Environment, RedisTier, Service
-
+def check_gcp(config: GcpConfig) -> None:
     source = config.source
-    if config.services[Service.AGENT].public:
-        raise ConfigError(source, "services.agent.public", "must be false: the agent service is internal (SPEC)")
     production = config.environment is Environment.PRODUCTION
+    if production and not config.deletion_protection:
+        raise ConfigError(source, "deletion_protection", "must be true in production")
+    if production and config.sql.availability is not SqlAvailability.REGIONAL:
+        raise ConfigError(source, "sql.availability", "must be REGIONAL in production (a zonal outage must not take the database down)")
+    if config.services[Service.AGENT].public:
+        raise ConfigError(source, "services.agent.public", "must be false: the agent service is internal (docs/requirements.md#least-privilege)")
     if production and config.redis.tier is not RedisTier.STANDARD_HA:
         raise ConfigError(source, "redis.tier", f"must be STANDARD_HA in production (a zonal failure must not lose the cache), got {config.redis.tier.value}")
     if production and (config.github.environment != "production" or config.github.branch is not None):
         field = "github.branch" if config.github.branch is not None else "github.environment"
-        raise ConfigError(source, field, "production trusts only the GitHub environment 'production', with no branch (SPEC)")
+        raise ConfigError(source, field, "production trusts only the GitHub environment 'production', with no branch (docs/requirements.md#trust)")
     for index, role in enumerate(config.oidc.deploy_roles):
         if role not in GCP_DEPLOY_ROLE_ALLOWLIST:
             raise ConfigError(source, f"oidc.deploy_roles[{index}]",
@@ -92,19 +123,7 @@ def check_gcp(config: "GcpConfig") -> None:
     for name, ceiling in GCP_MONITORING_CEILINGS.items():
         value = getattr(config.monitoring, name)
         if value > ceiling:
-            raise ConfigError(source, f"monitoring.{name}", f"must be at most {ceiling} (SPEC / seed 002), got {value:g}")
+            raise ConfigError(source, f"monitoring.{name}", f"must be at most {ceiling} (docs/requirements.md#gcp-alerts), got {value:g}")
     missing = [usd for usd in REQUIRED_BUDGET_ALERTS_USD if usd not in config.budget.alert_thresholds_usd]
     if missing:
-        raise ConfigError(source, "budget.alert_thresholds_usd", f"must include the alerts at 100, 150 and 200 USD (SPEC, seed 002), missing {missing}")
-
-
-def checked_aws(config: "AwsEnvironment") -> "AwsEnvironment":
-    limits.check_aws(config)
-    check_aws(config)
-    return config
-
-
-def checked_gcp(config: "GcpConfig") -> "GcpConfig":
-    limits.check_gcp(config)
-    check_gcp(config)
-    return config
+        raise ConfigError(source, "budget.alert_thresholds_usd", f"must include the alerts at 100, 150 and 200 USD (docs/requirements.md#cost), missing {missing}")

@@ -48,16 +48,18 @@ from botocore.exceptions import ClientError
 
 from envconfig.aws import AwsEnvironment
 
+from . import assembly as cloud_assembly
 from .errors import CheckFailed, OpsError
 from .release import run_command  # the one runner of the CDK CLI for bin/ops: captured, no terminal width
+from .live import stacks as live_stacks
 from .session import Aws
 
 ROOT = Path(__file__).resolve().parent.parent
-# Deploy order of a Stage (stacks/stage.py): producers of published values first.
-ORDER = ("DisasterRecovery", "Data", "Secrets", "Runtime", "Oidc", "Observability")
-HEALTHY = {"CREATE_COMPLETE", "UPDATE_COMPLETE", "IMPORT_COMPLETE", "UPDATE_ROLLBACK_COMPLETE", "IMPORT_ROLLBACK_COMPLETE"}
-# A failed first create: the stack cannot be updated, only deleted (retained resources stay).
-DEAD = {"ROLLBACK_COMPLETE", "ROLLBACK_FAILED", "DELETE_FAILED", "REVIEW_IN_PROGRESS"}
+# Stack order and states: one home (opscli/live/stacks.py). A stack whose update was
+# rolled back still runs its previous template, so adopt leaves it alone (USABLE).
+ORDER = live_stacks.DEPLOY_ORDER
+HEALTHY = live_stacks.USABLE
+DEAD = live_stacks.DEAD
 IDENTIFIER = {
     "AWS::KMS::Key": "KeyId",
     "AWS::DynamoDB::GlobalTable": "TableName",
@@ -99,23 +101,17 @@ class StackArtifact:
 
 def load_assembly(config: AwsEnvironment, assembly: Path) -> list[StackArtifact]:
     stage = config.name.stage_id
-    manifest_path = assembly / f"assembly-{stage}" / "manifest.json"
-    if not manifest_path.is_file():
-        raise OpsError(f"{manifest_path}: no cloud assembly of {stage} (synthesize first, or pass --assembly)")
-    manifest = json.loads(manifest_path.read_text())
-    stacks = []
-    for artifact in manifest["artifacts"].values():
-        if artifact.get("type") != "aws:cloudformation:stack":
-            continue
-        props = artifact["properties"]
-        display = artifact.get("displayName", "")
-        short = display.split("/")[-1]
-        template = json.loads((manifest_path.parent / props["templateFile"]).read_text())
-        stacks.append(StackArtifact(short, display, props.get("stackName", display.replace("/", "-")),
-                                    artifact["environment"].rsplit("/", 1)[-1], template))
+    if not (assembly / f"assembly-{stage}" / "manifest.json").is_file():
+        raise OpsError(f"{assembly / f'assembly-{stage}' / 'manifest.json'}: no cloud assembly of {stage} "
+                       "(synthesize first, or pass --assembly)")
+    try:
+        read = cloud_assembly.read(assembly).stage(stage)
+    except cloud_assembly.AssemblyError as exc:
+        raise OpsError(str(exc)) from None
+    stacks = [StackArtifact(s.short, s.display_name, s.name, s.region, s.template) for s in read.stacks.values()]
     unknown = [s.short for s in stacks if s.short not in ORDER]
     if unknown:
-        raise OpsError(f"{manifest_path}: stacks {unknown} have no place in the adopt order {ORDER}")
+        raise OpsError(f"{read.directory / 'manifest.json'}: stacks {unknown} have no place in the adopt order {ORDER}")
     return sorted(stacks, key=lambda s: ORDER.index(s.short))
 
 

@@ -13,7 +13,7 @@ inline and managed policies, the OIDC provider, the trail, backup plan,
 selection and vault, topic, topic policy, subscriptions, parameters) and
 compares every property the template sets, whole: trust and key policies as
 canonical documents, alarm actions, trail status (IsLogging), backup rules.
-Template values are resolved against the live stacks (``opscli.expected``:
+Template values are resolved against the live stacks (``opscli.template_resolver``:
 Ref, GetAtt, Join, Sub, ``{{resolve:ssm:...}}``); a value that cannot be
 resolved is not compared. Template properties no reader returns are listed
 under the table, never silently skipped. A deleted resource is reported by
@@ -33,9 +33,12 @@ from typing import Any, Callable
 from botocore.exceptions import ClientError
 from botocore.parsers import ResponseParserError
 
-from . import expected
+from . import surface
+from . import template_resolver as templates
+from .rules import Outcome
 from .errors import OpsError
-from .session import STACKS, Aws
+from .live import stacks as live_stacks
+from .session import Aws
 
 
 @dataclass(frozen=True)
@@ -50,7 +53,7 @@ class Drift:
 
 # ---- per-type readers: physical id -> {property path: live value} ---------
 # Each reader answers in CloudFormation's property names and shapes, so the
-# template's value (resolved by opscli.expected) compares as a whole. A path
+# template's value (resolved by opscli.template_resolver) compares as a whole. A path
 # in POLICY_PATHS is a policy document, compared in canonical form.
 
 
@@ -358,7 +361,7 @@ NOT_COMPARED = {
     "Tags": "tags do not change behaviour; CloudFormation drift detection on AWS covers them",
     "BackupPlanTags": "tags", "BackupVaultTags": "tags",
     "PendingWindowInDays": "used only when the key is scheduled for deletion",
-    "Code": "the deployed asset is checked by content in smoke, not by location",
+    "Code": "the running code is compared by hash with the approved package (rules/functions.py code-hash)",
     "LoggingConfig": "moto's GetFunctionConfiguration does not return it (the read-back runs on the local target)",
     "LifecycleConfiguration": "S3 answers it in another shape (filters, transitions); verify checks versioning",
     "Metadata": "CDK metadata",
@@ -383,31 +386,33 @@ def _template(aws: Aws, stack: str, assembly: Path | None) -> dict:
     if assembly is None:
         body = aws.client("cloudformation").get_template(StackName=aws.stack_name(stack))["TemplateBody"]
         return body if isinstance(body, dict) else json.loads(body)
-    return expected._assembly_template(aws, assembly, aws.stack_name(stack))
+    return templates._assembly_template(aws, assembly, aws.stack_name(stack))
 
 
 def _canon(path: str, value: Any) -> Any:
     if path.split(".")[-1] in POLICY_PATHS:
-        return expected.policy(value) if value is not None else None
+        return templates.policy(value) if value is not None else None
     if path == "Policies" and isinstance(value, list):
-        return sorted(({"PolicyName": p["PolicyName"], "PolicyDocument": expected.policy(p["PolicyDocument"])} for p in value),
+        return sorted(({"PolicyName": p["PolicyName"], "PolicyDocument": templates.policy(p["PolicyDocument"])} for p in value),
                       key=lambda p: p["PolicyName"])
     if path in ("ManagedPolicyArns", "Roles", "ClientIdList") and isinstance(value, list):
         return sorted(value)
     if path == "BucketEncryption.ServerSideEncryptionConfiguration" and isinstance(value, list):
-        return expected.norm([{"BucketKeyEnabled": False, **rule} for rule in value])
+        return templates.norm([{"BucketKeyEnabled": False, **rule} for rule in value])
     if path == "AttributeDefinitions" and isinstance(value, list):
-        return expected.norm(sorted(value, key=lambda a: a["AttributeName"]))
-    return expected.norm(value)
+        return templates.norm(sorted(value, key=lambda a: a["AttributeName"]))
+    return templates.norm(value)
 
 
 UNCOMPARED: set[str] = set()
 
 
-def readback(aws: Aws, assembly: Path | None = None) -> list[Drift]:
+def readback(aws: Aws, stacks: dict[str, templates.Stack] | None = None,
+             resolver: templates.Resolver | None = None) -> list[Drift]:
     """Compare every modeled resource's template properties with the live resource."""
-    stacks = expected.load(aws, assembly)
-    resolver = expected.Resolver(aws, stacks)
+    if stacks is None:
+        stacks = templates.load(aws)
+        resolver = templates.Resolver(aws, stacks)
     drifts = []
     UNCOMPARED.clear()
     for stack in stacks.values():
@@ -421,7 +426,7 @@ def readback(aws: Aws, assembly: Path | None = None) -> list[Drift]:
                 continue
             props = resolver.props(stack, logical)
             try:
-                live = reader(aws, pid, props)
+                live = reader(live_stacks.regional(aws, stack.key), pid, props)
             except Gone as exc:
                 drifts.append(Drift(stack.name, logical, resource["Type"], "(resource)", f"exists ({pid})", f"deleted: {exc}"))
                 continue
@@ -440,7 +445,7 @@ def readback(aws: Aws, assembly: Path | None = None) -> list[Drift]:
                     want = defaults.get(path)
                 if want is None:
                     continue  # not set in the template: AWS's default, not ours to pin
-                if want is expected.UNRESOLVED:
+                if want is templates.UNRESOLVED:
                     continue
                 if _canon(path, want) != _canon(path, actual):
                     drifts.append(Drift(stack.name, logical, resource["Type"], path,
@@ -452,8 +457,9 @@ def readback(aws: Aws, assembly: Path | None = None) -> list[Drift]:
 def cloudformation(aws: Aws, timeout_s: float = 600) -> list[Drift]:
     cf = aws.client("cloudformation")
     drifts = []
-    for stack in STACKS:
-        name = aws.stack_name(stack)
+    for key in live_stacks.keys(aws.config):
+        name = aws.stack_name(key)
+        cf = live_stacks.regional(aws, key).client("cloudformation")
         detection = cf.detect_stack_drift(StackName=name)["StackDriftDetectionId"]
         deadline = time.monotonic() + timeout_s
         while True:
@@ -483,11 +489,30 @@ def cloudformation(aws: Aws, timeout_s: float = 600) -> list[Drift]:
     return drifts
 
 
+NOTES: list[str] = []
+
+
+def _from_checks(checks: list[surface.Check]) -> list[Drift]:
+    """The failed surface checks as drift rows; warnings go under the table."""
+    NOTES.clear()
+    drifts = []
+    for c in checks:
+        if c.finding.outcome is Outcome.FAIL:
+            drifts.append(Drift(c.stack, c.logical_id, c.resource_type, f"{c.finding.rule} {c.finding.subject}",
+                                c.finding.expected, c.finding.actual))
+        elif c.finding.outcome is Outcome.WARN:
+            NOTES.append(f"WARN {c.finding.rule} {c.finding.subject}: {c.finding.evidence()}")
+    return drifts
+
+
 def detect(aws: Aws, method: str, assembly: Path | None) -> tuple[str, list[Drift]]:
-    expected.check_stacks(aws)  # a missing, failed or rolled-back stack is its own outcome (exit 3)
+    # A missing, failed or rolled-back stack is its own outcome (exit 3); then
+    # what a caller can reach, judged against the approved templates.
+    stacks, resolver, checks = surface.run(aws, assembly)
+    reached = _from_checks(checks)
     if method in ("auto", "cloudformation") and assembly is None:
         try:
-            return "cloudformation", cloudformation(aws)
+            return "cloudformation", reached + cloudformation(aws)
         except ResponseParserError:
             # An endpoint that answers unknown actions with an HTML error page.
             if method == "cloudformation":
@@ -496,12 +521,12 @@ def detect(aws: Aws, method: str, assembly: Path | None) -> tuple[str, list[Drif
             code = exc.response["Error"]["Code"]
             if method == "cloudformation" or code not in ("NotImplemented", "InvalidAction", "UnknownOperationException", "501"):
                 raise OpsError(f"CloudFormation drift detection failed: {code}: {exc.response['Error']['Message']}") from None
-    return "readback", readback(aws, assembly)
+    return "readback", reached + readback(aws, stacks, resolver)
 
 
 def table(drifts: list[Drift]) -> str:
     note = ("\nnot compared by read-back (no reader for these template properties): " + ", ".join(sorted(UNCOMPARED))
-            if UNCOMPARED else "")
+            if UNCOMPARED else "") + "".join("\n" + n for n in NOTES)
     if not drifts:
         return "no drift" + note
     lines = ["STACK  RESOURCE  TYPE  PROPERTY  EXPECTED  ACTUAL"]
@@ -509,3 +534,7 @@ def table(drifts: list[Drift]) -> str:
         lines.append(f"{d.stack}  {d.logical_id}  {d.resource_type}  {d.prop}  {json.dumps(d.expected)}  {json.dumps(d.actual, default=str)}")
     lines.append(f"{len(drifts)} drifted properties")
     return "\n".join(lines) + note
+
+
+def one_line(d: Drift) -> str:
+    return f"{d.stack} {d.logical_id} ({d.resource_type}) {d.prop}: expected {json.dumps(d.expected, default=str)[:300]}, actual {json.dumps(d.actual, default=str)[:300]}"

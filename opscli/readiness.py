@@ -16,50 +16,19 @@ exists. Exit 1 if any gate fails.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
-from enum import Enum
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Callable
 
 from envconfig.aws import AwsEnvironment
 from envconfig.contract import default_contract
 from gates.secret_scan import scan
 
 from .errors import OpsError
+from .recovery_readiness import recovery_gates
+from .rules.gate import Artifacts, Gate, Verdict, gate  # noqa: F401  (re-exported for callers)
+from .rules.trail import audit_trail, passes
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-class Verdict(str, Enum):
-    PASS = "PASS"
-    FAIL = "FAIL"
-    MANUAL = "MANUAL"
-
-
-@dataclass(frozen=True)
-class Gate:
-    section: str
-    name: str
-    verdict: Verdict
-    evidence: str
-
-
-@dataclass(frozen=True)
-class Artifacts:
-    """The synthesized output of one environment on both clouds."""
-
-    aws: dict[str, dict]   # stack id -> CloudFormation template
-    gcp: dict              # Terraform JSON
-    roots: tuple[Path, ...]
-
-    def aws_resources(self, type_: str) -> Iterator[tuple[str, str, dict]]:
-        for stack, template in self.aws.items():
-            for logical_id, resource in template.get("Resources", {}).items():
-                if resource["Type"] == type_:
-                    yield stack, logical_id, resource
-
-    def gcp_resources(self, type_: str) -> dict[str, dict]:
-        return self.gcp.get("resource", {}).get(type_, {})
 
 
 def load_artifacts(config: AwsEnvironment, *, cdk_out: Path = ROOT / "cdk.out", cdktf_out: Path = ROOT / "cdktf.out") -> Artifacts:
@@ -77,8 +46,7 @@ def load_artifacts(config: AwsEnvironment, *, cdk_out: Path = ROOT / "cdk.out", 
     return Artifacts(aws, json.loads(tf.read_text()), (manifest.parent, tf.parent))
 
 
-def _gate(section: str, name: str, ok: bool, evidence: str) -> Gate:
-    return Gate(section, name, Verdict.PASS if ok else Verdict.FAIL, evidence)
+_gate = gate
 
 
 def _manual(section: str, name: str, document: str, what: str) -> Gate:
@@ -100,15 +68,17 @@ def security_gates(a: Artifacts, config: AwsEnvironment) -> list[Gate]:
     services = {**a.gcp_resources("google_cloud_run_v2_service"), **a.gcp_resources("google_cloud_run_v2_job")}
     origins = [e.get("value", "") for s in services.values() for e in _env_of(s) if e["name"] == "TRUSTED_ORIGINS"]
     trails = list(a.aws_resources("AWS::CloudTrail::Trail"))
-    trail_ok = any(all(t["Properties"].get(p) is True for p in ("IsLogging", "EnableLogFileValidation", "IsMultiRegionTrail"))
-                   and t["Properties"].get("KMSKeyId") for _, _, t in trails)
+    judged = {f"{s}/{lid}": audit_trail(f"{s}/{lid}", t["Properties"]) for s, lid, t in trails}
+    trail_ok = any(passes(findings) for findings in judged.values())
+    missing = sorted(f.subject for findings in judged.values() for f in findings if f.failed)
     retention = [r["Properties"].get("RetentionInDays") for _, _, r in a.aws_resources("AWS::Logs::LogGroup")]
     return [
         _gate("Security", "secret values never in synthesized output", not leaks, "; ".join(leaks) or f"scanned {', '.join(str(r) for r in a.roots)}: none"),
         _gate("Security", "trusted origins locked down (no wildcard)", bool(origins) and not any("*" in o for o in origins),
               f"TRUSTED_ORIGINS = {sorted(set(origins))}" if origins else "no service sets TRUSTED_ORIGINS"),
         _gate("Security", "audit trail (who accessed what, when)", trail_ok,
-              f"{[f'{s}/{lid}' for s, lid, _ in trails]}: logging, multi-region, log-file validation and KMS all set: {trail_ok}"),
+              f"{sorted(judged)}: logging, multi-region, log-file validation and KMS all set: {trail_ok}"
+              + (f"; not set: {missing}" if missing else "")),
         _gate("Security", "log retention defined", bool(retention) and all(retention), f"log groups retain {sorted(set(map(str, retention)))} days"),
         _manual("Security", "PII logging policy, meeting-prep disclaimer, deletion pathway", "docs/readiness.md",
                 "application behaviour, proven by the product's own tests"),
@@ -270,13 +240,7 @@ def observability_gates(a: Artifacts, config: AwsEnvironment) -> list[Gate]:
 SECTIONS: tuple[Callable[[Artifacts, AwsEnvironment], list[Gate]], ...] = (security_gates, ops_gates, contract_gates, observability_gates)
 
 
-def _recovery_gates(a: Artifacts, config: AwsEnvironment) -> list[Gate]:
-    from .recovery_readiness import recovery_gates  # its own module (issue 12); imports this one
-
-    return recovery_gates(a, config)
-
-
-SECTIONS += (_recovery_gates,)
+SECTIONS += (recovery_gates,)
 
 
 def evaluate(artifacts: Artifacts, config: AwsEnvironment) -> list[Gate]:

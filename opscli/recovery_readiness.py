@@ -16,8 +16,10 @@ from pathlib import Path
 
 from envconfig.aws import AwsEnvironment, Store
 
-from .readiness import ROOT, Artifacts, Gate, Verdict, _gate
+from .rules.gate import Artifacts, Gate, Verdict
+from .rules.gate import gate as _gate
 
+ROOT = Path(__file__).resolve().parent.parent
 RUNBOOK = ROOT / "docs" / "runbooks" / "restore.md"
 
 

@@ -50,10 +50,10 @@ class DataStack(EnvironmentStack):
             # Decision: no Object Lock here. Baselines are working data the
             # Oracle replaces; versioning already keeps every overwritten or
             # deleted version for the configured noncurrent-version period, and
-            # a lock would block the erasure pathway seed 003 requires.
+            # a lock would block the erasure pathway (docs/requirements.md#retention).
             Acknowledgment(
                 id="cdk-validator-cfnguard::s3_bucket_object_lock_enabled_check",
-                reason="CT.S3.PR.9: baselines are working data the Oracle replaces; versioning keeps overwritten versions for the configured period, and a WORM lock would block the erasure pathway seed 003 requires.",
+                reason="CT.S3.PR.9: baselines are working data the Oracle replaces; versioning keeps overwritten versions for the configured period, and a WORM lock would block the erasure pathway that deleting data on request needs.",
             ),
             Acknowledgment(
                 id="cdk-validator-cfnguard::s3_event_notifications_enabled_check",

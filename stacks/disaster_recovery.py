@@ -3,8 +3,8 @@
 Deployed in ``recovery.dr_region`` (production) before the Data stack, whose
 backup plan copies every recovery point here. The Data stack names this
 vault by an ARN derived from configuration (:func:`dr_vault_arn`), never by
-a construct reference: a cross-region reference would need exports (SPEC
-forbids ``Fn::ImportValue`` between stacks) or CDK's custom-resource-based
+a construct reference: a cross-region reference would need exports (no
+``Fn::ImportValue`` between stacks: an export in use blocks later removals) or CDK's custom-resource-based
 cross-region references (custom resources are kept out of the stacks).
 """
 

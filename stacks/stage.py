@@ -24,7 +24,7 @@ class EnvironmentStage(Stage):
     stack names are ``Staging-Data`` and so on. cdk-nag and AWS Control
     Tower's proactive controls (cfn-guard: gates/control_tower.py) run as
     validation plugins on the Stage (plugins and aspects on the App do not
-    reach stacks inside a Stage: SPEC, Traps).
+    reach stacks inside a Stage).
     """
 
     def __init__(self, scope: Construct, config: AwsEnvironment) -> None:

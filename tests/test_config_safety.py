@@ -15,7 +15,7 @@ import app
 import gcp_app
 from envconfig import ConfigError, aws, contract, gcp
 from envconfig.location import REPO_CONFIG_DIR
-from envconfig.reader import RECORDING, load_yaml
+from envconfig.reader import read_yaml
 from envconfig.schema import SCHEMA_DIR, generate, render
 from tests.config_edit import set_field, write_edited
 
@@ -75,7 +75,7 @@ def test_duplicate_availability_in_a_gcp_file(candidate):
 def test_yaml_merge_keys_may_still_override(tmp_path):
     path = tmp_path / "merge.yaml"
     path.write_text("base: &b {a: 1, b: 2}\nother:\n  <<: *b\n  b: 3\n")
-    assert load_yaml(path)._data["other"] == {"a": 1, "b": 3}
+    assert read_yaml(path)["other"] == {"a": 1, "b": 3}
 
 
 # ---- encodings and YAML errors: one line, file:line -----------------------
@@ -229,19 +229,18 @@ def test_schema_rejects_what_the_loader_rejects_field_by_field():
         jsonschema.validate(data, schema)
 
 
-def test_a_field_a_loader_adds_appears_in_the_schema_without_schema_code(tmp_path):
-    """What `recovery` and `gcp` do when they add a field: one accessor call."""
-    path = tmp_path / "x.yaml"
-    path.write_text("backup:\n  copy_region: us-west-2\n  copies: 2\n")
-    root: dict = {}
-    token = RECORDING.set(root)
-    try:
-        reader = load_yaml(path)
-        section = reader.section("backup")
-        section.str("copy_region", pattern="[a-z]+-[a-z]+-[0-9]", rule="an AWS region")
-        section.int("copies", minimum=1, maximum=5)
-    finally:
-        RECORDING.reset(token)
-    backup = root["properties"]["backup"]
-    assert backup["properties"]["copies"] == {"type": "integer", "minimum": 1, "maximum": 5}
-    assert backup["required"] == ["copy_region", "copies"] and backup["additionalProperties"] is False
+def test_a_field_a_loader_adds_appears_in_the_schema_without_schema_code():
+    """What `recovery` and `gcp` do when they add a field: one declaration."""
+    from pydantic.dataclasses import dataclass
+
+    from envconfig.models.fields import MODEL_CONFIG, Int, Str
+    from envconfig.validation import adapter
+
+    @dataclass(frozen=True, config=MODEL_CONFIG)
+    class Backup:
+        copy_region: Str("[a-z]+-[a-z]+-[0-9]", "an AWS region")
+        copies: Int(1, 5)
+
+    schema = adapter(Backup).json_schema()
+    assert schema["properties"]["copies"] == {"type": "integer", "minimum": 1, "maximum": 5, "title": "Copies"}
+    assert schema["required"] == ["copy_region", "copies"] and schema["additionalProperties"] is False

@@ -43,7 +43,7 @@ def test_non_secret_as_secret_reference_is_refused(oracle):
         oracle.check(plain={}, secrets={"ENVIRONMENT": object()}, source="test")
 
 
-def test_seed_names_are_the_contract_names():
+def test_the_applications_names_are_the_contract_names():
     api = default_contract().service("api")
     assert {"BETTER_AUTH_SECRET", "KV_REDIS_URL", "KV_REDIS_PASSWORD"} <= api.required & api.secrets
     assert "AUTH_SECRET" not in api.variables and "REDIS_URL" not in api.variables

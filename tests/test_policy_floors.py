@@ -1,6 +1,6 @@
-"""The loader refuses values that break what SPEC or the seeds fix. The
-bounds are written here as numbers from their source, not read from
-envconfig/policy.py or from the configuration files."""
+"""The loader refuses values that break what the requirements fix
+(docs/requirements.md). The bounds are written here as numbers from their
+source, not read from envconfig/policy.py or from the configuration files."""
 
 from __future__ import annotations
 
@@ -22,25 +22,25 @@ def candidate(tmp_path, monkeypatch) -> Path:
 
 
 CASES = [
-    # SPEC "Truth" 1: production roles trust only environment:production
+    # docs/requirements.md#trust: production roles trust only environment:production
     ("aws", "production", "github.allow_main_branch", True, "github.allow_main_branch: must be false in production"),
-    # seed 004: log retention 30 days; seed 002: backups kept 7 days
+    # docs/requirements.md#retention: log retention 30 days; backups kept 7 days
     ("aws", "staging", "observability.log_retention_days", 14, "observability.log_retention_days: must be at least 30 days"),
     ("aws", "production", "data.backup_retention_days", 6, "data.backup_retention_days: must be at least 7 days"),
-    # seed 001: throttles > 10 / 5 min, SSMParameterFailures > 5, CircuitBreakerTriggers > 0; seed 004: errors > 1 %, p95 > 500 ms
+    # docs/requirements.md#alarms: throttles > 10 / 5 min, SSMParameterFailures > 5, CircuitBreakerTriggers > 0, errors > 1 %, p95 > 500 ms
     ("aws", "production", "observability.thresholds.table_throttle.threshold", 11, "table_throttle.threshold: must be at most 10"),
     ("aws", "production", "observability.thresholds.ssm_parameter_failures.threshold", 6, "ssm_parameter_failures.threshold: must be at most 5"),
     ("aws", "production", "observability.thresholds.circuit_breaker_triggers.threshold", 1, "circuit_breaker_triggers.threshold: must be at most 0"),
     ("aws", "production", "observability.thresholds.lambda_error_rate_percent.threshold", 2, "lambda_error_rate_percent.threshold: must be at most 1"),
     ("aws", "staging", "observability.thresholds.api_latency_p95_ms.threshold", 800, "api_latency_p95_ms.threshold: must be at most 500"),
     ("aws", "staging", "observability.thresholds.table_throttle.period_minutes", 60, "table_throttle.period_minutes: must be at most 5"),
-    # SPEC: the agent service is internal; production Redis is STANDARD_HA
+    # The agent service is internal; production Redis is STANDARD_HA
     ("gcp", "staging", "services.agent.public", True, "services.agent.public: must be false"),
     ("gcp", "production", "redis.tier", "BASIC", "redis.tier: must be STANDARD_HA in production"),
     ("gcp", "production", "github.branch", "main", "github.branch: production trusts only the GitHub environment 'production'"),
     ("gcp", "staging", "oidc.deploy_roles", ["roles/run.developer", "roles/storage.admin"], "oidc.deploy_roles[1]: roles/storage.admin is not on the deploy identity's allow-list"),
     ("gcp", "production", "oidc.deploy_roles", ["roles/iam.securityAdmin"], "oidc.deploy_roles[0]: roles/iam.securityAdmin is not on"),
-    # SPEC GCP observability: > 5 %, > 500 ms, disk > 80 %, Redis memory > 75 %; budget alerts 100 / 150 / 200 USD
+    # docs/requirements.md#gcp-alerts: > 5 %, > 500 ms, disk > 80 %, Redis memory > 75 %; #cost: budget alerts 100 / 150 / 200 USD
     ("gcp", "production", "monitoring.error_ratio_percent", 10, "monitoring.error_ratio_percent: must be at most 5"),
     ("gcp", "staging", "monitoring.latency_p95_ms", 900, "monitoring.latency_p95_ms: must be at most 500"),
     ("gcp", "staging", "monitoring.sql_disk_percent", 95, "monitoring.sql_disk_percent: must be at most 80"),

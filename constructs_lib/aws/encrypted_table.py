@@ -1,4 +1,4 @@
-"""DynamoDB table with the invariants of SPEC: PITR, CMK, deletion protection, RETAIN."""
+"""DynamoDB table with its invariants (docs/requirements.md#tables): PITR, CMK, deletion protection, RETAIN."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ class EncryptedTable(Construct):
     """A ``TableV2`` that cannot be built insecurely.
 
     Defaults (caller ``table_props`` may change them):
-      * ``billing`` on demand: the Oracle's traffic is bursty and low (seed 004).
+      * ``billing`` on demand: the Oracle's traffic is bursty and low (docs/requirements.md#cost).
     Required (cannot be overridden):
       * ``encryption`` with ``encryption_key`` (a customer-managed key);
       * point-in-time recovery on, with ``pitr_recovery_period_days`` (1-35);

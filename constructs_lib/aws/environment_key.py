@@ -31,7 +31,7 @@ class EnvironmentKey(Construct):
     Defaults (caller ``key_props`` may change them):
       * ``pending_window`` 30 days: the longest window to cancel a deletion.
     Required (cannot be overridden):
-      * ``enable_key_rotation`` True: yearly rotation (SPEC invariant).
+      * ``enable_key_rotation`` True: yearly rotation (docs/requirements.md#encryption).
       * ``removal_policy`` RETAIN: deleting the stack must never schedule the
         deletion of a key that still encrypts table data.
       * ``alias``: ``alias/<alias>``, so humans and ops commands find the key.

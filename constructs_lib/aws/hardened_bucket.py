@@ -1,4 +1,4 @@
-"""S3 bucket with every SPEC invariant on, and its server-access-log bucket."""
+"""S3 bucket with every invariant on (docs/requirements.md#tables, #encryption), and its server-access-log bucket."""
 
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ _LOCKED_DOWN = {
 def retain_policy(bucket: s3.Bucket) -> None:
     """Keep the bucket policy when the bucket is kept: ``cdk destroy`` would
     otherwise delete it and leave a retained bucket without its TLS-only deny
-    (SPEC, Traps). ``bucket.policy`` exists once ``enforce_ssl`` added its statement."""
+    (docs/requirements.md#retention). ``bucket.policy`` exists once ``enforce_ssl`` added its statement."""
     if bucket.policy is not None:
         bucket.policy.apply_removal_policy(RemovalPolicy.RETAIN)
 

@@ -16,7 +16,7 @@ YEAR_OF_LOGS_DAYS = 365
 
 
 def encrypted_log_group(scope: Construct, id_: str, *, name: str, retention: logs.RetentionDays, encryption_key: kms.IKey) -> logs.LogGroup:
-    """Retention from configuration (SPEC: set everywhere), encrypted with ``encryption_key``
+    """Retention from configuration (set everywhere: docs/requirements.md#retention), encrypted with ``encryption_key``
     (whose policy must allow CloudWatch Logs: ``EnvironmentKey.allow_cloudwatch_logs``),
     RETAIN so that deleting a stack never deletes audit or access logs."""
     group = logs.LogGroup(scope, id_, log_group_name=name, retention=retention, encryption_key=encryption_key, removal_policy=RemovalPolicy.RETAIN)
@@ -24,7 +24,7 @@ def encrypted_log_group(scope: Construct, id_: str, *, name: str, retention: log
         Validations.of(group).acknowledge(
             Acknowledgment(
                 id="cdk-validator-cfnguard::cloudwatch_log_group_retention_period_check",
-                reason=f"CT.CLOUDWATCH.PR.2: {days_of(retention)} days is a non-production choice (SPEC and seed 004: 30 days in staging); "
+                reason=f"CT.CLOUDWATCH.PR.2: {days_of(retention)} days is a non-production choice (docs/requirements.md#retention: at least 30 days, 30 in staging); "
                 "the production loader refuses less than a year.",
             )
         )

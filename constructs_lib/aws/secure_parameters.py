@@ -13,7 +13,7 @@ from constructs import Construct
 class SecureParameterAccess(Construct):
     """Read and write policies for SecureString parameters created by the ops commands.
 
-    CloudFormation cannot create ``SecureString`` parameters (SPEC, Traps), and
+    CloudFormation cannot create ``SecureString`` parameters, and
     their values must never appear in a template. This construct owns what
     CloudFormation can own:
 

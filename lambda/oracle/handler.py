@@ -24,7 +24,7 @@ toward the error-rate alarm).
 Circuit breaker: after ``BREAKER_THRESHOLD`` consecutive failures to read the
 nonce, the breaker opens for ``BREAKER_OPEN_SECONDS``: requests are answered
 503 at once instead of piling onto a failing SSM, and one
-``CircuitBreakerTriggers`` datapoint is emitted (seed 001's alarm 8).
+``CircuitBreakerTriggers`` datapoint is emitted (its alarm: docs/requirements.md#alarms).
 """
 
 from __future__ import annotations

@@ -51,15 +51,14 @@ import json
 import re
 from typing import Any
 
-import yaml
 from moto.cloudformation import models as cfn_models
 from moto.cloudformation import parsing
 from moto.cloudformation.exceptions import CloudFormationError, ValidationError
-from moto.cloudformation.utils import yaml_tag_constructor
 from moto.ssm.models import ssm_backends
 
 from .. import alarm_actions, backup_selections, service_fixes
 from . import handlers
+from . import template as template_module
 
 _INSTALLED = False
 _MOTO_MODEL_MAP = parsing.get_model_map
@@ -135,12 +134,7 @@ def check_template(template: str | dict[str, Any]) -> None:
         )
 
 
-def _parse(template: str) -> dict[str, Any]:
-    yaml.add_multi_constructor("", yaml_tag_constructor)
-    try:
-        return yaml.load(template, Loader=yaml.Loader) or {}
-    except yaml.YAMLError:
-        return json.loads(template)
+_parse = template_module.parse  # the one parser: a SafeLoader with CloudFormation's short tags
 
 
 def _resource_class_from_type(resource_type: str) -> Any:
@@ -497,7 +491,13 @@ def install() -> None:
     backend.delete_stack = _delete_stack(backend.delete_stack)
     backend.describe_change_set = _by_resolved_change_set(backend.describe_change_set)
     backend.delete_change_set = _delete_change_set(_by_resolved_change_set(backend.delete_change_set))
+    from moto.cloudformation import responses as cfn_responses
     from moto.cloudformation.responses import CloudFormationResponse
+
+    # moto parses templates with yaml.Loader (it builds Python objects from
+    # !!python tags); every parse in its CloudFormation modules gets the safe one.
+    cfn_models.yaml = template_module.SAFE_YAML
+    cfn_responses.yaml = template_module.SAFE_YAML
 
     for action in ("create_change_set", "describe_change_set", "delete_change_set", "execute_change_set"):
         setattr(CloudFormationResponse, action, _with_request_stack(getattr(CloudFormationResponse, action)))

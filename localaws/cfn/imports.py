@@ -38,6 +38,7 @@ from moto.utilities.utils import get_partition
 
 from . import handlers
 from .handlers.base import Resource
+from .template import parse as parse_template
 
 Finder = Callable[[str, str, str], Any]  # (identifier, account, region) -> resource object, or None
 
@@ -176,9 +177,7 @@ def _create_change_set_response(original):
     return create_change_set
 
 
-def _parse(template: str) -> dict[str, Any]:
-    from .engine import _parse as parse_template
-    return parse_template(template)
+_parse = parse_template
 
 
 def _create_change_set(original):

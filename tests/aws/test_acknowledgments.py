@@ -41,7 +41,7 @@ EXPECTED = {
     ("Runtime/Oracle/Function", f"{CFN_GUARD}::lambda_inside_vpc_check"),
 }
 # Logs are kept a year in production (CT.CLOUDWATCH.PR.2); staging keeps 30
-# days (SPEC, seed 004) and says so on each of its log groups.
+# days (docs/requirements.md#retention) and says so on each of its log groups.
 STAGING_ONLY = {
     (group, f"{CFN_GUARD}::cloudwatch_log_group_retention_period_check")
     for group in ("Runtime/Oracle/FunctionLogs", "Runtime/Oracle/ApiAccessLogs", "Observability/TrailLogs")

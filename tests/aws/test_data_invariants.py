@@ -1,4 +1,5 @@
-"""SPEC invariants of the Data and Secrets stacks, per environment."""
+"""Invariants of the Data and Secrets stacks, per environment (docs/requirements.md#tables,
+#encryption, #retention)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from envconfig.aws import EnvName, TableName
 from gates.secret_scan import count_files, scan
 
 
-def test_three_tables_with_seed_names(aws_app, env):
+def test_three_tables_with_their_policy_names(aws_app, env):
     tables = aws_app.resources(env, "Data", "AWS::DynamoDB::GlobalTable")
     names = sorted(t["Properties"]["TableName"] for t in tables.values())
     assert names == sorted(aws_app.configs[env].table_name(t) for t in TableName)

@@ -1,7 +1,8 @@
-"""Issue 12 on the synthesized templates: retained bucket policies, production
+"""Recovery on the synthesized templates: retained bucket policies, production
 DR copies, budgets, data-event audit, Oracle consumer trust, dashboard panels.
 
-Expected values are the policy (SPEC, seeds 001/003/004), written here."""
+Expected values are the policy (docs/requirements.md#recovery-objectives,
+#cost, #audit-trail, #trust), written here."""
 
 from __future__ import annotations
 
@@ -77,7 +78,7 @@ def test_budget_alerts_go_to_the_alert_topic(aws_app, env, limit):
     props = budget["Properties"]
     assert props["Budget"]["BudgetName"] == f"mirror-dissonance-{env.value}-monthly"
     assert (props["Budget"]["BudgetType"], props["Budget"]["TimeUnit"]) == ("COST", "MONTHLY")
-    assert props["Budget"]["BudgetLimit"] == {"Amount": limit, "Unit": "USD"}  # seed 004: about $10/month in staging
+    assert props["Budget"]["BudgetLimit"] == {"Amount": limit, "Unit": "USD"}  # docs/requirements.md#cost: 10 USD a month in staging
     notifications = props["NotificationsWithSubscribers"]
     assert {(n["Notification"]["NotificationType"], n["Notification"]["Threshold"]) for n in notifications} >= {("ACTUAL", 100)}
     for n in notifications:
@@ -131,12 +132,12 @@ def test_oracle_role_trusts_its_consumers_each_pinned(aws_app):
     assert staging["Condition"]["StringEquals"]["token.actions.githubusercontent.com:sub"] == [
         "repo:PhaseMirror/Phase-Mirror:environment:staging",
         "repo:PhaseMirror/Phase-Mirror:ref:refs/heads/main",
-        "repo:PhaseMirror/Phase-Mirror-Test:environment:staging",  # seed 001: oracle-check.yml in the test repository
+        "repo:PhaseMirror/Phase-Mirror-Test:environment:staging",  # the test repository's Oracle check calls the staging Oracle
     ]
     assert staging["Condition"]["StringEquals"]["token.actions.githubusercontent.com:aud"] == "sts.amazonaws.com"
     production = _oracle_trust(aws_app, EnvName.PRODUCTION)
     assert set(production["Condition"]) == {"StringEquals"}
-    # SPEC: production roles trust only environment:production.
+    # docs/requirements.md#trust: production roles trust only environment:production.
     assert production["Condition"]["StringEquals"]["token.actions.githubusercontent.com:sub"] == [
         "repo:PhaseMirror/Phase-Mirror:environment:production"]
 

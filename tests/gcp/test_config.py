@@ -56,7 +56,7 @@ CASES = [
     ("staging", "budget.alert_thresholds_usd", [-1], "budget.alert_thresholds_usd: must be a non-empty list of whole USD amounts above 0"),
     ("staging", "network.subnet_cidr", "8.8.8.0/24", "network.subnet_cidr: must be a private IPv4 range"),
     ("staging", "network.subnet_cidr", "not-a-cidr", "network.subnet_cidr: must be an IPv4 CIDR"),
-    ("staging", "app.trusted_origins", ["*"], "app.trusted_origins[0]: must be an https:// origin (no wildcard: seed 003)"),
+    ("staging", "app.trusted_origins", ["*"], "app.trusted_origins[0]: must be an https:// origin (no wildcard)"),
     ("staging", "oidc.deploy_roles", ["roles/editor"], "oidc.deploy_roles[0]: basic role roles/editor is not allowed"),
     ("staging", "backend.bucket", "UPPER", "backend.bucket: must be a GCS bucket name"),
     ("staging", "bootstrap_image", "hello", "bootstrap_image: must be a full image reference with a tag or digest"),
@@ -64,7 +64,7 @@ CASES = [
     ("staging", "project_idd", "x", "project_idd: is not a known setting"),
     ("production", "deletion_protection", False, "deletion_protection: must be true in production"),
     ("production", "sql.availability", "ZONAL", "sql.availability: must be REGIONAL in production"),
-    # Issue 11: the WebSocket is one long request (>= 3600 s) and needs sticky sessions (seed 002 risk 4).
+    # The WebSocket is one long request (>= 3600 s) and needs sticky sessions (docs/requirements.md#gcp-connections).
     ("staging", "services.websocket.request_timeout_seconds", 300, "services.websocket.request_timeout_seconds: must be at least 3600 for the WebSocket service"),
     ("staging", "services.websocket.session_affinity", False, "services.websocket.session_affinity: must be true for the WebSocket service"),
     ("staging", "services.api.request_timeout_seconds", 7200, "services.api.request_timeout_seconds: must be between 1 and 3600, got 7200"),

@@ -10,7 +10,7 @@ import json
 import boto3
 import pytest
 
-from opscli import alarm_test, aws_ops, smoke
+from opscli import alarm_drill, aws_ops, smoke
 from opscli.errors import OpsError
 from opscli.verify import Status
 
@@ -30,8 +30,8 @@ def deploy(aws, resources_by_stack):
     (["test-alarm", "--env", "staging", "--wait", "0"], "ops test-alarm: --wait must be between 1 and 900 seconds, got 0"),
 ])
 def test_bad_input_is_refused_before_any_cloud_call(argv, message, capsys, monkeypatch):
-    monkeypatch.setattr(smoke.expected, "check_stacks", lambda aws: pytest.fail("a cloud call was made"))
-    monkeypatch.setattr(alarm_test, "alarms", lambda aws: pytest.fail("a cloud call was made"))
+    monkeypatch.setattr(smoke.live_stacks, "check", lambda aws: pytest.fail("a cloud call was made"))
+    monkeypatch.setattr(alarm_drill, "alarms", lambda aws: pytest.fail("a cloud call was made"))
     assert aws_ops.main(argv) == 2
     assert capsys.readouterr().err.strip() == message
 
@@ -96,7 +96,7 @@ def test_unknown_alarm_is_refused_with_the_known_names(aws, capsys):
 @pytest.mark.parametrize("method", ["subscribe", "history"])
 def test_delivery_is_confirmed_and_the_alarm_is_back_to_ok(aws, method):
     _observability(aws)
-    [result] = alarm_test.run(aws, alarm=None, method=method, wait_s=5)
+    [result] = alarm_drill.run(aws, alarm=None, method=method, wait_s=5)
     assert result.status is Status.PASS, result.evidence
     cw = boto3.client("cloudwatch", region_name="us-east-1")
     assert cw.describe_alarms(AlarmNames=["md-critical"])["MetricAlarms"][0]["StateValue"] == "OK"
@@ -107,7 +107,7 @@ def test_delivery_is_confirmed_and_the_alarm_is_back_to_ok(aws, method):
 def test_disabled_actions_are_not_confirmed(aws, method):
     _observability(aws, actions_enabled=False)
     clock = itertools.count(0, 10)  # each look at the clock is 10 s later: the wait ends without sleeping
-    [result] = alarm_test.run(aws, alarm="md-critical", method=method, wait_s=5,
+    [result] = alarm_drill.run(aws, alarm="md-critical", method=method, wait_s=5,
                               now=lambda: next(clock), sleep=lambda s: None)
     assert result.status is Status.FAIL
     assert "actual: nothing received" in result.evidence or "actual: none" in result.evidence

@@ -35,7 +35,7 @@ from typing import Callable
 
 from botocore.exceptions import ClientError
 
-from . import expected
+from . import template_resolver as templates
 from .errors import OpsError
 from .session import Aws
 from .verify import Result, Status
@@ -50,8 +50,8 @@ class Alarm:
 
 def alarms(aws: Aws) -> list[Alarm]:
     """The environment's alarms as deployed (names and topics from the Observability template)."""
-    stacks = expected.load(aws)
-    resolver = expected.Resolver(aws, stacks)
+    stacks = templates.load(aws)
+    resolver = templates.Resolver(aws, stacks)
     stack = stacks["Observability"]
     found = []
     for logical, _ in stack.resources("AWS::CloudWatch::Alarm"):
@@ -105,10 +105,14 @@ def _in_history(aws: Aws, name: str, topic: str, since: datetime, deadline: floa
         sleep(3)
 
 
+def check_wait(wait_s: float) -> None:
+    if not 0 < wait_s <= 900:  # also refuses nan
+        raise OpsError(f"--wait must be between 1 and 900 seconds, got {wait_s:g}")
+
+
 def run(aws: Aws, *, alarm: str | None, method: str, wait_s: float,
         now: Callable[[], float] = time.monotonic, sleep: Callable[[float], None] = time.sleep) -> list[Result]:
-    if wait_s <= 0 or wait_s > 900:
-        raise OpsError(f"--wait must be between 1 and 900 seconds, got {wait_s:g}")
+    check_wait(wait_s)
     if method == "auto":
         method = "subscribe" if os.environ.get("AWS_ENDPOINT_URL") else "history"
     known = alarms(aws)

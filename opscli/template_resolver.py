@@ -25,16 +25,13 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from . import assembly as cloud_assembly
 from .errors import OpsError
-from .session import STACKS, Aws
+from .live import stacks as live_stacks
+from .live.stacks import StackProblem  # noqa: F401  (raised by load)
+from .session import Aws
 
 UNRESOLVED = type("Unresolved", (), {"__repr__": lambda self: "UNRESOLVED"})()
-
-HEALTHY = ("CREATE_COMPLETE", "UPDATE_COMPLETE", "IMPORT_COMPLETE")
-
-
-class StackProblem(OpsError):
-    """A stack of the environment is missing, failed or rolled back: nothing to compare (exit 3)."""
 
 
 @dataclass
@@ -44,62 +41,52 @@ class Stack:
     template: dict
     physical: dict[str, str]      # logical id -> physical id
     types: dict[str, str] = field(default_factory=dict)
+    region: str = ""              # where it is deployed (DisasterRecovery: the DR region)
 
     def resources(self, type_: str) -> list[tuple[str, dict]]:
         return [(lid, r) for lid, r in self.template.get("Resources", {}).items() if r.get("Type") == type_]
 
 
-def stack_statuses(aws: Aws) -> dict[str, str]:
-    """CloudFormation status of each stack (``MISSING`` when it does not exist)."""
-    cf = aws.client("cloudformation")
-    statuses = {}
-    for key in STACKS:
-        name = aws.stack_name(key)
-        try:
-            statuses[name] = cf.describe_stacks(StackName=name)["Stacks"][0]["StackStatus"]
-        except ClientError as exc:
-            if "does not exist" not in exc.response["Error"].get("Message", ""):
-                raise
-            statuses[name] = "MISSING"
-    return statuses
-
-
-def check_stacks(aws: Aws) -> dict[str, str]:
-    statuses = stack_statuses(aws)
-    bad = {name: status for name, status in statuses.items() if status not in HEALTHY}
-    if bad:
-        described = ", ".join(f"{name} is {status}" for name, status in bad.items())
-        raise StackProblem(f"{described}: nothing to compare until it is deployed again (see docs/runbooks/incident.md)")
-    return statuses
+def assembly_stacks(aws: Aws, root: Path) -> dict[str, cloud_assembly.Stack]:
+    """The environment's stacks in a cloud assembly, by CloudFormation name (opscli/assembly.py reads it)."""
+    stage = aws.config.name.stage_id
+    try:
+        return cloud_assembly.read(root).stage(stage).stacks
+    except cloud_assembly.AssemblyError as exc:
+        raise OpsError(str(exc)) from None
 
 
 def _assembly_template(aws: Aws, assembly: Path, name: str) -> dict:
-    manifest = json.loads((assembly / "manifest.json").read_text())
-    for artifact in manifest.get("artifacts", {}).values():
-        if artifact.get("type") == "cdk:cloud-assembly" and artifact["properties"]["directoryName"].endswith(aws.config.name.stage_id):
-            nested = assembly / artifact["properties"]["directoryName"]
-            for inner in json.loads((nested / "manifest.json").read_text())["artifacts"].values():
-                props = inner.get("properties", {})
-                if inner.get("type") == "aws:cloudformation:stack" and props.get("stackName") == name:
-                    return json.loads((nested / props["templateFile"]).read_text())
-    raise OpsError(f"no template for {name} in {assembly}")
+    stacks = assembly_stacks(aws, assembly)
+    if name not in stacks:
+        raise OpsError(f"no template for {name} in {assembly} (it holds {sorted(stacks)})")
+    return stacks[name].template
 
 
-def load(aws: Aws, assembly: Path | None = None) -> dict[str, Stack]:
-    """Every stack of the environment; raises StackProblem first if one is not deployable-healthy."""
-    check_stacks(aws)
-    cf = aws.client("cloudformation")
+def deployed_template(aws: Aws, key: str) -> dict:
+    body = live_stacks.regional(aws, key).client("cloudformation").get_template(StackName=aws.stack_name(key))["TemplateBody"]
+    return body if isinstance(body, dict) else json.loads(body)
+
+
+def load(aws: Aws, assembly: Path | None = None, templates: dict[str, dict] | None = None) -> dict[str, Stack]:
+    """Every stack of the environment; raises StackProblem first if one is not healthy.
+
+    The expected template of each stack is, in order: ``templates[key]`` (the
+    approved assembly's), the cloud assembly at ``assembly``, or the deployed one."""
+    live_stacks.check(aws)
     stacks = {}
-    for key in STACKS:
+    for key in live_stacks.keys(aws.config):
         name = aws.stack_name(key)
-        if assembly is None:
-            body = cf.get_template(StackName=name)["TemplateBody"]
-            template = body if isinstance(body, dict) else json.loads(body)
-        else:
+        regional = live_stacks.regional(aws, key)
+        if templates is not None and key in templates:
+            template = templates[key]
+        elif assembly is not None:
             template = _assembly_template(aws, assembly, name)
-        summaries = aws.stack_resources(key)
+        else:
+            template = deployed_template(aws, key)
+        summaries = regional.stack_resources(key)
         stacks[key] = Stack(key, name, template, {r["LogicalResourceId"]: r["PhysicalResourceId"] for r in summaries},
-                            {r["LogicalResourceId"]: r["ResourceType"] for r in summaries})
+                            {r["LogicalResourceId"]: r["ResourceType"] for r in summaries}, regional.region)
     return stacks
 
 
@@ -115,14 +102,14 @@ class Resolver:
         self._ssm: dict[str, Any] = {}
 
     # -- pseudo parameters and attributes -----------------------------------
-    def _pseudo(self, name: str) -> Any:
-        return {"AWS::Partition": self.partition, "AWS::Region": self.region, "AWS::AccountId": self.account,
+    def _pseudo(self, name: str, region: str | None = None) -> Any:
+        return {"AWS::Partition": self.partition, "AWS::Region": region or self.region, "AWS::AccountId": self.account,
                 "AWS::URLSuffix": "amazonaws.com.cn" if self.partition == "aws-cn" else "amazonaws.com",
                 "AWS::NoValue": UNRESOLVED}.get(name, UNRESOLVED)
 
     def _ref(self, stack: Stack, name: str) -> Any:
         if name.startswith("AWS::"):
-            return self._pseudo(name)
+            return self._pseudo(name, stack.region or None)
         if name in stack.physical:
             return stack.physical[name]
         return UNRESOLVED  # a template parameter or a resource not created
@@ -132,7 +119,7 @@ class Resolver:
         type_ = stack.template.get("Resources", {}).get(logical, {}).get("Type")
         if pid is None or type_ is None:
             return UNRESOLVED
-        p, r, a = self.partition, self.region, self.account
+        p, r, a = self.partition, stack.region or self.region, self.account
         arns = {
             ("AWS::KMS::Key", "Arn"): f"arn:{p}:kms:{r}:{a}:key/{pid}",
             ("AWS::KMS::Key", "KeyId"): pid,
@@ -155,6 +142,7 @@ class Resolver:
             ("AWS::CloudTrail::Trail", "Arn"): f"arn:{p}:cloudtrail:{r}:{a}:trail/{pid}",
             ("AWS::ApiGatewayV2::Api", "ApiId"): pid,
             ("AWS::ApiGatewayV2::Api", "ApiEndpoint"): f"https://{pid}.execute-api.{r}.amazonaws.com",
+            ("AWS::ApiGatewayV2::Integration", "IntegrationId"): pid,
         }
         return arns.get((type_, attr), UNRESOLVED)
 
