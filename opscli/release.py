@@ -7,20 +7,27 @@ templates read at deploy time, and finally ``approval id: <64 hex>``: the
 digest of the kept assembly (opscli/approval.py). Any failure (synth, gates,
 diff) exits non-zero before an id is printed.
 
-``bin/ops deploy --env ENV --approved ID`` deploys exactly that kept assembly
-with ``cdk deploy --app <assembly>``, after checking that its digest is still
-ID and that the checkout still synthesizes the same templates (a commit or a
-configuration change since approval is refused, naming the stacks whose
-templates changed). Production refuses to deploy without ``--approved``;
+``bin/ops deploy --env ENV --approved ID`` deploys exactly that kept assembly:
+it makes one private copy of it (0700 temporary directory, files copied, not
+linked, read once), checks that the copy's digest is ID, checks that the
+checkout still synthesizes the same templates (a commit or a configuration
+change since approval is refused, naming the stacks whose templates changed),
+takes the deploy lock (opscli/deploy_lock.py), runs ``cdk deploy --app <the
+copy>``, then proves that what runs is what was approved (deployed templates,
+Lambda ``CodeSha256``, asset objects) and records the id in the SSM parameter
+``deployed-approval``. Production refuses to deploy without ``--approved``;
 staging without it plans and deploys what it just planned.
 
 ``bin/ops rollback --env ENV --to ID`` redeploys an earlier kept assembly
-(docs/runbooks/rollback.md): the same digest check, without the checkout
-check, since going back to older templates is the point.
+(docs/runbooks/rollback.md): the same copy, digest check, lock, post-deploy
+proof and record, without the checkout check, since going back to older
+templates is the point.
 
 Keep directory: ``OPS_APPROVALS_DIR`` (default ``.approvals/`` in the
 repository). Exit status: 0 success, 1 a check refused (gates, digest,
-changed templates, cdk deploy failed), 2 the command could not run.
+wrong environment, changed templates, cdk deploy failed, what runs differs
+from the approval), 2 the command could not run (another deployment holds the
+lock, no credentials, no kept assembly).
 """
 
 from __future__ import annotations
