@@ -329,3 +329,20 @@ def test_trail_records_management_events_everywhere(aws_app, env):
     assert "EventSelectors" not in props and "InsightSelectors" not in props
     assert (props["IsMultiRegionTrail"], props["IncludeGlobalServiceEvents"], props["EnableLogFileValidation"], props["IsLogging"]) == (True, True, True, True)
     assert props["KMSKeyId"] == "${ObservabilityKey.Arn}"
+
+
+# ---- the audit trail bucket -------------------------------------------------
+
+def test_trail_bucket_admits_cloudtrail_for_this_trail_only(aws_app, env):
+    """Before: CloudTrail's PutObject had no aws:SourceArn (any trail naming the bucket could write)."""
+    account, e = ACCOUNTS[env], env.value
+    trail = f"arn:aws:cloudtrail:{REGION}:{account}:trail/mirror-dissonance-{e}-audit"
+    policies = [p for _, logical, p in resources_of(aws_app, env, "AWS::S3::BucketPolicy") if logical.startswith("TrailBucketPolicy")]
+    assert len(policies) == 1
+    cloudtrail = [s for s in statements(policies[0]["Properties"]["PolicyDocument"])
+                  if s.get("Principal") == {"Service": "cloudtrail.amazonaws.com"}]
+    assert sorted(a for s in cloudtrail for a in s["Action"]) == ["s3:GetBucketAcl", "s3:PutObject"]
+    for statement in cloudtrail:
+        assert statement["Condition"]["StringEquals"]["aws:SourceArn"] == trail, statement
+    (put,) = [s for s in cloudtrail if s["Action"] == ["s3:PutObject"]]
+    assert put["Condition"]["StringEquals"]["s3:x-amz-acl"] == "bucket-owner-full-control"
