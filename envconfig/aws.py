@@ -20,14 +20,14 @@ from envconfig import cross, limits, policy
 from envconfig.errors import ConfigError
 from envconfig.location import REPO_CONFIG_DIR, config_dir
 from envconfig.models.aws import (  # noqa: F401 - the public names of the AWS configuration
-    AWS_REGIONS, LOG_RETENTION_DAYS, NONCE_GRACE_MAX_SECONDS, AuditConfig, AwsEnvironment, BudgetConfig, DataConfig, EnvName,
+    AWS_REGIONS, LOG_RETENTION_DAYS, NONCE_GRACE_MAX_SECONDS, AuditConfig, AwsEnvironment, AwsNaming, BudgetConfig, DataConfig, EnvName,
     GitHubConfig, ObservabilityConfig, OracleConsumer, RecoveryConfig, RecoveryObjective, RuntimeConfig, SecretsConfig,
     Severity, Store, TableName, Threshold,
 )
 from envconfig.reader import read_yaml
 from envconfig.validation import validate
 
-__all__ = ["AwsEnvironment", "EnvName", "REPO_CONFIG_DIR", "Severity", "Store", "TableName", "Threshold", "config_path",
+__all__ = ["AwsEnvironment", "AwsNaming", "EnvName", "REPO_CONFIG_DIR", "Severity", "Store", "TableName", "Threshold", "config_path",
            "load", "load_all"]
 
 

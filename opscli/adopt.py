@@ -48,6 +48,7 @@ from botocore.exceptions import ClientError
 
 from envconfig.aws import AwsEnvironment
 
+from . import assembly as cloud_assembly
 from .errors import CheckFailed, OpsError
 from .release import run_command  # the one runner of the CDK CLI for bin/ops: captured, no terminal width
 from .live import stacks as live_stacks
@@ -100,23 +101,17 @@ class StackArtifact:
 
 def load_assembly(config: AwsEnvironment, assembly: Path) -> list[StackArtifact]:
     stage = config.name.stage_id
-    manifest_path = assembly / f"assembly-{stage}" / "manifest.json"
-    if not manifest_path.is_file():
-        raise OpsError(f"{manifest_path}: no cloud assembly of {stage} (synthesize first, or pass --assembly)")
-    manifest = json.loads(manifest_path.read_text())
-    stacks = []
-    for artifact in manifest["artifacts"].values():
-        if artifact.get("type") != "aws:cloudformation:stack":
-            continue
-        props = artifact["properties"]
-        display = artifact.get("displayName", "")
-        short = display.split("/")[-1]
-        template = json.loads((manifest_path.parent / props["templateFile"]).read_text())
-        stacks.append(StackArtifact(short, display, props.get("stackName", display.replace("/", "-")),
-                                    artifact["environment"].rsplit("/", 1)[-1], template))
+    if not (assembly / f"assembly-{stage}" / "manifest.json").is_file():
+        raise OpsError(f"{assembly / f'assembly-{stage}' / 'manifest.json'}: no cloud assembly of {stage} "
+                       "(synthesize first, or pass --assembly)")
+    try:
+        read = cloud_assembly.read(assembly).stage(stage)
+    except cloud_assembly.AssemblyError as exc:
+        raise OpsError(str(exc)) from None
+    stacks = [StackArtifact(s.short, s.display_name, s.name, s.region, s.template) for s in read.stacks.values()]
     unknown = [s.short for s in stacks if s.short not in ORDER]
     if unknown:
-        raise OpsError(f"{manifest_path}: stacks {unknown} have no place in the adopt order {ORDER}")
+        raise OpsError(f"{read.directory / 'manifest.json'}: stacks {unknown} have no place in the adopt order {ORDER}")
     return sorted(stacks, key=lambda s: ORDER.index(s.short))
 
 

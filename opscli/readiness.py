@@ -1,4 +1,4 @@
-"""Production-readiness report: seed 003's gates evaluated on the synthesized templates.
+"""Production-readiness report: the readiness gates evaluated on the synthesized templates.
 
 Reads the AWS cloud assembly (``cdk.out``, from ``bin/synth``) and the GCP
 Terraform JSON (``cdktf.out/stacks/gcp-<env>/cdk.tf.json``) and prints one
@@ -89,13 +89,13 @@ def _migrations_first(a: Artifacts, config: AwsEnvironment) -> tuple[bool, str]:
     """The synthesized job is the one the rollout executes and waits for before it updates any synthesized service."""
     from envconfig.gcp import load_environment
 
-    from .gcp_rollout import plan
+    from .gcp_rollout import plan, probe_digests
 
     jobs = {j["name"] for j in a.gcp_resources("google_cloud_run_v2_job").values()}
     services = {s["name"] for s in a.gcp_resources("google_cloud_run_v2_service").values()}
     if not jobs:
         return False, "no Cloud Run job in the GCP stack"
-    steps = [step.argv for step in plan(load_environment(config.name.value), "readiness-probe")]
+    steps = [step.argv for step in plan(load_environment(config.name.value), probe_digests())]
     executes = [i for i, argv in enumerate(steps) if argv[2:4] == ("jobs", "execute") and argv[4] in jobs and "--wait" in argv]
     updates = {argv[4]: i for i, argv in enumerate(steps) if argv[2:4] == ("services", "update")}
     if not executes:

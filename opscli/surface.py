@@ -23,6 +23,7 @@ from pathlib import Path
 
 from botocore.exceptions import ClientError
 
+from . import assembly as cloud_assembly
 from . import template_resolver as templates
 from .live import api as live_api
 from .live import approval_record
@@ -52,19 +53,52 @@ def approvals_dir() -> Path:
     return Path(os.environ.get("OPS_APPROVALS_DIR") or Path(__file__).resolve().parent.parent / ".approvals")
 
 
+def approved_code(stack) -> dict[str, tuple[str | None, str]]:
+    """Logical id -> (CodeSha256 of the approved package or None, where it comes from).
+
+    The approved package is the zip placed beside the kept assembly's asset
+    manifest (``<asset id>.zip`` in ``.cache/``, what the deploy publishes;
+    opscli/assembly.py). When the CDK CLI zipped the directory itself, that
+    zip's bytes are unknowable beforehand (None): the object the deploy
+    published under the approved key is compared instead."""
+    found = {}
+    by_key = {key: asset for asset in stack.file_assets().values() for _, key, _ in asset.destinations}
+    for logical, resource in stack.template.get("Resources", {}).items():
+        if resource.get("Type") != "AWS::Lambda::Function":
+            continue
+        code = resource.get("Properties", {}).get("Code", {})
+        asset = by_key.get(code.get("S3Key")) if isinstance(code, dict) else None
+        if asset is not None and asset.cache_path.is_file():
+            found[logical] = (cloud_assembly.code_sha256(asset.cache_path.read_bytes()), f"the approved package {asset.cache_path.name}")
+        elif asset is not None and asset.packaging == "file":
+            found[logical] = (cloud_assembly.code_sha256(asset.package()), f"the approved package {asset.source.name}")
+    return found
+
+
+APPROVED_CODE: dict[str, dict[str, tuple[str | None, str]]] = {}
+
+
 def expected_templates(aws: Aws) -> tuple[list[Check], dict[str, dict] | None, str | None]:
     """(findings about the record, approved templates by stack key or None, approval id)."""
     record = approval_record.read(aws)
     kept = approvals_dir() / aws.config.name.value / (record.approval_id or "-") / "assembly"
     # An id is a digest (64 hex): never a path component that leaves the keep directory.
     usable = bool(record.approval_id) and record.approval_id.isalnum() and kept.is_dir()
+    APPROVED_CODE.clear()
     checks = [Check("(account)", record.parameter, "AWS::SSM::Parameter",
                     approval.recorded(record, production=aws.config.is_production, kept=usable, kept_dir=str(kept)))]
     if not usable:
         return checks, None, None
     approved = {}
+    kept_stacks = templates.assembly_stacks(aws, kept)
     for key in live_stacks.keys(aws.config):
-        approved[key] = templates._assembly_template(aws, kept, aws.stack_name(key))
+        if aws.stack_name(key) not in kept_stacks:
+            checks.append(Check(aws.stack_name(key), "(template)", "AWS::CloudFormation::Stack", Finding(
+                "approval.template", f"{aws.stack_name(key)} template", Outcome.FAIL,
+                f"a stack of approval {record.approval_id[:12]}", "deployed but not in the approved assembly")))
+            continue
+        approved[key] = kept_stacks[aws.stack_name(key)].template
+        APPROVED_CODE[key] = approved_code(kept_stacks[aws.stack_name(key)])
         deployed = templates.deployed_template(aws, key)
         checks.append(Check(aws.stack_name(key), "(template)", "AWS::CloudFormation::Stack",
                             approval.template(aws.stack_name(key), record.approval_id, approved[key], deployed)))
@@ -140,13 +174,13 @@ def function_checks(aws, stacks, resolver) -> list[Check]:
             continue
         code = props.get("Code") or {}
         bucket, key = code.get("S3Bucket"), code.get("S3Key")
-        source, sha = f"s3://{bucket}/{key}", None
-        if isinstance(bucket, str) and isinstance(key, str):
+        sha, source = APPROVED_CODE.get(stack.key, {}).get(logical, (None, f"the object deployed from s3://{bucket}/{key}"))
+        if sha is None and isinstance(bucket, str) and isinstance(key, str):
             try:
                 sha = live_functions.object_sha256(regional, bucket, key)
             except ClientError:
                 sha = None
-        out.append(Check(stack.name, logical, t, functions.code_hash(pid, sha, live, f"the approved package {source}")))
+        out.append(Check(stack.name, logical, t, functions.code_hash(pid, sha, live, source)))
         out.append(Check(stack.name, logical, t, functions.configuration(pid, props, live)))
         out += [Check(stack.name, logical, t, f) for f in functions.invoke_permissions(pid, perms.get(pid, []), live)]
     return out

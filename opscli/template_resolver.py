@@ -25,6 +25,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from . import assembly as cloud_assembly
 from .errors import OpsError
 from .live import stacks as live_stacks
 from .live.stacks import StackProblem  # noqa: F401  (raised by load)
@@ -46,16 +47,20 @@ class Stack:
         return [(lid, r) for lid, r in self.template.get("Resources", {}).items() if r.get("Type") == type_]
 
 
+def assembly_stacks(aws: Aws, root: Path) -> dict[str, cloud_assembly.Stack]:
+    """The environment's stacks in a cloud assembly, by CloudFormation name (opscli/assembly.py reads it)."""
+    stage = aws.config.name.stage_id
+    try:
+        return cloud_assembly.read(root).stage(stage).stacks
+    except cloud_assembly.AssemblyError as exc:
+        raise OpsError(str(exc)) from None
+
+
 def _assembly_template(aws: Aws, assembly: Path, name: str) -> dict:
-    manifest = json.loads((assembly / "manifest.json").read_text())
-    for artifact in manifest.get("artifacts", {}).values():
-        if artifact.get("type") == "cdk:cloud-assembly" and artifact["properties"]["directoryName"].endswith(aws.config.name.stage_id):
-            nested = assembly / artifact["properties"]["directoryName"]
-            for inner in json.loads((nested / "manifest.json").read_text())["artifacts"].values():
-                props = inner.get("properties", {})
-                if inner.get("type") == "aws:cloudformation:stack" and props.get("stackName") == name:
-                    return json.loads((nested / props["templateFile"]).read_text())
-    raise OpsError(f"no template for {name} in {assembly}")
+    stacks = assembly_stacks(aws, assembly)
+    if name not in stacks:
+        raise OpsError(f"no template for {name} in {assembly} (it holds {sorted(stacks)})")
+    return stacks[name].template
 
 
 def deployed_template(aws: Aws, key: str) -> dict:

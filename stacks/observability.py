@@ -12,7 +12,7 @@ from constructs_lib.aws import EnvironmentKey, HardenedBucket
 from constructs_lib.aws.alert_topic import AlertTopic
 from constructs_lib.aws.cost_budget import CostBudget
 from constructs_lib.aws.log_group import encrypted_log_group
-from constructs_lib.aws.monitoring import MonitoringFacade, sum_metric
+from constructs_lib.aws.monitoring import MonitoringFacade, SlackRouting, sum_metric
 from constructs_lib.aws.retention import retention_days
 from constructs_lib.aws.trail_bucket import require_trail_source_arn
 from envconfig.audit_trail import ObjectLockMode
@@ -48,6 +48,11 @@ class ObservabilityStack(EnvironmentStack):
                 thresholds_percent=config.budget.alert_thresholds_percent, topic=self.alerts.topic,
             )
         self.monitoring = MonitoringFacade(self, "Alarms", topic=self.alerts.topic, name_prefix=config.resource_prefix)
+        # Slack, off unless configured: AWS Chatbot subscribed to the same topic.
+        self.slack = SlackRouting(
+            self, "Slack", topic=self.alerts.topic, name=f"{config.resource_prefix}-alerts",
+            workspace_id=obs.slack.workspace_id, channel_id=obs.slack.channel_id,
+        ) if obs.slack else None
 
         # Seed 001, alarms 1-6: read/write throttles on each table.
         t = obs.table_throttle

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import ast
 import json
 import os
 import tempfile
+from functools import cache
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -66,6 +68,9 @@ def pytest_configure(config: pytest.Config) -> None:
     kept for a look at failures), so nothing else is left in the system temp
     directory, even by a run killed half-way.
     """
+    config.addinivalue_line(
+        "markers", "shared_target(changes): the module uses the run's one deployed Staging "
+        "(tests/e2e/conftest.py); changes is none, undone or spoils")
     factory = getattr(config, "_tmp_path_factory", None)
     if factory is None:  # -p no:tmpdir
         return
@@ -73,6 +78,42 @@ def pytest_configure(config: pytest.Config) -> None:
     scratch.mkdir(exist_ok=True)
     os.environ["TMPDIR"] = str(scratch)
     tempfile.tempdir = str(scratch)  # the stdlib caches the directory it found first
+
+
+SHARED_TARGET_SCOPE = "tests/e2e: the modules sharing one deployed Staging"
+
+
+@cache
+def shares_the_target(path: Path) -> bool:
+    """Does the module mark itself ``pytest.mark.shared_target`` (read from its source:
+    the xdist controller sees node ids only, not markers)?"""
+    try:
+        source = path.read_text(encoding="utf-8")
+    except OSError:
+        return False
+    if "shared_target" not in source:
+        return False
+    return any(isinstance(node, ast.Attribute) and node.attr == "shared_target"
+               and isinstance(node.value, ast.Attribute) and node.value.attr == "mark"
+               for node in ast.walk(ast.parse(source)))
+
+
+@pytest.hookimpl(optionalhook=True)  # a hook of pytest-xdist: unknown with -p no:xdist
+def pytest_xdist_make_scheduler(config: pytest.Config, log):
+    """--dist loadfile, except that the modules sharing the deployed Staging are
+    one unit of work: one worker runs them one after the other (the first
+    deploys, the next reuse it), instead of two workers taking turns at the
+    deployment's lock with one of them idle."""
+    if config.getvalue("dist") != "loadfile":
+        return None
+    from xdist.scheduler import LoadFileScheduling
+
+    class SharedTargetTogether(LoadFileScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            path = nodeid.split("::", 1)[0]
+            return SHARED_TARGET_SCOPE if shares_the_target(config.rootpath / path) else path
+
+    return SharedTargetTogether(config, log)
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

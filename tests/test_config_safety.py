@@ -231,7 +231,7 @@ def test_schema_rejects_what_the_loader_rejects_field_by_field():
         jsonschema.validate(data, schema)
 
 
-def test_a_field_a_model_declares_appears_in_the_schema_without_schema_code():
+def test_a_field_a_loader_adds_appears_in_the_schema_without_schema_code():
     """What `recovery` and `gcp` do when they add a field: one declaration."""
     from pydantic.dataclasses import dataclass
 

@@ -8,6 +8,7 @@ functions over these models (:mod:`envconfig.policy`, :mod:`envconfig.limits`,
 
 from __future__ import annotations
 
+from dataclasses import dataclass as dataclass_std
 from enum import Enum
 from pathlib import Path
 from typing import Optional
@@ -170,12 +171,25 @@ class ThresholdsConfig:
 
 
 @dataclass(frozen=True, config=MODEL_CONFIG)
+class SlackConfig:
+    """AWS Chatbot delivers the alert topic to one Slack channel (off unless configured).
+
+    The workspace is authorised once in the AWS Chatbot console (OAuth); these
+    are its ids, not credentials."""
+
+    workspace_id: Str(r"T[A-Z0-9]{8,}", "must be a Slack workspace (team) id such as T0123ABCD")
+    channel_id: Str(r"[CG][A-Z0-9]{8,}", "must be a Slack channel id such as C0123ABCDE")
+
+
+@dataclass(frozen=True, config=MODEL_CONFIG)
 class ObservabilityConfig:
     log_retention_days: Int(allowed=LOG_RETENTION_DAYS, allowed_rule="must be one of CloudWatch's allowed values")
     alarm_emails: StrList(EMAIL, "must be an e-mail address", min_items=1)
     metrics_namespace: Str(METRICS_NAMESPACE, "must be a CloudWatch namespace (letters, digits, . _ - / # :)")
     thresholds: ThresholdsConfig
     audit_trail_object_lock: ObjectLock
+    # Slack routing of the alert topic (docs/requirements.md#alarms), off by default.
+    slack: Optional[SlackConfig] = None
 
     # The thresholds by name, as the stacks read them.
     table_throttle = property(lambda self: self.thresholds.table_throttle)
@@ -231,40 +245,18 @@ class AuditConfig:
     data_event_stores: ChoiceList(Store)
 
 
-@dataclass(frozen=True, config=MODEL_CONFIG)
-class AwsEnvironment:
-    """Everything one AWS environment is built from. Frozen: read once, never changed."""
+@dataclass_std(frozen=True)
+class AwsNaming:
+    """The physical names of one environment's resources: from the prefix, the environment and the account only.
 
-    environment: Choice(EnvName)
-    account: Str(ACCOUNT_ID, "must be a 12-digit AWS account id (quote it in YAML so leading zeros survive)")
-    region: Str(check=_check_region)
-    name_prefix: Str(NAME_PREFIX, "must be 4-27 lowercase letters, digits or '-', starting with a letter "
-                                  "(longer prefixes make bucket names over 63 characters)")
-    github: GitHubConfig
-    data: DataConfig
-    secrets: SecretsConfig
-    observability: ObservabilityConfig
-    runtime: RuntimeConfig
-    recovery: RecoveryConfig
-    budget: BudgetConfig
-    audit: AuditConfig
-    # The file it was read from (the loader's, never a setting of the file).
-    source: SkipJsonSchema[Path] = Field(default=Path(), exclude=True)
+    What a stack needs to name things without receiving the whole environment
+    (``config.names``); the environment offers the same names itself.
+    """
 
-    @property
-    def name(self) -> EnvName:
-        return self.environment
+    name_prefix: str
+    name: EnvName
+    account: str
 
-    @property
-    def oracle_consumers(self) -> tuple[OracleConsumer, ...]:
-        return tuple(OracleConsumer(repository, environment)
-                     for repository, settings in self.github.oracle_consumers.items() for environment in settings.environments)
-
-    @property
-    def audit_data_events(self) -> tuple[Store, ...]:
-        return self.audit.data_event_stores
-
-    # ---- names derived from the configuration; one place, used by stacks, ops and tests
     def table_name(self, table: TableName) -> str:
         """``mirror-dissonance-<table>-<env>`` (docs/requirements.md#naming)."""
         return f"{self.name_prefix}-{table.value}-{self.name.value}"
@@ -322,9 +314,65 @@ class AwsEnvironment:
         """``mirror-dissonance-<env>``: prefix of every other physical name."""
         return f"{self.name_prefix}-{self.name.value}"
 
+    def restore_drill_table(self, table: TableName) -> str:
+        """The drill's scratch copy of ``table``: a fixed name, so IAM can name it exactly."""
+        return f"{self.table_name(table)}-restore-drill"
+
+    @property
+    def baselines_bucket(self) -> str:
+        return f"{self.resource_prefix}-baselines-{self.account}"
+
+    @property
+    def dr_resource_prefix(self) -> str:
+        """Prefix of the disaster-recovery copies' names in the second region."""
+        return f"{self.resource_prefix}-dr"
+
+    @property
+    def is_production(self) -> bool:
+        return self.name is EnvName.PRODUCTION
+
+
+@dataclass(frozen=True, config=MODEL_CONFIG)
+class AwsEnvironment:
+    """Everything one AWS environment is built from. Frozen: read once, never changed."""
+
+    environment: Choice(EnvName)
+    account: Str(ACCOUNT_ID, "must be a 12-digit AWS account id (quote it in YAML so leading zeros survive)")
+    region: Str(check=_check_region)
+    name_prefix: Str(NAME_PREFIX, "must be 4-27 lowercase letters, digits or '-', starting with a letter "
+                                  "(longer prefixes make bucket names over 63 characters)")
+    github: GitHubConfig
+    data: DataConfig
+    secrets: SecretsConfig
+    observability: ObservabilityConfig
+    runtime: RuntimeConfig
+    recovery: RecoveryConfig
+    budget: BudgetConfig
+    audit: AuditConfig
+    # The file it was read from (the loader's, never a setting of the file).
+    source: SkipJsonSchema[Path] = Field(default=Path(), exclude=True)
+
+    @property
+    def name(self) -> EnvName:
+        return self.environment
+
+    @property
+    def oracle_consumers(self) -> tuple[OracleConsumer, ...]:
+        return tuple(OracleConsumer(repository, environment)
+                     for repository, settings in self.github.oracle_consumers.items() for environment in settings.environments)
+
+    @property
+    def audit_data_events(self) -> tuple[Store, ...]:
+        return self.audit.data_event_stores
+
     def github_environment_subject(self, environment: str) -> str:
         """The exact OIDC ``sub`` of a job of the infrastructure repository in GitHub environment ``environment``."""
         return f"repo:{self.github.infrastructure_repository}:environment:{environment}"
+
+    @property
+    def names(self) -> AwsNaming:
+        """The environment's physical names (what the stacks receive instead of the whole environment)."""
+        return AwsNaming(self.name_prefix, self.name, self.account)
 
     @property
     def github_subjects(self) -> tuple[str, ...]:
@@ -372,19 +420,8 @@ class AwsEnvironment:
         return {"deploy": self.github_subjects, "plan": (self.plan_subject,), "oracle": self.oracle_subjects,
                 "consumer": self.consumer_subjects, "restore-drill": (self.restore_drill_subject,)}
 
-    def restore_drill_table(self, table: TableName) -> str:
-        """The drill's scratch copy of ``table``: a fixed name, so IAM can name it exactly."""
-        return f"{self.table_name(table)}-restore-drill"
 
-    @property
-    def baselines_bucket(self) -> str:
-        return f"{self.resource_prefix}-baselines-{self.account}"
-
-    @property
-    def dr_resource_prefix(self) -> str:
-        """Prefix of the disaster-recovery copies' names in the second region."""
-        return f"{self.resource_prefix}-dr"
-
-    @property
-    def is_production(self) -> bool:
-        return self.name is EnvName.PRODUCTION
+# The names, as the environment has always offered them: config.table_name(...), config.parameter_prefix, ...
+NAMING_ATTRIBUTES = ('table_name', 'table_prefix', 'parameter_prefix', 'nonce_parameter', 'nonce_rotation_parameter', 'nonce_lock_parameter', 'deploy_lock_parameter', 'deployed_approval_parameter', 'github_token_parameter', 'secure_parameters', 'resource_prefix', 'restore_drill_table', 'baselines_bucket', 'dr_resource_prefix', 'is_production')
+for _attribute in NAMING_ATTRIBUTES:
+    setattr(AwsEnvironment, _attribute, property(lambda self, _a=_attribute: getattr(self.names, _a)))

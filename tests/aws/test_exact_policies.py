@@ -112,7 +112,11 @@ def expected_roles(env: EnvName) -> dict[str, dict]:
     return {**consumer,
         # docs/requirements.md#trust: the deploy role may only assume the CDK bootstrap roles
         "Oidc/GitHubDeployRole": {"managed": [], "statements": [
-            {"Action": ["sts:AssumeRole", "sts:TagSession"], "Effect": "Allow", "Resource": sorted(cdk), "Sid": "AssumeCdkBootstrapRoles"}]},
+            {"Action": ["sts:AssumeRole", "sts:TagSession"], "Effect": "Allow", "Resource": sorted(cdk), "Sid": "AssumeCdkBootstrapRoles"},
+            # bin/ops deploy's lock and its record of the deployed approval id: these two parameters, nothing else
+            {"Action": ["ssm:GetParameter", "ssm:PutParameter"], "Effect": "Allow", "Sid": "DeployLockAndRecord", "Resource": [
+                f"arn:aws:ssm:{REGION}:{account}:parameter/mirror-dissonance/{e}/deploy-lock",
+                f"arn:aws:ssm:{REGION}:{account}:parameter/mirror-dissonance/{e}/deployed-approval"]}]},
         "Oidc/GitHubPlanRole": {"managed": [], "statements": [
             {"Action": ["sts:AssumeRole", "sts:TagSession"], "Effect": "Allow", "Resource": [cdk[3]], "Sid": "AssumeCdkLookupRole"}]},
         # The Oracle role is the smoke job's: the two routes, the nonce, query and delete of its own fp-events item.
@@ -186,6 +190,10 @@ def test_the_restore_drill_policy_is_exactly_sources_and_scratch_copies(aws_app,
     assert statements(policy["Properties"]["PolicyDocument"]) == sorted([
         {"Action": ["dynamodb:DescribeContinuousBackups", "dynamodb:DescribeTable", "dynamodb:GetItem",
                     "dynamodb:RestoreTableToPointInTime", "dynamodb:Scan"], "Effect": "Allow", "Sid": "ReadAndRestoreSourceTables",
+         "Resource": [f"arn:aws:dynamodb:{REGION}:{account}:table/mirror-dissonance-{t}-{e}" for t in names]},
+        # the drill's canaries: only items whose partition key starts with md-restore-drill-canary#
+        {"Action": ["dynamodb:DeleteItem", "dynamodb:PutItem"], "Effect": "Allow", "Sid": "WriteDeleteCanaryItems",
+         "Condition": {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["md-restore-drill-canary#*"]}},
          "Resource": [f"arn:aws:dynamodb:{REGION}:{account}:table/mirror-dissonance-{t}-{e}" for t in names]},
         {"Action": ["dynamodb:BatchWriteItem", "dynamodb:DeleteItem", "dynamodb:DeleteTable", "dynamodb:DescribeTable", "dynamodb:GetItem",
                     "dynamodb:PutItem", "dynamodb:Query", "dynamodb:Scan", "dynamodb:UpdateItem"], "Effect": "Allow",

@@ -27,9 +27,9 @@ TIMES: dict[str, float] = {}
 class Target(LocalTarget):
     """Records every output, so the token test can search them all."""
 
-    def __init__(self, tmp: Path, gates_cache: Path | None = None):
-        super().__init__(tmp, CONFIG.region, gates_cache)
-        self.state = tmp / "state"
+    def __init__(self, tmp: Path, gates_cache: Path | None = None, shared=None):
+        super().__init__(tmp, CONFIG.region, gates_cache, shared)
+        self.state = shared.state if shared else tmp / "state"
         self.env["DEPLOY_LOCAL_OUTDIR"] = str(tmp / "cdk.out")
         self.outputs: list[str] = []
 

@@ -40,7 +40,7 @@ CASES = [
     ("staging", "sql.transaction_log_days", 8, "sql.transaction_log_days: must be between 1 and 7, got 8"),
     ("staging", "redis.tier", "PREMIUM", "redis.tier: must be one of ['BASIC', 'STANDARD_HA'], got 'PREMIUM'"),
     ("staging", "services.api.max_instances", 0, "services.api.max_instances: must be between 1 and 100, got 0"),
-    ("staging", "services.websocket.min_instances", 20, "services.websocket.max_instances: must be >= min_instances (20), got 10"),
+    ("staging", "services.websocket.min_instances", 20, "services.websocket.max_instances: must be >= min_instances (20), got 3"),
     ("staging", "services.api.cpu", "3", "services.api.cpu: must be one of 1, 2, 4, 6, 8"),
     ("staging", "services.agent.image_repository", "agent:latest", "services.agent.image_repository: must be an image path without tag"),
     ("staging", "services.api.replicas", 3, "services.api.replicas: is not a known setting"),

@@ -119,6 +119,8 @@ def test_import_and_deploy_failures_are_one_line_check_failures(aws, config, wor
     (assembly / "manifest.json").write_text(json.dumps({"artifacts": {"StagingData": {
         "type": "aws:cloudformation:stack", "displayName": "Staging/Data", "environment": "aws://123456789012/us-east-1",
         "properties": {"templateFile": "Data.template.json", "stackName": "Staging-Data"}}}}))
+    (tmp_path / "manifest.json").write_text(json.dumps({"version": "55.0.0", "artifacts": {"assembly-Staging": {
+        "type": "cdk:cloud-assembly", "properties": {"directoryName": "assembly-Staging", "displayName": "Staging"}}}}))
 
     class Failed:
         returncode, stdout, stderr = 1, "", "ResourceImport failed: something"
@@ -140,7 +142,12 @@ def test_no_credentials_or_an_unreachable_endpoint_is_one_line(tmp_path):
                AWS_REGION="us-east-1", AWS_MAX_ATTEMPTS="1")
     assembly = tmp_path / "assembly-Staging"
     assembly.mkdir()
-    (assembly / "manifest.json").write_text(json.dumps({"artifacts": {}}))
+    (assembly / "Data.template.json").write_text(json.dumps({"Resources": {}}))
+    (assembly / "manifest.json").write_text(json.dumps({"artifacts": {"StagingData": {
+        "type": "aws:cloudformation:stack", "displayName": "Staging/Data", "environment": "aws://123456789012/us-east-1",
+        "properties": {"templateFile": "Data.template.json", "stackName": "Staging-Data"}}}}))
+    (tmp_path / "manifest.json").write_text(json.dumps({"version": "55.0.0", "artifacts": {"assembly-Staging": {
+        "type": "cdk:cloud-assembly", "properties": {"directoryName": "assembly-Staging", "displayName": "Staging"}}}}))
     down = subprocess.run([str(root / "bin" / "ops"), "adopt", "--env", "staging", "--assembly", str(tmp_path)],
                           capture_output=True, text=True, env=env)
     assert down.returncode == 2 and down.stderr.startswith("ops adopt: cannot identify the AWS account")

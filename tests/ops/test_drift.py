@@ -72,11 +72,13 @@ def test_against_a_synthesized_assembly(aws, tmp_path):
             template = json.loads(json.dumps(template))
             template["Resources"]["Alarm"]["Properties"]["Threshold"] = 20  # a change not deployed yet
         (nested / f"Staging{stack}.template.json").write_text(json.dumps(template))
-        artifacts[f"Staging{stack}"] = {"type": "aws:cloudformation:stack", "properties": {
-            "templateFile": f"Staging{stack}.template.json", "stackName": f"Staging-{stack}"}}
+        artifacts[f"Staging{stack}"] = {"type": "aws:cloudformation:stack", "displayName": f"Staging/{stack}",
+                                        "environment": "aws://123456789012/us-east-1", "properties": {
+                                            "templateFile": f"Staging{stack}.template.json", "stackName": f"Staging-{stack}"}}
     (nested / "manifest.json").write_text(json.dumps({"artifacts": artifacts}))
-    (tmp_path / "manifest.json").write_text(json.dumps({"artifacts": {"assembly-Staging": {
-        "type": "cdk:cloud-assembly", "properties": {"directoryName": "assembly-Staging"}}}}))
+    (tmp_path / "manifest.json").write_text(json.dumps({"version": "55.0.0", "artifacts": {"assembly-Staging": {
+        "type": "cdk:cloud-assembly", "properties": {"directoryName": "assembly-Staging", "displayName": "Staging"}}}}))
+
     method, drifts = drift.detect(aws, "auto", tmp_path)
     assert method == "readback"
     assert [(d.prop, d.expected, d.actual) for d in drifts] == [("Threshold", 20, 10.0)]
