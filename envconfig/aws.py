@@ -20,14 +20,14 @@ from envconfig import cross, limits, policy
 from envconfig.errors import ConfigError
 from envconfig.location import REPO_CONFIG_DIR, config_dir
 from envconfig.models.aws import (  # noqa: F401 - the public names of the AWS configuration
-    AWS_REGIONS, LOG_RETENTION_DAYS, NONCE_GRACE_MAX_SECONDS, AuditConfig, AwsEnvironment, BudgetConfig, DataConfig, EnvName,
+    AWS_REGIONS, LOG_RETENTION_DAYS, NONCE_GRACE_MAX_SECONDS, AuditConfig, AwsEnvironment, AwsNaming, BudgetConfig, DataConfig, EnvName,
     GitHubConfig, ObservabilityConfig, OracleConsumer, RecoveryConfig, RecoveryObjective, RuntimeConfig, SecretsConfig,
     Severity, Store, TableName, Threshold,
 )
 from envconfig.reader import read_yaml
 from envconfig.validation import validate
 
-__all__ = ["AwsEnvironment", "EnvName", "REPO_CONFIG_DIR", "Severity", "Store", "TableName", "Threshold", "config_path",
+__all__ = ["AwsEnvironment", "AwsNaming", "EnvName", "REPO_CONFIG_DIR", "Severity", "Store", "TableName", "Threshold", "config_path",
            "load", "load_all"]
 
 
@@ -42,7 +42,9 @@ def load(env: EnvName | str, path: Path | None = None) -> AwsEnvironment:
     except ValueError:
         raise ConfigError(config_dir() / "aws", "<environment>", f"must be one of {[e.value for e in EnvName]}, got {env!r}") from None
     path = path or config_path(expected)
-    config = validate(AwsEnvironment, read_yaml(path), path, source=path)
+    raw = read_yaml(path)
+    _refuse_removed_github_keys(raw, path)
+    config = validate(AwsEnvironment, raw, path, source=path)
     if config.name is not expected:
         raise ConfigError(path, "environment", f"file is for {expected.value!r} but says {config.name.value!r}")
     _check_fields(config)
@@ -57,9 +59,25 @@ MIN_TABLE_RPO_MINUTES = 5
 MAX_OBJECTIVE_MINUTES = 7 * 24 * 60
 
 
+def _refuse_removed_github_keys(raw: dict, path: Path) -> None:
+    """Keys that used to exist, refused with what replaced them rather than "unknown"."""
+    github = raw.get("github") if isinstance(raw.get("github"), dict) else {}
+    if "repository" in github:
+        raise ConfigError(path, "github.repository", "was renamed github.infrastructure_repository (the repository whose "
+                                                     "workflows deploy; repositories that call the Oracle go in github.oracle_consumers)")
+    if "allow_main_branch" in github:
+        raise ConfigError(path, "github.allow_main_branch", "was removed: roles trust GitHub environments only, never a branch "
+                                                            "(staging deploys from main run in the 'staging' environment)")
+
+
 def _check_fields(config: AwsEnvironment) -> None:
     """The rules that join two fields of one file."""
     path, gh = config.source, config.github
+    for consumer in config.oracle_consumers:
+        if consumer.repository == gh.infrastructure_repository:
+            raise ConfigError(path, f"github.oracle_consumers.{consumer.repository}",
+                              f"is the infrastructure repository {consumer.repository!r}: its jobs use the roles of their purpose "
+                              f"(docs/operations.md, trust table), a consumer is another repository")
     if gh.create_oidc_provider and gh.existing_oidc_provider_arn:
         raise ConfigError(path, "github.existing_oidc_provider_arn",
                           "must be empty when create_oidc_provider is true (only one GitHub OIDC provider may exist per account)")
@@ -80,7 +98,13 @@ def _check_fields(config: AwsEnvironment) -> None:
 
 
 def load_all() -> dict[EnvName, AwsEnvironment]:
-    """Both environments, with the rules that span files (one GitHub OIDC provider per account)."""
+    """Both environments, with the rules that span files (one GitHub OIDC provider per account),
+    and, where the GCP files are beside them, the trust rules across clouds (one infrastructure
+    repository, no subject shared by two purposes)."""
     configs = {env: load(env) for env in EnvName}
     cross.check_aws(configs)
+    if (config_dir() / "gcp").is_dir():
+        from envconfig.gcp import load_all as load_all_gcp
+
+        cross.check_trust(configs, load_all_gcp())
     return configs

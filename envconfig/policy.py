@@ -82,9 +82,6 @@ def check_aws_production(config: AwsEnvironment) -> None:
 def check_aws(config: AwsEnvironment) -> None:
     check_aws_production(config)
     source = config.source
-    if config.is_production and config.github.allow_main_branch:
-        raise ConfigError(source, "github.allow_main_branch",
-                          "must be false in production: production roles trust only environment:production (docs/requirements.md#trust)")
     if config.observability.log_retention_days < MIN_LOG_RETENTION_DAYS:
         raise ConfigError(source, "observability.log_retention_days",
                           f"must be at least {MIN_LOG_RETENTION_DAYS} days (docs/requirements.md#retention), got {config.observability.log_retention_days}")
@@ -113,9 +110,6 @@ def check_gcp(config: GcpConfig) -> None:
         raise ConfigError(source, "services.agent.public", "must be false: the agent service is internal (docs/requirements.md#least-privilege)")
     if production and config.redis.tier is not RedisTier.STANDARD_HA:
         raise ConfigError(source, "redis.tier", f"must be STANDARD_HA in production (a zonal failure must not lose the cache), got {config.redis.tier.value}")
-    if production and (config.github.environment != "production" or config.github.branch is not None):
-        field = "github.branch" if config.github.branch is not None else "github.environment"
-        raise ConfigError(source, field, "production trusts only the GitHub environment 'production', with no branch (docs/requirements.md#trust)")
     for index, role in enumerate(config.oidc.deploy_roles):
         if role not in GCP_DEPLOY_ROLE_ALLOWLIST:
             raise ConfigError(source, f"oidc.deploy_roles[{index}]",

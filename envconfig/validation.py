@@ -10,6 +10,7 @@ that looks misspelled named by its misspelling.
 from __future__ import annotations
 
 import difflib
+import types
 import typing
 from functools import lru_cache
 from pathlib import Path
@@ -66,17 +67,18 @@ def field_name(loc: tuple, data: Any = None) -> str:
 
 
 def _unwrap(tp: Any) -> Any:
+    """``Annotated[X, ...]`` and ``X | None`` -> ``X``."""
     while True:
         origin = typing.get_origin(tp)
         if origin is typing.Annotated:
             tp = typing.get_args(tp)[0]
-        elif origin in (typing.Union, getattr(__import__("types"), "UnionType", None)):
+            continue
+        if origin in (typing.Union, types.UnionType):
             options = [a for a in typing.get_args(tp) if a is not type(None)]
-            tp = options[0] if len(options) == 1 else tp
-            if len(options) != 1:
-                return tp
-        else:
-            return tp
+            if len(options) == 1:
+                tp = options[0]
+                continue
+        return tp
 
 
 def _fields(model: Any) -> dict[str, Any]:

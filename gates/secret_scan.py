@@ -13,7 +13,7 @@ SECRET_PATTERNS = {
     "Slack token": r"\bxox[abpr]-[A-Za-z0-9-]{10,}",
     "SecureString resource": r'"Type":\s*"SecureString"',
     # a secret version whose data is a literal (no ${...} reference to another resource)
-    "Terraform literal secret": r'"secret_data":\s*"(?![^"]*\$\{)',
+    "Terraform literal secret": r'"(?:secret_data|secret_data_wo|password|password_wo)":\s*"(?![^"]*\$\{)',
 }
 _COMPILED = {kind: re.compile(pattern) for kind, pattern in SECRET_PATTERNS.items()}
 

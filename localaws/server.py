@@ -23,12 +23,16 @@ def build_server(port: int):
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
     from werkzeug.serving import make_server
 
-    from localaws import cfn
+    from localaws import cfn, operator_changes
     from localaws.execute_api import ExecuteApi
 
     cfn.install()
+    operator_changes.install()
     # HTTP API requests run the deployed function (localaws/execute_api.py); the rest is moto.
-    app = ExecuteApi(DomainDispatcherApplication(create_backend_app))
+    # Every API call is recorded by caller and action (localaws/api_calls.py).
+    from localaws.api_calls import ApiCallRecorder
+
+    app = ApiCallRecorder(ExecuteApi(DomainDispatcherApplication(create_backend_app)))
     return make_server(HOST, port, app, threaded=True, request_handler=MotoRequestHandler)
 
 

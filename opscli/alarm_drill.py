@@ -1,6 +1,6 @@
 """A controlled alert: prove that an alarm's notification leaves for the
-alert topic (seed 001 "SNS test alert received", seed 003 "alert routing
-tested with a controlled alert").
+alert topic (docs/requirements.md#alarms: alert routing tested with a
+controlled alert). A drill on the live environment, not a test of the code.
 
 1. ``SetAlarmState`` puts the alarm (``--alarm NAME``, default: every
    Critical alarm of the environment's Observability stack) into ALARM, with a

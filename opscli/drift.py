@@ -1,11 +1,19 @@
-"""Drift: the live resources against the template they were deployed from.
+"""Drift: the live resources against the approved templates.
+
+First the same checks ``verify`` runs on what a caller can reach
+(``opscli/surface.py``: the deployment record and the deployed templates
+against the approved kept assembly, routes, permissions, code hash, role
+policies, subscriptions, parameter types, alarms, keys, the trail), each
+failure a drift row naming the rule, the resource and expected/actual; then
+the per-property comparison below.
 
 ``--method cloudformation`` uses CloudFormation drift detection (real AWS);
 ``--method readback`` reads each resource back with boto3 and compares the
 properties listed in ``READERS`` with the template; ``auto`` (default) tries
 CloudFormation and falls back to the read-back when the endpoint does not
-implement it (moto does not). The template is the deployed one
-(GetTemplate) unless ``--assembly`` names a synthesized cloud assembly.
+implement it (moto does not). The template is the approved one (the kept
+assembly of the recorded approval id; without one, the deployed template)
+unless ``--assembly`` names a synthesized cloud assembly.
 
 The read-back covers every resource type the local target models (alarms,
 tables, buckets and bucket policies, log groups, keys, the function, roles,

@@ -1,11 +1,17 @@
-"""Roll out a release on GCP: migrations job first, services only if it succeeded.
+"""Roll out a release on GCP by image digest: migrations job first, services only if it succeeded.
 
-Seed 000: "Migrations run as a job (pre-deploy), not at app startup" and
-"failures block deploy"; seed 003: "executed pre-deploy (serialized)".
+The images come from the application's pipeline, which sends one digest per
+image (``sha256:<64 hex>``) for the migrations job and every service; each is
+rolled out as ``<image_repository>@sha256:...``, so what runs is exactly what
+that pipeline built and tested, never whatever a tag points at by then
+(docs/requirements.md#gcp-release). A tag is refused.
+
+Migrations run as a job before the deploy, never at application start-up,
+serialized, and a failure blocks the deploy (docs/requirements.md#gcp-release).
 Terraform (``cdktf deploy gcp-<env>``) owns the services' configuration but
 ignores their images; this command owns the images:
 
-1. back up the Cloud SQL instance (seed 002 risk 3, "backup before each
+1. back up the Cloud SQL instance (docs/requirements.md#restore: "backup before each
    migration"); ``gcloud sql backups create`` waits for the backup and exits
    non-zero when it fails, and then nothing else runs: a migration without a
    restore point is not attempted;
@@ -25,17 +31,17 @@ GCP. Exit status: 0 done, 1 a step failed, 2 usage or configuration error.
 from __future__ import annotations
 
 import argparse
-import os
 import re
 import subprocess
 import sys
 from dataclasses import dataclass
-from typing import Callable, Sequence, TextIO
+from typing import Callable, Mapping, Sequence, TextIO
 
 from envconfig.errors import ConfigError
 from envconfig.gcp import Environment, GcpConfig, Service, load_environment
 
-TAG = r"[A-Za-z0-9_][A-Za-z0-9._-]{0,127}"
+DIGEST = r"sha256:[0-9a-f]{64}"
+MIGRATIONS = "migrations"
 Executor = Callable[[Sequence[str]], int]
 
 
@@ -54,32 +60,59 @@ def gcloud_executor(argv: Sequence[str]) -> int:
         return 127
 
 
-def plan(config: GcpConfig, tag: str) -> list[Step]:
+def images() -> tuple[str, ...]:
+    """Every image a release pins: the migrations job's and each service's."""
+    return (MIGRATIONS, *(service.value for service in Service))
+
+
+def probe_digests() -> dict[str, str]:
+    """A well-formed digest per image, for reading the steps without a release (readiness, tests)."""
+    return {name: "sha256:" + "0" * 64 for name in images()}
+
+
+def check_digests(digests: Mapping[str, str]) -> dict[str, str]:
+    """Exactly one ``sha256:<64 hex>`` per image; ValueError naming the first that is not."""
+    unknown = sorted(set(digests) - set(images()))
+    if unknown:
+        raise ValueError(f"--digest {unknown[0]}: not an image of this platform (known: {', '.join(images())})")
+    missing = [name for name in images() if name not in digests]
+    if missing:
+        raise ValueError(f"--digest {missing[0]}=sha256:<64 hex> is required: a release pins every image")
+    for name in images():
+        if not re.fullmatch(DIGEST, digests[name]):
+            raise ValueError(f"--digest {name}: must be sha256:<64 lowercase hex> (a tag is refused), got {digests[name][:80]!r}")
+    return {name: digests[name] for name in images()}
+
+
+def plan(config: GcpConfig, digests: Mapping[str, str]) -> list[Step]:
     """The ordered steps of one rollout (names follow stacks/gcp/runtime.py)."""
+    digests = check_digests(digests)
     where = ("--project", config.project_id, "--region", config.region.value, "--quiet")
     job = config.name("migrations")
     instance = config.name("pg")  # stacks/gcp/data.py
+    migrations_image = f"{config.migrations.image_repository}@{digests[MIGRATIONS]}"
     steps = [
         # Not --async: the command returns when the backup finished (or failed).
         Step(f"back up Cloud SQL instance {instance} before migrations",
              ("gcloud", "sql", "backups", "create", "--instance", instance, "--project", config.project_id,
-              "--description", f"before migrations of {tag}", "--quiet")),
-        Step(f"point migrations job {job} at {tag}",
-             ("gcloud", "run", "jobs", "update", job, "--image", f"{config.migrations.image_repository}:{tag}", *where)),
+              "--description", f"before migrations {digests[MIGRATIONS][:19]}", "--quiet")),
+        Step(f"point migrations job {job} at {digests[MIGRATIONS][:19]}",
+             ("gcloud", "run", "jobs", "update", job, "--image", migrations_image, *where)),
         Step(f"run migrations job {job} and wait for it",
              ("gcloud", "run", "jobs", "execute", job, "--wait", *where)),
     ]
     for service in Service:
         name = config.name(service.value)
-        image = f"{config.services[service].image_repository}:{tag}"
+        image = f"{config.services[service].image_repository}@{digests[service.value]}"
         steps.append(Step(f"roll out service {name}", ("gcloud", "run", "services", "update", name, "--image", image, *where)))
     return steps
 
 
-def rollout(config: GcpConfig, tag: str, *, executor: Executor = gcloud_executor, out: TextIO | None = None) -> int:
+def rollout(config: GcpConfig, digests: Mapping[str, str], *, executor: Executor = gcloud_executor,
+            out: TextIO | None = None) -> int:
     """Run the steps in order; stop at the first failure. Returns the exit status."""
     out = out or sys.stdout
-    steps = plan(config, tag)
+    steps = plan(config, digests)
     for index, step in enumerate(steps, start=1):
         print(f"[{index}/{len(steps)}] {step.description}", file=out, flush=True)
         status = executor(step.argv)
@@ -87,23 +120,22 @@ def rollout(config: GcpConfig, tag: str, *, executor: Executor = gcloud_executor
             print(f"gcp-rollout: step {index} failed (exit {status}): {step.description}; "
                   f"{len(steps) - index} later step(s) not run", file=out, flush=True)
             return 1
-    print(f"gcp-rollout: {config.stack_name} now runs {tag}", file=out, flush=True)
+    pinned = ", ".join(f"{name}@{digests[name][:19]}" for name in images())
+    print(f"gcp-rollout: {config.stack_name} now runs {pinned}", file=out, flush=True)
     return 0
 
 
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="gcp-rollout",
-        description="Roll out a release to gcp-<env>: back up Cloud SQL, run the migrations job and wait, then "
-                    "update the Cloud Run services. A failed backup stops the rollout before the migrations run; "
-                    "a failed migration stops it before any service changes.",
+        description="Roll out a release to gcp-<env> by image digest: back up Cloud SQL, run the migrations job "
+                    "and wait, then update the Cloud Run services, each pinned @sha256:. A failed backup stops the "
+                    "rollout before the migrations run; a failed migration stops it before any service changes.",
         epilog="Exit status: 0 done, 1 a step failed, 2 usage or configuration error.",
     )
     p.add_argument("--env", required=True, choices=[e.value for e in Environment], help="environment (config/gcp/<env>.yaml)")
-    # In GitHub Actions the release images are tagged with the commit sha.
-    sha = os.environ.get("GITHUB_SHA")
-    p.add_argument("--tag", required=sha is None, default=sha,
-                   help="image tag to roll out (same tag for the job and every service); default: $GITHUB_SHA when set")
+    p.add_argument("--digest", action="append", default=[], metavar="IMAGE=sha256:HEX",
+                   help=f"one per image ({', '.join(images())}): the digest the application's pipeline pushed")
     p.add_argument("--dry-run", action="store_true", help="print the gcloud commands instead of running them")
     return p
 
@@ -111,8 +143,18 @@ def parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None, *, executor: Executor = gcloud_executor, out: TextIO | None = None) -> int:
     out = out or sys.stdout
     args = parser().parse_args(argv)
-    if not re.fullmatch(TAG, args.tag):
-        print(f"gcp-rollout: --tag: must be a Docker tag ({TAG}), got {args.tag!r}", file=sys.stderr)
+    digests: dict[str, str] = {}
+    try:
+        for item in args.digest:
+            name, sep, value = item.partition("=")
+            if not sep:
+                raise ValueError(f"--digest: must be IMAGE=sha256:<64 hex>, got {item[:80]!r}")
+            if name in digests:
+                raise ValueError(f"--digest {name}: given twice")
+            digests[name] = value
+        check_digests(digests)
+    except ValueError as exc:
+        print(f"gcp-rollout: {exc}", file=sys.stderr)
         return 2
     try:
         config = load_environment(args.env)
@@ -120,10 +162,10 @@ def main(argv: Sequence[str] | None = None, *, executor: Executor = gcloud_execu
         print(f"gcp-rollout: configuration error: {exc}", file=sys.stderr)
         return 2
     if args.dry_run:
-        for step in plan(config, args.tag):
+        for step in plan(config, digests):
             print(" ".join(step.argv), file=out)
         return 0
-    return rollout(config, args.tag, executor=executor, out=out)
+    return rollout(config, digests, executor=executor, out=out)
 
 
 if __name__ == "__main__":

@@ -1,4 +1,4 @@
-"""Production-readiness report: seed 003's gates evaluated on the synthesized templates.
+"""Production-readiness report: the readiness gates evaluated on the synthesized templates.
 
 Reads the AWS cloud assembly (``cdk.out``, from ``bin/synth``) and the GCP
 Terraform JSON (``cdktf.out/stacks/gcp-<env>/cdk.tf.json``) and prints one
@@ -89,13 +89,13 @@ def _migrations_first(a: Artifacts, config: AwsEnvironment) -> tuple[bool, str]:
     """The synthesized job is the one the rollout executes and waits for before it updates any synthesized service."""
     from envconfig.gcp import load_environment
 
-    from .gcp_rollout import plan
+    from .gcp_rollout import plan, probe_digests
 
     jobs = {j["name"] for j in a.gcp_resources("google_cloud_run_v2_job").values()}
     services = {s["name"] for s in a.gcp_resources("google_cloud_run_v2_service").values()}
     if not jobs:
         return False, "no Cloud Run job in the GCP stack"
-    steps = [step.argv for step in plan(load_environment(config.name.value), "readiness-probe")]
+    steps = [step.argv for step in plan(load_environment(config.name.value), probe_digests())]
     executes = [i for i, argv in enumerate(steps) if argv[2:4] == ("jobs", "execute") and argv[4] in jobs and "--wait" in argv]
     updates = {argv[4]: i for i, argv in enumerate(steps) if argv[2:4] == ("services", "update")}
     if not executes:
@@ -173,7 +173,7 @@ def contract_gates(a: Artifacts, config: AwsEnvironment) -> list[Gate]:
                            as_secret and (wrong is None or wrong not in all_names),
                            f"{len(refs)} service(s) get it as a secret reference: {as_secret}" + (f"; {wrong} present: {wrong in all_names}" if wrong else "")))
     redis = list(a.gcp_resources("google_redis_instance").values())
-    versions = [v.get("secret_data", "") for v in a.gcp_resources("google_secret_manager_secret_version").values()]
+    versions = [v.get("secret_data_wo", v.get("secret_data", "")) for v in a.gcp_resources("google_secret_manager_secret_version").values()]
     gates.append(_gate("Env contract", "KV_REDIS_PASSWORD is non-empty (Redis AUTH on, secret fed from it)",
                        bool(redis) and all(r.get("auth_enabled") for r in redis) and any("auth_string" in v for v in versions),
                        f"Redis auth_enabled={[r.get('auth_enabled') for r in redis]}; secret version from auth_string: {any('auth_string' in v for v in versions)}"))

@@ -1,4 +1,4 @@
-"""Seed 003's recovery gates for the readiness report (``bin/ops readiness``).
+"""The recovery gates for the readiness report (``bin/ops readiness``).
 
 - RPO and RTO are defined for every store (``recovery.objectives``);
 - the restore procedure is documented with the drill's command

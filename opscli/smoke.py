@@ -1,5 +1,5 @@
-"""Smoke test of the deployed Oracle through its HTTP API (seed 001 "run the
-Oracle against staging", seed 004 smoke test and SLO).
+"""Smoke test of the deployed Oracle through its HTTP API (docs/requirements.md#verify-and-drift:
+the Oracle answers after a deploy, within its latency objective).
 
 Every request is SigV4-signed for ``execute-api`` with the caller's
 credentials (the routes use IAM authorization; in CI that is the Oracle

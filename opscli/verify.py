@@ -1,20 +1,35 @@
 """Post-deploy verification: read every deployed resource back, by name, and
-compare it with what was synthesized (the deployed templates, or a cloud
-assembly; see :mod:`opscli.template_resolver`) and with the policy SPEC fixes:
+judge it against the approved artifact (docs/requirements.md#verify-and-drift).
 
-tables (PITR and period, SSE with the expected key, deletion protection),
-buckets (versioning, public access block, encryption, TLS-only policy equal
-to the template's), KMS keys (rotation, state, key policy as a whole
-document), the trail (logging, multi-region, validation, key, bucket, log
-group, event selectors), backup plan rules and the selections covering each
-table, every alarm by name (exists, actions enabled, routed to the topic,
-actions and thresholds as synthesized), the topic (key, policy, every
-subscription; pending confirmation is a warning, an extra one a failure),
-each role's trust policy, inline and attached policies as whole documents
-(an extra statement, subject or a StringLike fails), the OIDC provider, log
-retention, and the SecureString parameters the ops commands create.
+What is expected: the kept assembly of the approval id the account records
+(``<parameter_prefix>deployed-approval``, written by ``bin/ops deploy`` and
+``rollback``; kept under ``OPS_APPROVALS_DIR``); every deployed template must
+equal that assembly's, so a change set pushed outside ``bin/ops`` is named.
+No record (a plain ``cdk deploy``) or no kept assembly here: the deployed
+templates are expected, with a warning in staging and a failure in
+production. ``--assembly DIR`` expects a synthesized assembly instead.
 
-``verify-pitr`` is the tables part alone (seed 001's ``verify-pitr.sh``)."""
+What a caller can reach is judged by the named rules of ``opscli/rules``
+over the readers of ``opscli/live``, the same set ``detect-drift`` runs
+(``opscli/surface.py``): HTTP API routes (authorization, target),
+integrations and stages (throttling, access logs); each function's code hash
+against the approved package, configuration and resource policy (principal,
+source ARN and account); each role's attached and inline policies; the alert
+topic's subscriptions (pending confirmation is a warning, an extra one a
+failure); every alarm (exists, actions enabled, routed to the topic); KMS
+rotation and state; the trail (logging, multi-region, log-file validation,
+key); the nonce and token parameters (SecureString under the secrets key).
+Production's DisasterRecovery stack is read in its own region.
+
+Beside them, whole-document comparisons with the resolved templates: tables
+(PITR and period, SSE with the expected key, deletion protection), buckets
+(versioning, public access block, encryption, TLS-only policy), key
+policies, trail key/bucket/log group/selectors, backup plan rules and the
+selections covering each table, alarm thresholds, each role's trust policy
+(an extra subject or a StringLike fails), managed policy documents, the OIDC
+provider and log retention.
+
+``verify-pitr`` is the tables part alone."""
 from __future__ import annotations
 
 import json
@@ -83,7 +98,7 @@ def verify_pitr(aws: Aws) -> list[Result]:
 # ---- checks against the deployed templates --------------------------------
 # Each family reads the live resources named by the stacks and compares them
 # with the template's resolved properties (what was synthesized) and with the
-# policy SPEC fixes (PITR on, rotation on, TLS-only, trust pinned). Every
+# policy docs/requirements.md fixes (PITR on, rotation on, TLS-only, trust pinned). Every
 # failure names the resource, the expected value and the actual value.
 
 
@@ -164,10 +179,10 @@ def check_tables(ctx: Ctx) -> list[Result]:
                        _result("table", f"{pid} encryption", actual["SSEType"] == "KMS", f"expected KMS, actual {actual}"))
         want_dp = replica.get("DeletionProtectionEnabled", False)
         if ctx.aws.config.is_production:
-            want_dp = True  # SPEC: deletion protection in production, whatever the template says
+            want_dp = True  # docs/requirements.md#tables: deletion protection in production, whatever the template says
         results.append(_eq("table", f"{pid} deletion protection", want_dp, desc.get("DeletionProtectionEnabled", False)))
         spec = replica.get("PointInTimeRecoverySpecification", {})
-        # SPEC: PITR on every table; the period is the synthesized one.
+        # docs/requirements.md#tables: PITR on every table; the period is the synthesized one.
         results.append(_eq("table", f"{pid} PITR", {"status": "ENABLED", "days": spec.get("RecoveryPeriodInDays", 35)},
                            {"status": pitr.get("PointInTimeRecoveryStatus"), "days": pitr.get("RecoveryPeriodInDays")}))
     return results
@@ -264,7 +279,7 @@ def check_alarms(ctx: Ctx) -> list[Result]:
         if chunk:
             live.update({a["AlarmName"]: a for a in cw.describe_alarms(AlarmNames=chunk)["MetricAlarms"]})
     if len(wanted) < 8:
-        results.append(Result("alarm", "count", Status.FAIL, f"expected at least 8 alarms (seed 001), actual {len(wanted)} in the templates"))
+        results.append(Result("alarm", "count", Status.FAIL, f"expected at least 8 alarms (docs/requirements.md#alarms), actual {len(wanted)} in the templates"))
     for (stack, logical, pid, props), name in zip(wanted, names):
         alarm = live.get(name)
         if alarm is None:
@@ -358,7 +373,7 @@ GITHUB_SUB = f"{GITHUB_OIDC_URL}:sub"
 
 
 def _oidc_policy(role: str, doc) -> list[str]:
-    """SPEC: a GitHub trust pins aud and sub with StringEquals, never StringLike or a wildcard."""
+    """docs/requirements.md#trust: a GitHub trust pins aud and sub with StringEquals, never StringLike or a wildcard."""
     problems = []
     for statement in templates._as_list((doc or {}).get("Statement", [])):
         if "Federated" not in json.dumps(statement.get("Principal", {})):

@@ -8,7 +8,7 @@ from aws_cdk import aws_dynamodb as dynamodb
 from constructs import Construct
 
 from constructs_lib.aws import EncryptedTable, EnvironmentKey, HardenedBucket, TableBackup
-from envconfig.aws import AwsEnvironment, TableName
+from envconfig.aws import AwsNaming, DataConfig, RecoveryConfig, TableName
 from stacks.base import EnvironmentStack, PublishedValue
 from stacks.disaster_recovery import dr_vault_arn
 
@@ -21,11 +21,13 @@ _TABLES: dict[TableName, tuple[str, dynamodb.Attribute, dynamodb.Attribute | Non
 
 
 class DataStack(EnvironmentStack):
-    def __init__(self, scope: Construct, id_: str, *, config: AwsEnvironment) -> None:
-        super().__init__(scope, id_, config=config, description=f"Mirror Dissonance data ({config.name.value}): key, tables, baselines, backups")
+    """Receives its own sections (``data``, ``recovery``) and the environment's names, not the whole environment."""
+
+    def __init__(self, scope: Construct, id_: str, *, names: AwsNaming, data: DataConfig, recovery: RecoveryConfig) -> None:
+        super().__init__(scope, id_, config=names, description=f"Mirror Dissonance data ({names.name.value}): key, tables, baselines, backups")
         self.key = EnvironmentKey(
-            self, "DataKey", alias=f"{config.resource_prefix}-data",
-            description=f"Encrypts the {config.name.value} tables, baselines bucket, backups and the runtime's logs",
+            self, "DataKey", alias=f"{names.resource_prefix}-data",
+            description=f"Encrypts the {names.name.value} tables, baselines bucket, backups and the runtime's logs",
         )
         self.key.allow_cloudwatch_logs()
         self.tables: dict[TableName, EncryptedTable] = {}
@@ -33,18 +35,18 @@ class DataStack(EnvironmentStack):
             self.tables[table] = EncryptedTable(
                 self,
                 construct_id,
-                table_props=dynamodb.TablePropsV2(table_name=config.table_name(table), partition_key=partition_key, sort_key=sort_key),
+                table_props=dynamodb.TablePropsV2(table_name=names.table_name(table), partition_key=partition_key, sort_key=sort_key),
                 encryption_key=self.key.key,
-                pitr_recovery_period_days=config.data.pitr_recovery_period_days,
-                deletion_protection=config.data.deletion_protection,
+                pitr_recovery_period_days=data.pitr_recovery_period_days,
+                deletion_protection=data.deletion_protection,
             )
             CfnOutput(self, f"{construct_id}TableName", value=self.tables[table].table.table_name)
         self.baselines = HardenedBucket(
             self,
             "Baselines",
             encryption_key=self.key.key,
-            noncurrent_version_expiration=Duration.days(config.data.noncurrent_version_expiration_days),
-            bucket_props={"bucket_name": f"{config.resource_prefix}-baselines-{config.account}"},
+            noncurrent_version_expiration=Duration.days(data.noncurrent_version_expiration_days),
+            bucket_props={"bucket_name": f"{names.resource_prefix}-baselines-{names.account}"},
         )
         Validations.of(self.baselines.bucket).acknowledge(
             # Decision: no Object Lock here. Baselines are working data the
@@ -61,15 +63,15 @@ class DataStack(EnvironmentStack):
             ),
         )
         # Production DR: copies go to the second region's vault, named from config (no cross-stack reference).
-        copy_to = (backup.BackupVault.from_backup_vault_arn(self, "CopyVault", dr_vault_arn(self, config))
-                   if config.recovery and config.recovery.dr_region else None)
+        copy_to = (backup.BackupVault.from_backup_vault_arn(self, "CopyVault", dr_vault_arn(self, names, recovery.dr_region))
+                   if recovery.dr_region else None)
         self.backup = TableBackup(
             self,
             "Backup",
-            vault_name=f"{config.resource_prefix}-tables",
+            vault_name=f"{names.resource_prefix}-tables",
             encryption_key=self.key.key,
             tables=[t.table for t in self.tables.values()],
-            retention=Duration.days(config.data.backup_retention_days),
+            retention=Duration.days(data.backup_retention_days),
             copy_to=copy_to,
         )
         self.publish(PublishedValue.DATA_KEY_ARN, self.key.key.key_arn)

@@ -15,18 +15,18 @@ from aws_cdk import aws_backup as backup
 from constructs import Construct
 
 from constructs_lib.aws import EnvironmentKey
-from envconfig.aws import AwsEnvironment
+from envconfig.aws import AwsEnvironment, AwsNaming
 from stacks.base import EnvironmentStack
 
 
-def dr_vault_name(config: AwsEnvironment) -> str:
-    return f"{config.resource_prefix}-tables-copy"
+def dr_vault_name(names: AwsNaming | AwsEnvironment) -> str:
+    return f"{names.resource_prefix}-tables-copy"
 
 
-def dr_vault_arn(scope: Construct, config: AwsEnvironment) -> str:
-    """ARN of the copy vault, from names alone (the region is the configured second region)."""
+def dr_vault_arn(scope: Construct, names: AwsNaming, dr_region: str) -> str:
+    """ARN of the copy vault, from names alone (``dr_region``: the configured second region)."""
     stack = Stack.of(scope)
-    return f"arn:{stack.partition}:backup:{config.recovery.dr_region}:{config.account}:backup-vault:{dr_vault_name(config)}"
+    return f"arn:{stack.partition}:backup:{dr_region}:{names.account}:backup-vault:{dr_vault_name(names)}"
 
 
 class DisasterRecoveryStack(EnvironmentStack):

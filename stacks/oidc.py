@@ -1,16 +1,13 @@
-"""OIDC stack: GitHub Actions provider, the deploy role and the Oracle role."""
+"""OIDC stack: GitHub Actions provider and one role per purpose (deploy, plan, Oracle smoke, consumers, restore drill)."""
 
 from __future__ import annotations
 
-from aws_cdk import Acknowledgment, CfnOutput, Duration, Validations
-from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import CfnOutput, Duration
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from constructs import Construct
 
-from constructs_lib.aws.acknowledgments import acknowledge_cmk_table_grant
 from constructs_lib.aws.github_oidc import GitHubOidc
-from constructs_lib.aws.naming import pascal
 from constructs_lib.aws.oracle_service import ORACLE_ROUTES
 from constructs_lib.aws.restore_drill_access import RestoreDrillAccess
 from envconfig.aws import AwsEnvironment, TableName
@@ -75,50 +72,49 @@ class OidcStack(EnvironmentStack):
             )
         )
 
-        # Seed 004's name for the role the Oracle's workflows assume.
+        data_key = kms.Key.from_key_arn(self, "DataKey", self.published(PublishedValue.DATA_KEY_ARN))
+        # The Oracle role (its name is the one the Oracle's planning documents
+        # give): trusted only by the smoke job's own GitHub environment
+        # "<env>-oracle", and granted exactly what that job calls, measured on
+        # the local target (tests/e2e/test_least_privilege.py,
+        # docs/requirements.md#least-privilege): the two API routes, the
+        # nonce, and a query and delete of the one fp-events item the smoke
+        # wrote. No Scan, no BatchWrite, no other table, no github-token.
         self.oracle_role = self.github.role(
             "OracleRole", role_name=f"MirrorDissonanceOracleRole-{config.name.value}",
-            # This repository's subjects plus each consumer's (seed 001's Phase-Mirror-Test), all exact.
             subjects=config.oracle_subjects,
-            description="The Oracle (GitHub Actions): read/write its tables, read its parameters, put its metrics, call its API",
+            description="The Oracle's smoke job (GitHub Actions): call its API, read the nonce, remove its own fp-events",
         )
-        data_key = kms.Key.from_key_arn(self, "DataKey", self.published(PublishedValue.DATA_KEY_ARN))
-        for table in TableName:
-            construct_id = pascal(table.value) + "Table"
-            dynamodb.TableV2.from_table_attributes(
-                self, construct_id, table_name=config.table_name(table), encryption_key=data_key
-            ).grant_read_write_data(self.oracle_role)
-        self.oracle_role.add_managed_policy(
-            iam.ManagedPolicy.from_managed_policy_name(self, "ParameterRead", f"{config.resource_prefix}-parameters-read")
-        )
+        self._grant_api_and_nonce(self.oracle_role, config)
+        fp_events_arn = self.format_arn(service="dynamodb", resource="table", resource_name=config.table_name(TableName.FP_EVENTS))
         self.oracle_role.add_to_policy(
             iam.PolicyStatement(
-                sid="PutOracleMetrics",
-                actions=["cloudwatch:PutMetricData"],
-                # PutMetricData has no resource type; the namespace condition is the narrowest scope AWS offers
-                # (https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazoncloudwatch.html).
-                resources=["*"],
-                conditions={"StringEquals": {"cloudwatch:namespace": config.observability.metrics_namespace}},
+                sid="FindAndRemoveSmokeEvents",
+                actions=["dynamodb:Query", "dynamodb:DeleteItem"],
+                resources=[fp_events_arn],
             )
         )
+        # The table's customer-managed key: DynamoDB calls KMS on the caller's
+        # behalf, so the caller needs Decrypt through DynamoDB only.
         self.oracle_role.add_to_policy(
             iam.PolicyStatement(
-                sid="InvokeOracleApi",
-                actions=["execute-api:Invoke"],
-                # Exactly the Oracle API's routes on its $default stage: no wildcard.
-                resources=[
-                    self.format_arn(service="execute-api", resource=self.published(PublishedValue.ORACLE_API_ID), resource_name=f"$default/{route}")
-                    for route in ORACLE_ROUTES
-                ],
+                sid="DecryptTableViaDynamoDb", actions=["kms:Decrypt"], resources=[data_key.key_arn],
+                conditions={"StringEquals": {"kms:ViaService": f"dynamodb.{self.region}.amazonaws.com"}},
             )
         )
-        Validations.of(self.oracle_role).acknowledge(
-            Acknowledgment(
-                id="AwsSolutions-IAM5[Resource::*]",
-                reason="cloudwatch:PutMetricData has no resource type; limited by the cloudwatch:namespace condition to the Oracle's namespace.",
+        CfnOutput(self, "OracleRoleArn", value=self.oracle_role.role_arn)
+        # Consumers (repositories whose workflows call the Oracle) get their
+        # own role: call the API with the nonce, nothing else; no table, no
+        # github-token (docs/requirements.md#trust).
+        self.consumer_role = None
+        if config.consumer_subjects:
+            self.consumer_role = self.github.role(
+                "OracleConsumerRole", role_name=f"MirrorDissonanceOracleConsumerRole-{config.name.value}",
+                subjects=config.consumer_subjects,
+                description="Repositories that call the Oracle (GitHub Actions): its two API routes and the nonce, nothing else",
             )
-        )
-        acknowledge_cmk_table_grant(self.oracle_role)
+            self._grant_api_and_nonce(self.consumer_role, config)
+            CfnOutput(self, "OracleConsumerRoleArn", value=self.consumer_role.role_arn)
         # The scheduled restore drill (GitHub environment "<env>-drill", no approval): restore and compare only.
         self.restore_drill_role = self.github.role(
             "RestoreDrillRole", role_name=f"{config.resource_prefix}-github-restore-drill", subjects=[config.restore_drill_subject],
@@ -132,6 +128,32 @@ class OidcStack(EnvironmentStack):
         )
         CfnOutput(self, "RestoreDrillRoleArn", value=self.restore_drill_role.role_arn)
         CfnOutput(self, "DeployRoleArn", value=self.deploy_role.role_arn)
-        CfnOutput(self, "OracleRoleArn", value=self.oracle_role.role_arn)
         CfnOutput(self, "PlanRoleArn", value=self.plan_role.role_arn)
         CfnOutput(self, "OidcProviderArn", value=self.github.provider.oidc_provider_arn)
+
+    def _grant_api_and_nonce(self, role: iam.Role, config: AwsEnvironment) -> None:
+        """Invoke exactly the Oracle API's routes, read exactly the nonce (decrypted through SSM only)."""
+        role.add_to_policy(
+            iam.PolicyStatement(
+                sid="InvokeOracleApi",
+                actions=["execute-api:Invoke"],
+                # Exactly the Oracle API's routes on its $default stage: no wildcard.
+                resources=[
+                    self.format_arn(service="execute-api", resource=self.published(PublishedValue.ORACLE_API_ID), resource_name=f"$default/{route}")
+                    for route in ORACLE_ROUTES
+                ],
+            )
+        )
+        role.add_to_policy(
+            iam.PolicyStatement(
+                sid="ReadNonce", actions=["ssm:GetParameter"],
+                resources=[self.format_arn(service="ssm", resource="parameter", resource_name=config.nonce_parameter.lstrip("/"))],
+            )
+        )
+        role.add_to_policy(
+            iam.PolicyStatement(
+                sid="DecryptNonceViaSsm", actions=["kms:Decrypt"],
+                resources=[self.published(PublishedValue.SECRETS_KEY_ARN)],
+                conditions={"StringEquals": {"kms:ViaService": f"ssm.{self.region}.amazonaws.com"}},
+            )
+        )

@@ -30,11 +30,11 @@ class EnvironmentStage(Stage):
     def __init__(self, scope: Construct, config: AwsEnvironment) -> None:
         super().__init__(scope, config.name.stage_id, env=Environment(account=config.account, region=config.region))
         self.config = config
-        self.data = DataStack(self, "Data", config=config)
-        self.secrets = SecretsStack(self, "Secrets", config=config)
+        self.data = DataStack(self, "Data", names=config.names, data=config.data, recovery=config.recovery)
+        self.secrets = SecretsStack(self, "Secrets", names=config.names)
         self.observability = ObservabilityStack(self, "Observability", config=config)
         self.oidc = OidcStack(self, "Oidc", config=config)
-        self.runtime = RuntimeStack(self, "Runtime", config=config)
+        self.runtime = RuntimeStack(self, "Runtime", names=config.names, runtime=config.runtime, observability=config.observability)
         # Consumers read published values (stacks/base.py) at deploy time, so
         # the producers deploy first: Data, Secrets -> Runtime -> Oidc,
         # Observability (which read the Oracle API id). No exports are involved.

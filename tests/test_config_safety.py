@@ -118,8 +118,10 @@ def test_md_config_dir_reaches_the_gcp_app_and_the_contract(candidate, capsys):
 # ---- rules across files ----------------------------------------------------
 
 def test_one_terraform_state_for_both_stacks_is_refused(candidate):
+    # One bucket per environment in its own project (docs/requirements.md#gcp-state): staging's bucket is refused by name.
     edit(candidate / "gcp" / "production.yaml", "backend.prefix", "gcp-staging")
-    with pytest.raises(ConfigError, match=r"production.yaml: backend.prefix: gs://mirror-dissonance-tfstate-stg/gcp-staging is also staging.yaml's Terraform state"):
+    edit(candidate / "gcp" / "production.yaml", "backend.bucket", "mirror-dissonance-stg-tfstate")
+    with pytest.raises(ConfigError, match=r"production.yaml: backend.bucket: must be named 'mirror-dissonance-prd-<suffix>'"):
         gcp.load_all()
 
 
@@ -146,7 +148,7 @@ def test_two_oidc_providers_in_one_account_are_refused(candidate):
 # ---- the clouds' limits ----------------------------------------------------
 
 @pytest.mark.parametrize("cloud, env, field, value, message", [
-    ("aws", "staging", "github.repository", "PhaseMirror/Phase-Mirror.git", "github.repository: must be a GitHub repository of the form owner/name (no URL, no .git)"),
+    ("aws", "staging", "github.infrastructure_repository", "PhaseMirror/Phase-Mirror.git", "github.infrastructure_repository: must be a GitHub repository of the form owner/name (no URL, no .git)"),
     ("aws", "staging", "observability.metrics_namespace", "AWS/Lambda", "observability.metrics_namespace: must not start with 'AWS/'"),
     ("aws", "staging", "observability.thresholds.api_latency_p95_ms.threshold", float("inf"), "observability.thresholds.api_latency_p95_ms.threshold: must be a finite number, got inf"),
     ("aws", "staging", "observability.thresholds.table_throttle.threshold", float("nan"), "observability.thresholds.table_throttle.threshold: must be a finite number, got nan"),
@@ -155,7 +157,7 @@ def test_two_oidc_providers_in_one_account_are_refused(candidate):
     ("gcp", "staging", "services.api.memory", "512Gi", "services.api.memory: Cloud Run allows 128Mi-4Gi with cpu 1, got 512Gi"),
     ("gcp", "staging", "budget.amount_usd", 150, "budget.alert_thresholds_usd[2]: 200 USD is above the budget amount (150 USD)"),
     ("gcp", "staging", "app.trusted_origins", ["https://app.example.com/login"], "app.trusted_origins[0]: must be an https:// origin"),
-    ("gcp", "staging", "github.repository", "owner/name.git", "github.repository: must be a GitHub repository of the form owner/name (no URL, no .git)"),
+    ("gcp", "staging", "github.infrastructure_repository", "owner/name.git", "github.infrastructure_repository: must be a GitHub repository of the form owner/name (no URL, no .git)"),
     ("gcp", "staging", "monitoring.latency_p95_ms", float("inf"), "monitoring.latency_p95_ms: must be a finite number"),
 ])
 def test_values_the_cloud_rejects_or_reads_otherwise(candidate, cloud, env, field, value, message):

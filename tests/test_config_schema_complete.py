@@ -93,5 +93,6 @@ def test_the_gcp_schema_states_the_policy_values():
     livekit = schema["$defs"]["LiveKitConfig"]
     assert livekit["required"] == ["enabled"]
     assert livekit["if"] == {"properties": {"enabled": {"const": True}}}
-    assert livekit["then"] == {"required": ["zone", "machine_type", "signalling_source_ranges", "media_source_ranges"]}
+    # TLS-only signalling: the domains are required; plain signalling ranges are optional (private only).
+    assert livekit["then"] == {"required": ["zone", "machine_type", "domain", "turn_domain", "media_source_ranges"]}
     assert "livekit" in schema["properties"] and "frontends" in schema["properties"] and "source" not in schema["properties"]

@@ -22,8 +22,8 @@ def candidate(tmp_path, monkeypatch) -> Path:
 
 
 CASES = [
-    # docs/requirements.md#trust: production roles trust only environment:production
-    ("aws", "production", "github.allow_main_branch", True, "github.allow_main_branch: must be false in production"),
+    # Roles trust GitHub environments only, never a branch (docs/requirements.md#trust)
+    ("aws", "production", "github.allow_main_branch", True, "github.allow_main_branch: was removed: roles trust GitHub environments only"),
     # docs/requirements.md#retention: log retention 30 days; backups kept 7 days
     ("aws", "staging", "observability.log_retention_days", 14, "observability.log_retention_days: must be at least 30 days"),
     ("aws", "production", "data.backup_retention_days", 6, "data.backup_retention_days: must be at least 7 days"),
@@ -37,7 +37,8 @@ CASES = [
     # The agent service is internal; production Redis is STANDARD_HA
     ("gcp", "staging", "services.agent.public", True, "services.agent.public: must be false"),
     ("gcp", "production", "redis.tier", "BASIC", "redis.tier: must be STANDARD_HA in production"),
-    ("gcp", "production", "github.branch", "main", "github.branch: production trusts only the GitHub environment 'production'"),
+    ("gcp", "production", "github.branch", "main", "github.branch: was removed: the pool trusts GitHub environments"),
+    ("gcp", "production", "github.environment", "production", "github.environment: must be 'gcp-production'"),
     ("gcp", "staging", "oidc.deploy_roles", ["roles/run.developer", "roles/storage.admin"], "oidc.deploy_roles[1]: roles/storage.admin is not on the deploy identity's allow-list"),
     ("gcp", "production", "oidc.deploy_roles", ["roles/iam.securityAdmin"], "oidc.deploy_roles[0]: roles/iam.securityAdmin is not on"),
     # docs/requirements.md#gcp-alerts: > 5 %, > 500 ms, disk > 80 %, Redis memory > 75 %; #cost: budget alerts 100 / 150 / 200 USD
@@ -59,7 +60,6 @@ def test_policy_breaking_values_are_refused(candidate, cloud, env, field, value,
 
 @pytest.mark.parametrize("cloud, env, field, value", [
     ("aws", "production", "observability.thresholds.table_throttle.threshold", 3),   # stricter is always fine
-    ("aws", "staging", "github.allow_main_branch", True),
     ("gcp", "staging", "monitoring.error_ratio_percent", 2),
 ])
 def test_stricter_values_are_accepted(candidate, cloud, env, field, value):

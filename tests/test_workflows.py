@@ -43,19 +43,7 @@ def test_the_clis_run_on_a_supported_node(path):
         assert versions in ([], ["22"]), f"{path.name}: job {name}: node {versions}"
 
 
-def test_deploy_gcp_plans_then_applies_that_plan_one_run_at_a_time():
-    doc = load(next(p for p in WORKFLOWS if p.name == "deploy-gcp.yml"))
-    assert doc["concurrency"]["cancel-in-progress"] is False and "deploy-gcp" in doc["concurrency"]["group"]
-    paths = doc[True]["push"]["paths"]  # YAML 1.1 reads the key `on` as True
-    for needed in ("envconfig/**", "opscli/**", "package-lock.json", "requirements.txt", "config/gcp/**",
-                   "stacks/gcp/**", "constructs_lib/gcp/**", "gcp_app.py", "cdktf.json"):
-        assert needed in paths
-    runs = "\n".join(s.get("run", "") for job in doc["jobs"].values() for s in steps(job))
-    assert "--auto-approve" not in runs and "cdktf deploy" not in runs
-    assert "bin/gcp-release plan" in "\n".join(s.get("run", "") for s in steps(doc["jobs"]["plan"]))
-    apply = doc["jobs"]["apply"]
-    assert apply["needs"] == "plan"
-    assert 'bin/gcp-release apply --env "${ENV_NAME}" --approved "$APPROVAL_ID"' in "\n".join(s.get("run", "") for s in steps(apply))
+# The GCP workflows: tests/gcp/test_gcp_workflows.py.
 
 
 def test_production_deploys_the_planned_assembly_by_its_id():

@@ -23,7 +23,9 @@ class GitHubOidc(Construct):
     on ``aud`` = ``sts.amazonaws.com`` and on ``sub`` = exactly ``subjects``
     (for example ``repo:owner/name:environment:staging``); a wildcard
     subject is refused, because ``repo:owner/name:*`` lets every branch and
-    pull request of the repository assume the role.
+    pull request of the repository assume the role. A subject trusted by one
+    role is refused for a second: one GitHub environment per purpose, so a job
+    that may deploy cannot also act as the Oracle (docs/requirements.md#trust).
     """
 
     def __init__(
@@ -48,6 +50,7 @@ class GitHubOidc(Construct):
             self.provider = iam.OidcProviderNative.from_oidc_provider_arn(self, "Provider", existing_provider_arn)
         self.subjects = tuple(subjects)
         self.max_session_duration = max_session_duration
+        self.trusted_by: dict[str, str] = {}  # subject -> the role id that trusts it
 
     def principal(self, subjects: Sequence[str] | None = None) -> iam.IPrincipal:
         subjects = self.subjects if subjects is None else _check_subjects(subjects)
@@ -57,7 +60,12 @@ class GitHubOidc(Construct):
         )
 
     def role(self, id_: str, *, role_name: str, description: str, subjects: Sequence[str] | None = None) -> iam.Role:
-        """A role trusted by ``subjects`` (default: the construct's subjects)."""
+        """A role trusted by ``subjects`` (default: the construct's subjects), none of them trusted by another role."""
+        for subject in self.subjects if subjects is None else subjects:
+            if subject in self.trusted_by:
+                raise ValueError(f"GitHubOidc: subject {subject!r} already opens role {self.trusted_by[subject]!r}; "
+                                 f"{id_!r} needs its own GitHub environment (one identity per purpose)")
+            self.trusted_by[subject] = id_
         return iam.Role(
             self, id_, role_name=role_name, description=description,
             assumed_by=self.principal(subjects), max_session_duration=self.max_session_duration,

@@ -19,8 +19,15 @@ class ImageRepository(tf.Construct):
       could be re-pointed would make "what ran" unanswerable;
     - cleanup policies, enforced (``cleanup_policy_dry_run = false``): keep
       the ``keep_recent`` most recent versions of each image (rollback
-      targets), delete untagged versions older than ``untagged_days`` days
-      (layers of superseded builds). Keep policies win over delete policies;
+      targets), delete tagged versions (releases) older than ``tagged_days``
+      and untagged versions older than ``untagged_days`` days (layers of
+      superseded builds). Keep policies win over delete policies (Artifact
+      Registry docs, "Configure cleanup policies":
+      https://cloud.google.com/artifact-registry/docs/repositories/cleanup-policy;
+      google provider 6.50 google_artifact_registry_repository
+      ``cleanup_policies``), so what stays is the ``keep_recent`` newest plus
+      the releases of the last ``tagged_days``: bounded, where an untagged-only
+      delete kept every release forever;
     - vulnerability scanning left to the project default (Artifact Analysis
       is billed per image; enabling it is a project decision).
 
@@ -30,10 +37,10 @@ class ImageRepository(tf.Construct):
 
     def __init__(self, scope: tf.Construct, id_: str, *, project: str, location: str, repository_id: str,
                  kms_key: tf.kms_crypto_key.KmsCryptoKey, service_agent: str, keep_recent: int,
-                 untagged_days: int) -> None:
+                 untagged_days: int, tagged_days: int) -> None:
         super().__init__(scope, id_)
-        if keep_recent < 1 or untagged_days < 1:
-            raise ValueError(f"{self.node.path}: keep_recent and untagged_days must be >= 1")
+        if keep_recent < 1 or untagged_days < 1 or tagged_days < 1:
+            raise ValueError(f"{self.node.path}: keep_recent, untagged_days and tagged_days must be >= 1")
         ar = tf.artifact_registry_repository
         self.key_grant = grant_encrypt_decrypt(self, "KeyGrant", key=kms_key, member=service_agent)
         self.host = f"{location}-docker.pkg.dev"
@@ -55,6 +62,13 @@ class ImageRepository(tf.Construct):
                     id="keep-recent",
                     action="KEEP",
                     most_recent_versions=ar.ArtifactRegistryRepositoryCleanupPoliciesMostRecentVersions(keep_count=keep_recent),
+                ),
+                ar.ArtifactRegistryRepositoryCleanupPolicies(
+                    id="delete-old-releases",
+                    action="DELETE",
+                    condition=ar.ArtifactRegistryRepositoryCleanupPoliciesCondition(
+                        tag_state="TAGGED", older_than=f"{tagged_days * 86400}s"
+                    ),
                 ),
                 ar.ArtifactRegistryRepositoryCleanupPolicies(
                     id="delete-old-untagged",

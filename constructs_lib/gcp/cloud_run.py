@@ -80,8 +80,18 @@ class CloudRunService(tf.Construct):
     - environment checked against ``config/env_contract.yaml`` here, so no
       caller can skip it; secrets are ``secret_key_ref`` references to the
       ``latest`` version, resolved by Cloud Run at instance start;
-    - ``public`` services get ingress ALL and an ``allUsers`` invoker (they
-      are the public API); others get internal-only ingress and no invoker;
+    - ``public`` services get an ``allUsers`` invoker (they are the public
+      API; authentication is the application's); others get no invoker.
+      Ingress: ``behind_load_balancer`` public services accept only the load
+      balancer and internal traffic (``INGRESS_TRAFFIC_INTERNAL_LOAD_BALANCER``):
+      with ALL, the ``*.run.app`` URL bypasses the edge's TLS policy and
+      request logs (Cloud Run docs, "Restrict network ingress":
+      https://cloud.google.com/run/docs/securing/ingress; google provider 6.50
+      google_cloud_run_v2_service ``ingress``). A public service without an
+      edge keeps ALL; a private one is internal-only;
+    - ``concurrency``: requests per instance (``max_instance_request_concurrency``,
+      Cloud Run's default 80); for the WebSocket service each open socket
+      is one request, so capacity is concurrency x max instances;
     - Direct VPC egress into our subnet for private ranges only (Cloud SQL and
       Memorystore private IPs); the internet is still reached directly;
     - min/max instances from configuration; CPU allocated only while serving
@@ -109,7 +119,8 @@ class CloudRunService(tf.Construct):
                  deletion_protection: bool = True, health_path: str = "/health",
                  egress: VpcEgress = VpcEgress.PRIVATE_RANGES_ONLY, timeout_seconds: int = 300,
                  session_affinity: bool = False, cpu_always_allocated: bool = False,
-                 project_roles: Sequence[str] = ()) -> None:
+                 project_roles: Sequence[str] = (), concurrency: int = 80,
+                 behind_load_balancer: bool = False) -> None:
         super().__init__(scope, id_)
         plain, secrets = checked_environment(contract=contract, plain=plain_env, secrets=secret_env, source=self.node.path)
         run = tf.cloud_run_v2_service
@@ -132,7 +143,10 @@ class CloudRunService(tf.Construct):
             )
             for k, s in secrets
         ]
-        self.ingress = Ingress.ALL if public else Ingress.INTERNAL_ONLY
+        if not public:
+            self.ingress = Ingress.INTERNAL_ONLY
+        else:
+            self.ingress = Ingress.INTERNAL_LOAD_BALANCER if behind_load_balancer else Ingress.ALL
         self.service = run.CloudRunV2Service(
             self,
             "Service",
@@ -146,6 +160,7 @@ class CloudRunService(tf.Construct):
                 service_account=self.service_account.email,
                 timeout=f"{timeout_seconds}s",
                 session_affinity=session_affinity,
+                max_instance_request_concurrency=concurrency,
                 scaling=run.CloudRunV2ServiceTemplateScaling(min_instance_count=min_instances, max_instance_count=max_instances),
                 vpc_access=run.CloudRunV2ServiceTemplateVpcAccess(
                     egress=egress.value,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from enum import Enum
 from typing import Mapping, Sequence
@@ -37,6 +38,7 @@ class AlertThresholds:
     sql_disk_percent: float = 80.0
     redis_memory_percent: float = 75.0
     websocket_connections: int = 1000
+    error_log_entries_per_minute: float = 10.0
 
 
 @dataclass(frozen=True)
@@ -131,18 +133,30 @@ def _alerts(*, thresholds: AlertThresholds, run_services: Sequence[str], sql_id:
     ]
 
 
-def _dashboard(*, title: str, run_services: Sequence[str], sql_id: str, redis_id: str) -> str:
-    def chart(name: str, flt: str, aligner: str, reducer: str = "REDUCE_NONE", group: Sequence[str] = ()) -> dict:
+def _dashboard(*, title: str, run_services: Sequence[str], sql_id: str, redis_id: str, error_metric: str) -> str:
+    """The dashboard JSON as Cloud Monitoring stores it.
+
+    The API drops default values from what it returns: empty lists
+    (``groupByFields: []``), enum defaults (``crossSeriesReducer:
+    REDUCE_NONE``) and zero integers (``xPos: 0``, ``yPos: 0``). Writing them
+    makes google provider 6.50's google_monitoring_dashboard show a diff on
+    every plan (its ``dashboard_json`` comparison is a JSON diff against what
+    the API returns; registry docs for the resource note the API's
+    normalisation), which a scheduled drift run would report forever. So
+    none of them is ever written.
+    """
+    def chart(name: str, flt: str, aligner: str, reducer: str | None = None, group: Sequence[str] = ()) -> dict:
+        aggregation = {"alignmentPeriod": "60s", "perSeriesAligner": aligner}
+        if reducer:
+            aggregation["crossSeriesReducer"] = reducer
+        if group:
+            aggregation["groupByFields"] = list(group)
         return {
             "title": name,
             "xyChart": {
                 "dataSets": [{
                     "plotType": "LINE",
-                    "timeSeriesQuery": {"timeSeriesFilter": {
-                        "filter": flt,
-                        "aggregation": {"alignmentPeriod": "60s", "perSeriesAligner": aligner,
-                                        "crossSeriesReducer": reducer, "groupByFields": list(group)},
-                    }},
+                    "timeSeriesQuery": {"timeSeriesFilter": {"filter": flt, "aggregation": aggregation}},
                 }],
             },
         }
@@ -162,10 +176,60 @@ def _dashboard(*, title: str, run_services: Sequence[str], sql_id: str, redis_id
         chart("Cloud SQL disk", f'{sql} AND metric.type = "cloudsql.googleapis.com/database/disk/utilization"', "ALIGN_MEAN"),
         chart("Redis memory ratio", f'{redis} AND metric.type = "redis.googleapis.com/stats/memory/usage_ratio"', "ALIGN_MEAN"),
         chart("Redis connected clients", f'{redis} AND metric.type = "redis.googleapis.com/clients/connected"', "ALIGN_MEAN"),
+        # Per service: which one is CPU- or memory-bound (distributions over instances, p95).
+        chart("Cloud Run CPU utilization by service (p95)", f'{run} AND metric.type = "run.googleapis.com/container/cpu/utilizations"',
+              "ALIGN_PERCENTILE_95", "REDUCE_MAX", by_service),
+        chart("Cloud Run memory utilization by service (p95)", f'{run} AND metric.type = "run.googleapis.com/container/memory/utilizations"',
+              "ALIGN_PERCENTILE_95", "REDUCE_MAX", by_service),
+        # Evictions mean the cache (and the sessions in it) is too small; the hit ratio shows whether it still helps.
+        chart("Redis evicted keys per second", f'{redis} AND metric.type = "redis.googleapis.com/stats/evicted_keys"', "ALIGN_RATE"),
+        chart("Redis cache hit ratio", f'{redis} AND metric.type = "redis.googleapis.com/stats/cache_hit_ratio"', "ALIGN_MEAN"),
+        chart("Error log entries by service",
+              f'resource.type = "cloud_run_revision" AND metric.type = "logging.googleapis.com/user/{error_metric}"',
+              "ALIGN_RATE", "REDUCE_SUM", ["metric.label.service_name"]),
     ]
+
+    def position(i: int) -> dict:
+        pos = {"width": 6, "height": 4}
+        if i % 2:
+            pos["xPos"] = 6
+        if i // 2:
+            pos["yPos"] = (i // 2) * 4
+        return pos
+
     return json.dumps({"displayName": title, "mosaicLayout": {"columns": 12, "tiles": [
-        {"xPos": (i % 2) * 6, "yPos": (i // 2) * 4, "width": 6, "height": 4, "widget": w} for i, w in enumerate(tiles)
+        {**position(i), "widget": w} for i, w in enumerate(tiles)
     ]}}, sort_keys=True)
+
+
+def _host(uri: str) -> str:
+    """The host of an https:// URI: in Python for a literal (a custom domain), in Terraform for a reference."""
+    if tf.Token.is_unresolved(uri):
+        return tf.Fn.replace(uri, "https://", "")
+    return uri.removeprefix("https://").split("/", 1)[0]
+
+
+RUNBOOK = "docs/runbooks/gcp.md"
+
+
+def runbook_slug(text: str) -> str:
+    """The anchor GitHub gives a Markdown heading: lower case, punctuation dropped, spaces to hyphens."""
+    return re.sub(r"[^\w\- ]", "", text.strip().lower()).replace(" ", "-")
+
+
+def runbook_anchor(title: str, severity: "Severity", service_prefix: str) -> str:
+    """The runbook section of an alert (docs/requirements.md#gcp-alerts): one per alert, the same in every environment.
+
+    Service names lose the environment's prefix (``md-staging-api`` -> ``api``).
+    SLO burn-rate alerts are named by SLO kind and speed, not by their windows,
+    so a change of window keeps its runbook; the fast burn pages (Critical),
+    the slow burn opens a ticket.
+    """
+    short = title.replace(service_prefix, "") if service_prefix else title
+    burn = re.match(r"^\S+ (availability|latency) SLO burning", short)
+    if burn:
+        return f"slo-{burn.group(1)}-{'fast' if severity is Severity.CRITICAL else 'slow'}-burn"
+    return runbook_slug(short)
 
 
 class PlatformMonitoring(tf.Construct):
@@ -188,7 +252,8 @@ class PlatformMonitoring(tf.Construct):
                  thresholds: AlertThresholds, run_services: Sequence[str], public_services: Mapping[str, str],
                  sql_database_id: str, redis_instance_id: str, migrations_job_name: str,
                  health_path: str = "/health", critical_emails: Sequence[str] = (),
-                 websocket_service: str | None = None) -> None:
+                 websocket_service: str | None = None, slack_channel: str | None = None,
+                 slack_token_secret: str | None = None) -> None:
         super().__init__(scope, id_)
         if not emails:
             raise ValueError(f"{self.node.path}: at least one e-mail channel is required")
@@ -207,9 +272,29 @@ class PlatformMonitoring(tf.Construct):
             )
             for index, email in enumerate(critical_emails)
         ]
+        # Slack (off unless configured): a channel of type "slack" whose OAuth token
+        # is read from Secret Manager at plan time (google provider 6.50
+        # google_monitoring_notification_channel, sensitive_labels.auth_token; Cloud
+        # Monitoring "Create and manage notification channels", Slack). The provider
+        # has no write-only form of auth_token, so the token reaches the state as a
+        # sensitive value (docs/gcp.md). Slack is a team channel: both severities.
+        self.slack_channel = None
+        if (slack_channel is None) != (slack_token_secret is None):
+            raise ValueError(f"{self.node.path}: Slack needs both a channel and the secret holding its token")
+        if slack_channel is not None:
+            token = tf.data_google_secret_manager_secret_version.DataGoogleSecretManagerSecretVersion(
+                self, "SlackToken", project=project, secret=slack_token_secret,
+            )
+            self.slack_channel = tf.monitoring_notification_channel.MonitoringNotificationChannel(
+                self, "Slack", project=project, type="slack", display_name=f"{name} Slack {slack_channel}",
+                labels={"channel_name": slack_channel},
+                sensitive_labels=tf.monitoring_notification_channel.MonitoringNotificationChannelSensitiveLabels(
+                    auth_token=token.secret_data),
+            )
+        team = self.channels + ([self.slack_channel] if self.slack_channel is not None else [])
         self.routing = {
-            Severity.CRITICAL: [c.id for c in self.channels + self.critical_channels],
-            Severity.WARNING: [c.id for c in self.channels],
+            Severity.CRITICAL: [c.id for c in team + self.critical_channels],
+            Severity.WARNING: [c.id for c in team],
         }
         self._project, self._name = project, name
         policy = self.add_policy
@@ -218,24 +303,32 @@ class PlatformMonitoring(tf.Construct):
         for alert in _alerts(thresholds=thresholds, run_services=run_services, sql_id=sql_database_id,
                              redis_id=redis_instance_id, job_name=migrations_job_name,
                              websocket_service=websocket_service):
-            aggregation = dict(alignment_period="60s", per_series_aligner=alert.aligner)
-            if alert.reducer:
-                aggregation.update(cross_series_reducer=alert.reducer, group_by_fields=list(alert.group_by))
-            threshold = mon.MonitoringAlertPolicyConditionsConditionThreshold(
-                filter=alert.filter, comparison="COMPARISON_GT", threshold_value=alert.threshold,
-                duration=alert.duration,
-                aggregations=[mon.MonitoringAlertPolicyConditionsConditionThresholdAggregations(**aggregation)],
-                denominator_filter=alert.denominator_filter,
-                denominator_aggregations=(
-                    [mon.MonitoringAlertPolicyConditionsConditionThresholdDenominatorAggregations(**aggregation)]
-                    if alert.denominator_filter else None
-                ),
-                trigger=mon.MonitoringAlertPolicyConditionsConditionThresholdTrigger(count=1),
-            )
-            self.alert_policies[alert.key] = policy(
-                alert.key, alert.title, alert.severity,
-                mon.MonitoringAlertPolicyConditions(display_name=alert.title, condition_threshold=threshold),
-            )
+            self.alert_policies[alert.key] = self._threshold_policy(alert)
+
+        # Log-based error metric (google provider 6.50 google_logging_metric; Cloud
+        # Logging "Log-based metrics", https://cloud.google.com/logging/docs/logs-based-metrics):
+        # entries of severity ERROR or worse from our services, counted per
+        # service. It catches what the 5xx ratio does not: errors the app
+        # logs while answering 200, and the agent, which serves no users.
+        services_in = " OR ".join(f'"{s}"' for s in run_services)
+        lm = tf.logging_metric
+        self.error_log_metric = lm.LoggingMetric(
+            self, "ErrorLogMetric", project=project, name=f"{name}-error-logs",
+            description="Cloud Run log entries with severity ERROR or worse, per service",
+            filter=f'resource.type="cloud_run_revision" AND severity>=ERROR AND resource.labels.service_name=({services_in})',
+            metric_descriptor=lm.LoggingMetricMetricDescriptor(
+                metric_kind="DELTA", value_type="INT64", unit="1",
+                labels=[lm.LoggingMetricMetricDescriptorLabels(key="service_name", value_type="STRING",
+                                                               description="Cloud Run service")],
+            ),
+            label_extractors={"service_name": "EXTRACT(resource.labels.service_name)"},
+        )
+        # The policy references the metric's name, so it is created after the metric exists.
+        self.alert_policies["ErrorLogs"] = self._threshold_policy(_Alert(
+            "ErrorLogs", "Cloud Run error log entries", Severity.WARNING,
+            f'resource.type = "cloud_run_revision" AND metric.type = "logging.googleapis.com/user/{self.error_log_metric.name}"',
+            thresholds.error_log_entries_per_minute, "ALIGN_DELTA", "REDUCE_SUM", group_by=("metric.label.service_name",),
+        ))
 
         up = tf.monitoring_uptime_check_config
         self.uptime_checks: dict[str, up.MonitoringUptimeCheckConfig] = {}
@@ -247,7 +340,7 @@ class PlatformMonitoring(tf.Construct):
                 timeout="10s", period="60s",
                 http_check=up.MonitoringUptimeCheckConfigHttpCheck(path=health_path, port=443, use_ssl=True, validate_ssl=True),
                 monitored_resource=up.MonitoringUptimeCheckConfigMonitoredResource(
-                    type="uptime_url", labels={"project_id": project, "host": tf.Fn.replace(uri, "https://", "")}
+                    type="uptime_url", labels={"project_id": project, "host": _host(uri)}
                 ),
             )
             self.uptime_checks[service] = check
@@ -270,22 +363,57 @@ class PlatformMonitoring(tf.Construct):
 
         self.dashboard = tf.monitoring_dashboard.MonitoringDashboard(
             self, "Dashboard", project=project,
-            dashboard_json=_dashboard(title=name, run_services=run_services, sql_id=sql_database_id, redis_id=redis_instance_id),
+            dashboard_json=_dashboard(title=name, run_services=run_services, sql_id=sql_database_id, redis_id=redis_instance_id,
+                                      error_metric=f"{name}-error-logs"),
+        )
+
+    def _threshold_policy(self, alert: _Alert) -> tf.monitoring_alert_policy.MonitoringAlertPolicy:
+        """One threshold condition from an :class:`_Alert`, routed by its severity."""
+        mon = tf.monitoring_alert_policy
+        aggregation = dict(alignment_period="60s", per_series_aligner=alert.aligner)
+        if alert.reducer:
+            aggregation.update(cross_series_reducer=alert.reducer, group_by_fields=list(alert.group_by))
+        threshold = mon.MonitoringAlertPolicyConditionsConditionThreshold(
+            filter=alert.filter, comparison="COMPARISON_GT", threshold_value=alert.threshold,
+            duration=alert.duration,
+            aggregations=[mon.MonitoringAlertPolicyConditionsConditionThresholdAggregations(**aggregation)],
+            denominator_filter=alert.denominator_filter,
+            denominator_aggregations=(
+                [mon.MonitoringAlertPolicyConditionsConditionThresholdDenominatorAggregations(**aggregation)]
+                if alert.denominator_filter else None
+            ),
+            trigger=mon.MonitoringAlertPolicyConditionsConditionThresholdTrigger(count=1),
+        )
+        return self.add_policy(
+            alert.key, alert.title, alert.severity,
+            mon.MonitoringAlertPolicyConditions(display_name=alert.title, condition_threshold=threshold),
         )
 
     def add_policy(self, id_: str, title: str, severity: Severity,
-                   condition: tf.monitoring_alert_policy.MonitoringAlertPolicyConditions,
+                   condition: tf.monitoring_alert_policy.MonitoringAlertPolicyConditions
+                   | Sequence[tf.monitoring_alert_policy.MonitoringAlertPolicyConditions],
+                   combiner: str = "OR",
                    ) -> tf.monitoring_alert_policy.MonitoringAlertPolicy:
-        """An alert policy routed by ``severity`` (see :class:`Severity`), with documentation."""
+        """An alert policy routed by ``severity`` (see :class:`Severity`), with documentation.
+
+        ``condition`` is one condition or several joined by ``combiner``
+        ("AND" for the multiwindow burn-rate alerts, constructs_lib/gcp/slo.py).
+        """
         mon = tf.monitoring_alert_policy
         name = self._name
+        conditions = list(condition) if isinstance(condition, (list, tuple)) else [condition]
+
+
+        # "md-staging-platform" -> "md-staging-": the services are "<name_prefix>-<service>".
+        anchor = runbook_anchor(title, severity, name.rsplit("-", 1)[0] + "-")
         return mon.MonitoringAlertPolicy(
-            self, id_, project=self._project, display_name=f"{name}: {title}", combiner="OR",
-            severity=severity.value, notification_channels=self.routing[severity], conditions=[condition],
+            self, id_, project=self._project, display_name=f"{name}: {title}", combiner=combiner,
+            severity=severity.value, notification_channels=self.routing[severity], conditions=conditions,
             user_labels={"severity": severity.value.lower()},
             documentation=mon.MonitoringAlertPolicyDocumentation(
                 mime_type="text/markdown", subject=f"[{severity.value}] {name}: {title}",
-                content=f"{title} crossed its threshold in {name}. Runbook: docs/gcp.md#operations.",
+                content=(f"{title} crossed its threshold in {name}.\n\n"
+                         f"Runbook: {RUNBOOK}#{anchor} (what it means, first checks, mitigation, escalation)."),
             ),
             alert_strategy=mon.MonitoringAlertPolicyAlertStrategy(auto_close="1800s"),
         )

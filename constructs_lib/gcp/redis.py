@@ -20,7 +20,8 @@ class RedisCache(tf.Construct):
     a Sunday maintenance window.
 
     Attributes: ``instance``, ``key_grant``; ``url`` is the ``rediss://``
-    URL for the ``KV_REDIS_URL`` secret.
+    URL for the ``KV_REDIS_URL`` secret; ``server_ca_certs`` the PEM of its
+    server CAs (``KV_REDIS_CA_CERT``).
     """
 
     def __init__(self, scope: tf.Construct, id_: str, *, project: str, region: str, name: str, tier: RedisTier,
@@ -62,3 +63,9 @@ class RedisCache(tf.Construct):
             lifecycle=tf.TerraformResourceLifecycle(prevent_destroy=True),
         )
         self.url = f"rediss://{self.instance.host}:{self.instance.port}"
+        # Contract KV_REDIS_CA_CERT: every server CA certificate, concatenated.
+        # google provider 6.50 google_redis_instance exports server_ca_certs (a
+        # list); Memorystore "in-transit encryption" docs: during a CA rotation
+        # clients must trust both the old and the new CA, so all are passed.
+        # (A Terraform splat: cdktf has no typed accessor for "every element's field".)
+        self.server_ca_certs = f'${{join("", {self.instance.fqn}.server_ca_certs[*].cert)}}'

@@ -1,10 +1,17 @@
-"""Secret Manager secrets with CMEK; first versions written by the stack, never a literal in code."""
+"""Secret Manager secrets with CMEK; first versions written by the stack through
+write-only attributes (never in a plan or the state), never a literal in code."""
 
 from __future__ import annotations
 
 from constructs_lib.gcp import tf
 
 ACCESSOR = "roles/secretmanager.secretAccessor"
+# The version of a write-only value: Terraform sends the value only when this
+# number changes (rotation through Terraform bumps it; docs/gcp.md).
+FIRST_VERSION = 1
+# Write-only attributes need Terraform 1.11: an older one would refuse the
+# configuration, or worse, a future one without them must not apply it silently.
+REQUIRED_TERRAFORM = ">= 1.11.0"
 
 
 class Secret(tf.Construct):
@@ -24,7 +31,9 @@ class Secret(tf.Construct):
     no project-wide accessor role.
 
     Attributes: ``secret``, ``accessors`` (id -> IAM member), ``version``
-    (when Terraform writes the value).
+    (when Terraform writes the value), ``generated_value`` (the Terraform
+    local a generated value lives in during one apply, for another
+    write-only attribute).
     """
 
     def __init__(self, scope: tf.Construct, id_: str, *, project: str, location: str, secret_id: str,
@@ -54,7 +63,9 @@ class Secret(tf.Construct):
             depends_on=[key_grant],
         )
         self.accessors: dict[str, tf.secret_manager_secret_iam_member.SecretManagerSecretIamMember] = {}
+        tf.TerraformStack.of(self).add_override("terraform.required_version", REQUIRED_TERRAFORM)
         self.version: tf.secret_manager_secret_version.SecretManagerSecretVersion | None = None
+        self.generated_value: str | None = None
 
     def grant_access(self, id_: str, member: str) -> tf.secret_manager_secret_iam_member.SecretManagerSecretIamMember:
         """Let exactly ``member`` read this secret's versions."""
@@ -73,19 +84,24 @@ class Secret(tf.Construct):
         value must never be in code, so the first version's data is two
         Terraform ``uuid()`` values without hyphens: 64 hex characters, 244
         bits from the CSPRNG Terraform's ``uuid()`` reads (hashicorp/go-uuid,
-        ``crypto/rand``). ``uuid()`` changes on every plan, so the field is
-        ignored after creation: the value is generated once, on create, and
-        kept. It lives in Terraform state (like the Redis AUTH string), which
-        is why the state bucket is readable by the deploying admins only.
-        Rotation adds a new version out of band (docs/gcp.md); Terraform
-        leaves this first version alone.
+        ``crypto/rand``), held in a Terraform local (``generated_value``) so
+        that another write-only attribute (the Cloud SQL user's
+        ``password_wo``) receives the same value in the same apply.
+
+        It reaches Secret Manager through the write-only ``secret_data_wo``
+        (google provider 6.50, Terraform >= 1.11): Terraform sends it on
+        create and when ``secret_data_wo_version`` changes, and never writes
+        it to a plan or the state (docs/requirements.md#gcp-secrets).
+        Rotation adds a new version out of band (docs/gcp.md).
         """
         if self.version is not None:
             raise ValueError(f"{self.node.path}: the secret already has a Terraform-managed version")
+        self.generated = tf.TerraformLocal(
+            self, "Generated", tf.Fn.replace(tf.Fn.join("", [tf.Fn.uuid(), tf.Fn.uuid()]), "-", ""))
+        self.generated_value = self.generated.as_string
         self.version = tf.secret_manager_secret_version.SecretManagerSecretVersion(
             self, "Version", secret=self.secret.id,
-            secret_data=tf.Fn.replace(tf.Fn.join("", [tf.Fn.uuid(), tf.Fn.uuid()]), "-", ""),
-            lifecycle=tf.TerraformResourceLifecycle(ignore_changes=["secret_data"]),
+            secret_data_wo=self.generated_value, secret_data_wo_version=FIRST_VERSION,
         )
         return self.version
 
@@ -94,12 +110,15 @@ class Secret(tf.Construct):
 
         ``reference`` must contain a Terraform token (``${...}``) once
         resolved; a plain string is refused so no literal secret reaches code.
+        Written through ``secret_data_wo``: the version holds no copy in the
+        state (the source attribute itself may: Memorystore's ``auth_string``
+        is computed and stays in state, docs/gcp.md).
         """
         if self.version is not None:
             raise ValueError(f"{self.node.path}: the secret already has a Terraform-managed version")
         if "${" not in reference and "TfToken" not in reference:
             raise ValueError(f"{self.node.path}: set_value_from takes a resource attribute, not a literal value")
         self.version = tf.secret_manager_secret_version.SecretManagerSecretVersion(
-            self, "Version", secret=self.secret.id, secret_data=reference
+            self, "Version", secret=self.secret.id, secret_data_wo=reference, secret_data_wo_version=FIRST_VERSION,
         )
         return self.version

@@ -10,22 +10,29 @@ from constructs_lib.gcp.monitoring import PlatformMonitoring, Severity
 
 @dataclass(frozen=True)
 class BurnRate:
-    """A multiwindow burn-rate alert (Google SRE workbook, "Alerting on SLOs", table 5-8).
+    """A multiwindow, multi-burn-rate alert (Google SRE workbook, "Alerting on
+    SLOs", recommended parameters; https://sre.google/workbook/alerting-on-slos/).
 
-    ``rate`` times the sustainable error rate over ``window_seconds``: 14.4 over
-    1 h spends 2 % of a 30-day budget in an hour (page); 6 over 6 h spends 5 %
-    in six hours (ticket).
+    ``rate`` times the sustainable error rate over ``window_seconds`` AND over
+    ``short_window_seconds`` (1/12 of it): 14.4 over 1 h spends 2 % of a
+    30-day budget in an hour (page); 6 over 6 h spends 5 % in six hours
+    (ticket). The long window alone keeps the alert firing for up to an hour
+    after recovery; the short window ends it minutes after the errors stop.
+    Cloud Monitoring: one policy, two ``select_slo_burn_rate`` conditions,
+    combiner AND ("Alerting on your burn rate",
+    https://cloud.google.com/stackdriver/docs/solutions/slo-monitoring/alerting-on-budget-burn-rate).
     """
 
     key: str
     window_seconds: int
+    short_window_seconds: int
     rate: float
     severity: Severity
 
 
 BURN_RATES = (
-    BurnRate("FastBurn", 3600, 14.4, Severity.CRITICAL),
-    BurnRate("SlowBurn", 21600, 6.0, Severity.WARNING),
+    BurnRate("FastBurn", 3600, 300, 14.4, Severity.CRITICAL),
+    BurnRate("SlowBurn", 21600, 1800, 6.0, Severity.WARNING),
 )
 
 
@@ -94,13 +101,14 @@ class ServiceSlos(tf.Construct):
             for burn in BURN_RATES:
                 key = f"{kind.title()}{burn.key}"
                 title = f"{service_name} {kind} SLO burning {burn.rate}x over {burn.window_seconds // 3600} h"
-                self.alerts[key] = monitoring.add_policy(
-                    f"{id_}{key}", title, burn.severity,
+                conditions = [
                     mon.MonitoringAlertPolicyConditions(
-                        display_name=title,
+                        display_name=f"{title} ({label} window)",
                         condition_threshold=mon.MonitoringAlertPolicyConditionsConditionThreshold(
-                            filter=f'select_slo_burn_rate("{objective.name}", "{burn.window_seconds}s")',
+                            filter=f'select_slo_burn_rate("{objective.name}", "{window}s")',
                             comparison="COMPARISON_GT", threshold_value=burn.rate, duration="0s",
                         ),
-                    ),
-                )
+                    )
+                    for label, window in (("long", burn.window_seconds), ("short", burn.short_window_seconds))
+                ]
+                self.alerts[key] = monitoring.add_policy(f"{id_}{key}", title, burn.severity, conditions, combiner="AND")

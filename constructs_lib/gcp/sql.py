@@ -13,7 +13,11 @@ LOGGING_FLAGS: dict[str, str] = {
     "log_checkpoints": "on",
     "log_connections": "on",
     "log_disconnections": "on",
-    "log_duration": "on",
+    # log_duration off: "on" writes one line per statement (every query of
+    # every service), the largest share of Cloud Logging volume for no signal
+    # that Query Insights does not already give per query shape (cost:
+    # docs/requirements.md#cost). No checkov/CIS check asks for it.
+    "log_duration": "off",
     "log_lock_waits": "on",
     "log_hostname": "on",
     "log_min_messages": "error",
@@ -22,6 +26,12 @@ LOGGING_FLAGS: dict[str, str] = {
     "log_min_duration_statement": "-1",
     "log_statement": "ddl",
     "cloudsql.enable_pgaudit": "on",
+    # Without pgaudit.log the extension audits nothing. Cloud SQL docs, "Use
+    # pgAudit" (https://cloud.google.com/sql/docs/postgres/pg-audit): set the
+    # flag, then CREATE EXTENSION pgaudit in the database (the migrations job
+    # does, docs/gcp.md). "ddl" and "role": schema and privilege changes, who
+    # made them; no "read"/"write" (statement text with user data, seed 003 no PII).
+    "pgaudit.log": "ddl,role",
 }
 
 
@@ -42,20 +52,34 @@ class PostgresDatabase(tf.Construct):
       database and user are ABANDONed rather than dropped on destroy;
     - Query Insights without client addresses, and the logging flags above.
 
-    The user's ``password`` is a reference to the generated first version of
-    the ``DB_PG_PASSWORD`` secret (never a literal), so the user and the
-    secret hold the same value from the first apply on. Terraform ignores the
-    field afterwards: rotation sets both sides out of band (docs/gcp.md).
+    The user's password is set through the write-only ``password_wo`` from
+    the Terraform local that also feeds the ``DB_PG_PASSWORD`` secret's
+    first version (never a literal), so the user and the secret hold the same
+    value from the first apply on, and neither the plan nor the state holds
+    it. ``password_wo_version`` is 1: Terraform sends it again only when that
+    changes; rotation sets both sides out of band (docs/gcp.md).
 
-    Attributes: ``instance``, ``database``, ``user``, ``key_grant``.
+    ``max_connections`` is set as the ``max_connections`` flag (the loader
+    fits the services' pools in it, docs/requirements.md#gcp-connections);
+    None keeps the tier's default.
+
+    Attributes: ``instance``, ``database``, ``user``, ``key_grant``,
+    ``server_ca_cert`` (PEM, for the ``DB_PG_CA_CERT`` contract variable).
     """
+
+    @staticmethod
+    def flags(max_connections: int | None) -> dict[str, str]:
+        flags = dict(LOGGING_FLAGS)
+        if max_connections is not None:
+            flags["max_connections"] = str(max_connections)
+        return flags
 
     def __init__(self, scope: tf.Construct, id_: str, *, project: str, region: str, name: str,
                  tier: SqlTier, availability: SqlAvailability, disk_size_gb: int, network_id: str,
                  private_service_connection: tf.service_networking_connection.ServiceNetworkingConnection,
                  kms_key: tf.kms_crypto_key.KmsCryptoKey, service_agent: str, database: str, user: str,
                  backups_retained: int = 7, transaction_log_days: int = 7,
-                 deletion_protection: bool = True, password: str | None = None) -> None:
+                 deletion_protection: bool = True, password: str | None = None, max_connections: int | None = None) -> None:
         super().__init__(scope, id_)
         sql = tf.sql_database_instance
         self.key_grant = grant_encrypt_decrypt(self, "KeyGrant", key=kms_key, member=service_agent)
@@ -99,10 +123,14 @@ class PostgresDatabase(tf.Construct):
                 ),
                 maintenance_window=sql.SqlDatabaseInstanceSettingsMaintenanceWindow(day=7, hour=4, update_track="stable"),
                 database_flags=[
-                    sql.SqlDatabaseInstanceSettingsDatabaseFlags(name=k, value=v) for k, v in LOGGING_FLAGS.items()
+                    sql.SqlDatabaseInstanceSettingsDatabaseFlags(name=k, value=v) for k, v in self.flags(max_connections).items()
                 ],
             ),
         )
+        # The server CA the apps verify against (contract DB_PG_CA_CERT). google
+        # provider 6.50 google_sql_database_instance exports server_ca_cert
+        # (cert, expiration_time, sha1_fingerprint): the instance's current CA.
+        self.server_ca_cert = self.instance.server_ca_cert.get(0).cert
         self.database = tf.sql_database.SqlDatabase(
             self, "Database", project=project, instance=self.instance.name, name=database, deletion_policy="ABANDON"
         )
@@ -113,7 +141,7 @@ class PostgresDatabase(tf.Construct):
             instance=self.instance.name,
             name=user,
             type="BUILT_IN",
-            password=password,
+            password_wo=password,
+            password_wo_version=1 if password is not None else None,
             deletion_policy="ABANDON",
-            lifecycle=tf.TerraformResourceLifecycle(ignore_changes=["password"]),
         )

@@ -10,39 +10,42 @@ GITHUB_ISSUER = "https://token.actions.githubusercontent.com"
 WORKLOAD_IDENTITY_USER = "roles/iam.workloadIdentityUser"
 
 
-def github_condition(*, repository: str, environment: str, branch: str | None = None) -> str:
+def github_condition(*, repository: str, subjects: Sequence[str]) -> str:
     """The CEL ``attribute_condition`` a token must satisfy to be exchanged.
 
     Google rejects GitHub providers without a condition (any repository on
     github.com could otherwise mint tokens for the pool). We pin the ``sub``
-    claim exactly, as on AWS: ``repo:<owner>/<name>:environment:<env>`` (a job
-    that runs in that GitHub environment, whose protection rules gate
-    production), the repository claim again, and the branch when given.
+    claim to exactly the listed subjects, each ``repo:<owner>/<name>:environment:<env>``
+    (a job in that GitHub environment, whose protection rules and deployment
+    branch rules gate it), and the repository claim again. No ``ref``: trust
+    goes to environments, never to a branch (docs/requirements.md#trust).
     """
-    parts = [
-        f'assertion.sub == "repo:{repository}:environment:{environment}"',
-        f'assertion.repository == "{repository}"',
-    ]
-    if branch:
-        parts.append(f'assertion.ref == "refs/heads/{branch}"')
-    return " && ".join(parts)
+    for subject in subjects:
+        if not subject.startswith(f"repo:{repository}:environment:") or any(c in subject for c in '*?"\\'):
+            raise ValueError(f"github_condition: {subject!r} is not an exact environment subject of {repository}")
+    either = " || ".join(f'assertion.sub == "{s}"' for s in subjects)
+    return f'assertion.repository == "{repository}" && ({either})'
 
 
 class GithubWorkloadIdentity(tf.Construct):
-    """A pool, its GitHub OIDC provider and the deploy service account.
+    """A pool, its GitHub OIDC provider and the release service account.
 
-    Defaults and why: the provider maps ``sub``, ``repository``,
-    ``environment`` and ``ref`` and has the :func:`github_condition`; the
-    deploy service account has no keys, and its only ``workloadIdentityUser``
-    binding is the principal set of that repository in this pool, so the only
-    way to act as it is a GitHub token that passed the condition. It gets
-    ``deploy_roles`` on the project (the loader refuses basic roles) and may
-    act as exactly the runtime service accounts in ``act_as`` (needed to
-    deploy revisions and run the job that run as them).
+    One identity per purpose, each bound to exactly one GitHub subject
+    (docs/operations.md, trust table):
 
-    ``infra_service_account`` (an existing admin account's e-mail) gets a
-    ``workloadIdentityUser`` binding for the single subject
-    ``repo:<repo>:environment:<env>``.
+    - ``release_subject`` (``gcp-<env>-release``): the deploy service account
+      this construct creates, which rolls out images; it gets
+      ``deploy_roles`` on the project (the loader refuses basic roles) and
+      may act as exactly the runtime service accounts in ``act_as``;
+    - ``apply_subject`` (``gcp-<env>``): ``infra_service_account``, the
+      existing admin account ``cdktf deploy`` runs as;
+    - ``plan_subject`` (``gcp-<env>-plan``): admitted by the provider for the
+      read-only plan identity, which the bootstrap binds.
+
+    The provider maps ``sub``, ``repository`` and ``environment`` and admits
+    only these subjects (:func:`github_condition`). No service account has
+    keys, and no binding names a principal set: a token of another job of the
+    same repository opens nothing.
 
     Attributes: ``pool``, ``provider``, ``service_account``,
     ``workload_identity_binding``, ``project_roles``, ``act_as_bindings``,
@@ -50,13 +53,16 @@ class GithubWorkloadIdentity(tf.Construct):
     """
 
     def __init__(self, scope: tf.Construct, id_: str, *, project: str, pool_id: str, account_id: str,
-                 repository: str, environment: str, branch: str | None, deploy_roles: Sequence[str],
-                 act_as: Sequence[tf.service_account.ServiceAccount],
+                 repository: str, apply_subject: str, plan_subject: str, release_subject: str,
+                 deploy_roles: Sequence[str], act_as: Sequence[tf.service_account.ServiceAccount],
                  infra_service_account: str | None = None) -> None:
         super().__init__(scope, id_)
         if "/" not in repository:
             raise ValueError(f"{self.node.path}: repository must be owner/name, got {repository!r}")
-        self.condition = github_condition(repository=repository, environment=environment, branch=branch)
+        subjects = [apply_subject, plan_subject, release_subject]
+        if len(set(subjects)) != len(subjects):
+            raise ValueError(f"{self.node.path}: apply, plan and release need distinct GitHub environments, got {subjects}")
+        self.condition = github_condition(repository=repository, subjects=subjects)
         self.pool = tf.iam_workload_identity_pool.IamWorkloadIdentityPool(
             self, "Pool", project=project, workload_identity_pool_id=pool_id, display_name="GitHub Actions",
             description=f"GitHub Actions of {repository}",
@@ -72,19 +78,18 @@ class GithubWorkloadIdentity(tf.Construct):
                 "google.subject": "assertion.sub",
                 "attribute.repository": "assertion.repository",
                 "attribute.environment": "assertion.environment",
-                "attribute.ref": "assertion.ref",
             },
             attribute_condition=self.condition,
             oidc=tf.iam_workload_identity_pool_provider.IamWorkloadIdentityPoolProviderOidc(issuer_uri=GITHUB_ISSUER),
         )
         self.service_account = tf.service_account.ServiceAccount(
             self, "DeployServiceAccount", project=project, account_id=account_id,
-            display_name="GitHub Actions deploy (Workload Identity Federation only)",
+            display_name="GitHub Actions release (Workload Identity Federation only)",
         )
-        self.principal_set = f"principalSet://iam.googleapis.com/{self.pool.name}/attribute.repository/{repository}"
+        self.release_principal = self.principal(release_subject)
         self.workload_identity_binding = tf.service_account_iam_member.ServiceAccountIamMember(
             self, "WorkloadIdentityUser", service_account_id=self.service_account.name,
-            role=WORKLOAD_IDENTITY_USER, member=self.principal_set,
+            role=WORKLOAD_IDENTITY_USER, member=self.release_principal,
         )
         member = f"serviceAccount:{self.service_account.email}"
         self.project_roles = [
@@ -93,13 +98,13 @@ class GithubWorkloadIdentity(tf.Construct):
             )
             for role in deploy_roles
         ]
-        # The infrastructure identity (`cdktf deploy` in deploy-gcp.yml) exists
-        # before this stack (someone has to run the first apply); the stack
-        # binds it to exactly one subject, this environment's jobs, so a
-        # workflow in another environment cannot impersonate the admin.
+        # The infrastructure identity (`cdktf deploy`) exists before this
+        # stack (someone has to run the first apply); the stack binds it to
+        # exactly the apply job's subject, so a job in another environment
+        # (plan, release, any AWS job) cannot impersonate the admin.
         self.infra_binding = None
         if infra_service_account:
-            self.infra_subject = f"principal://iam.googleapis.com/{self.pool.name}/subject/repo:{repository}:environment:{environment}"
+            self.infra_subject = self.principal(apply_subject)
             self.infra_binding = tf.service_account_iam_member.ServiceAccountIamMember(
                 self, "InfraWorkloadIdentityUser",
                 service_account_id=f"projects/{project}/serviceAccounts/{infra_service_account}",
@@ -111,6 +116,10 @@ class GithubWorkloadIdentity(tf.Construct):
             )
             for index, runtime in enumerate(act_as)
         ]
+
+    def principal(self, subject: str) -> str:
+        """The IAM member of exactly one GitHub subject in this pool."""
+        return f"principal://iam.googleapis.com/{self.pool.name}/subject/{subject}"
 
 
 class CustomRoleGrant(tf.Construct):

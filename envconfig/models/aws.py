@@ -8,6 +8,7 @@ functions over these models (:mod:`envconfig.policy`, :mod:`envconfig.limits`,
 
 from __future__ import annotations
 
+from dataclasses import dataclass as dataclass_std
 from enum import Enum
 from pathlib import Path
 from typing import Optional
@@ -112,16 +113,22 @@ class OracleConsumer:
 
 @dataclass(frozen=True, config=MODEL_CONFIG)
 class GitHubConfig:
-    repository: Str(GITHUB_REPO, GITHUB_REPO_RULE)
+    # The repository whose workflows deploy, plan, drill and smoke-test this
+    # environment (the same value as the GCP files': docs/requirements.md#trust).
+    infrastructure_repository: Str(GITHUB_REPO, GITHUB_REPO_RULE)
     create_oidc_provider: Bool
     existing_oidc_provider_arn: OptStr(
         OIDC_PROVIDER_ARN,
         "must be the ARN of the GitHub OIDC provider: arn:aws:iam::<account>:oidc-provider/token.actions.githubusercontent.com")
-    allow_main_branch: Bool = False
     max_session_hours: Int(1, 12) = 1
     # ``{owner/name: {environments: [...]}}``: pinned subjects, no patterns.
     oracle_consumers: Section(OracleConsumerSettings, key=Str(GITHUB_REPO, "must be a GitHub repository of the form owner/name")) \
         = Field(default_factory=dict)
+
+    @property
+    def repository(self) -> str:
+        """The former name of :attr:`infrastructure_repository`, kept for callers."""
+        return self.infrastructure_repository
 
 
 @dataclass(frozen=True, config=MODEL_CONFIG)
@@ -164,12 +171,25 @@ class ThresholdsConfig:
 
 
 @dataclass(frozen=True, config=MODEL_CONFIG)
+class SlackConfig:
+    """AWS Chatbot delivers the alert topic to one Slack channel (off unless configured).
+
+    The workspace is authorised once in the AWS Chatbot console (OAuth); these
+    are its ids, not credentials."""
+
+    workspace_id: Str(r"T[A-Z0-9]{8,}", "must be a Slack workspace (team) id such as T0123ABCD")
+    channel_id: Str(r"[CG][A-Z0-9]{8,}", "must be a Slack channel id such as C0123ABCDE")
+
+
+@dataclass(frozen=True, config=MODEL_CONFIG)
 class ObservabilityConfig:
     log_retention_days: Int(allowed=LOG_RETENTION_DAYS, allowed_rule="must be one of CloudWatch's allowed values")
     alarm_emails: StrList(EMAIL, "must be an e-mail address", min_items=1)
     metrics_namespace: Str(METRICS_NAMESPACE, "must be a CloudWatch namespace (letters, digits, . _ - / # :)")
     thresholds: ThresholdsConfig
     audit_trail_object_lock: ObjectLock
+    # Slack routing of the alert topic (docs/requirements.md#alarms), off by default.
+    slack: Optional[SlackConfig] = None
 
     # The thresholds by name, as the stacks read them.
     table_throttle = property(lambda self: self.thresholds.table_throttle)
@@ -225,40 +245,18 @@ class AuditConfig:
     data_event_stores: ChoiceList(Store)
 
 
-@dataclass(frozen=True, config=MODEL_CONFIG)
-class AwsEnvironment:
-    """Everything one AWS environment is built from. Frozen: read once, never changed."""
+@dataclass_std(frozen=True)
+class AwsNaming:
+    """The physical names of one environment's resources: from the prefix, the environment and the account only.
 
-    environment: Choice(EnvName)
-    account: Str(ACCOUNT_ID, "must be a 12-digit AWS account id (quote it in YAML so leading zeros survive)")
-    region: Str(check=_check_region)
-    name_prefix: Str(NAME_PREFIX, "must be 4-27 lowercase letters, digits or '-', starting with a letter "
-                                  "(longer prefixes make bucket names over 63 characters)")
-    github: GitHubConfig
-    data: DataConfig
-    secrets: SecretsConfig
-    observability: ObservabilityConfig
-    runtime: RuntimeConfig
-    recovery: RecoveryConfig
-    budget: BudgetConfig
-    audit: AuditConfig
-    # The file it was read from (the loader's, never a setting of the file).
-    source: SkipJsonSchema[Path] = Field(default=Path(), exclude=True)
+    What a stack needs to name things without receiving the whole environment
+    (``config.names``); the environment offers the same names itself.
+    """
 
-    @property
-    def name(self) -> EnvName:
-        return self.environment
+    name_prefix: str
+    name: EnvName
+    account: str
 
-    @property
-    def oracle_consumers(self) -> tuple[OracleConsumer, ...]:
-        return tuple(OracleConsumer(repository, environment)
-                     for repository, settings in self.github.oracle_consumers.items() for environment in settings.environments)
-
-    @property
-    def audit_data_events(self) -> tuple[Store, ...]:
-        return self.audit.data_event_stores
-
-    # ---- names derived from the configuration; one place, used by stacks, ops and tests
     def table_name(self, table: TableName) -> str:
         """``mirror-dissonance-<table>-<env>`` (docs/requirements.md#naming)."""
         return f"{self.name_prefix}-{table.value}-{self.name.value}"
@@ -316,32 +314,6 @@ class AwsEnvironment:
         """``mirror-dissonance-<env>``: prefix of every other physical name."""
         return f"{self.name_prefix}-{self.name.value}"
 
-    @property
-    def github_subjects(self) -> tuple[str, ...]:
-        """Exact OIDC ``sub`` values allowed to assume the roles (StringEquals, never a wildcard)."""
-        subjects = [f"repo:{self.github.repository}:environment:{self.name.value}"]
-        if self.github.allow_main_branch:
-            subjects.append(f"repo:{self.github.repository}:ref:refs/heads/main")
-        return tuple(subjects)
-
-    @property
-    def plan_subject(self) -> str:
-        """OIDC ``sub`` of the read-only plan job (GitHub environment ``<env>-plan``, no approval).
-
-        It may assume only the CDK lookup role: enough for ``cdk diff``, never a deploy.
-        """
-        return f"repo:{self.github.repository}:environment:{self.name.value}-plan"
-
-    @property
-    def oracle_subjects(self) -> tuple[str, ...]:
-        """The Oracle role's exact ``sub`` values: this repository's, then each consumer's."""
-        return self.github_subjects + tuple(c.subject for c in self.oracle_consumers)
-
-    @property
-    def restore_drill_subject(self) -> str:
-        """OIDC ``sub`` of the scheduled restore drill (GitHub environment ``<env>-drill``, no approval)."""
-        return f"repo:{self.github.repository}:environment:{self.name.value}-drill"
-
     def restore_drill_table(self, table: TableName) -> str:
         """The drill's scratch copy of ``table``: a fixed name, so IAM can name it exactly."""
         return f"{self.table_name(table)}-restore-drill"
@@ -358,3 +330,98 @@ class AwsEnvironment:
     @property
     def is_production(self) -> bool:
         return self.name is EnvName.PRODUCTION
+
+
+@dataclass(frozen=True, config=MODEL_CONFIG)
+class AwsEnvironment:
+    """Everything one AWS environment is built from. Frozen: read once, never changed."""
+
+    environment: Choice(EnvName)
+    account: Str(ACCOUNT_ID, "must be a 12-digit AWS account id (quote it in YAML so leading zeros survive)")
+    region: Str(check=_check_region)
+    name_prefix: Str(NAME_PREFIX, "must be 4-27 lowercase letters, digits or '-', starting with a letter "
+                                  "(longer prefixes make bucket names over 63 characters)")
+    github: GitHubConfig
+    data: DataConfig
+    secrets: SecretsConfig
+    observability: ObservabilityConfig
+    runtime: RuntimeConfig
+    recovery: RecoveryConfig
+    budget: BudgetConfig
+    audit: AuditConfig
+    # The file it was read from (the loader's, never a setting of the file).
+    source: SkipJsonSchema[Path] = Field(default=Path(), exclude=True)
+
+    @property
+    def name(self) -> EnvName:
+        return self.environment
+
+    @property
+    def oracle_consumers(self) -> tuple[OracleConsumer, ...]:
+        return tuple(OracleConsumer(repository, environment)
+                     for repository, settings in self.github.oracle_consumers.items() for environment in settings.environments)
+
+    @property
+    def audit_data_events(self) -> tuple[Store, ...]:
+        return self.audit.data_event_stores
+
+    def github_environment_subject(self, environment: str) -> str:
+        """The exact OIDC ``sub`` of a job of the infrastructure repository in GitHub environment ``environment``."""
+        return f"repo:{self.github.infrastructure_repository}:environment:{environment}"
+
+    @property
+    def names(self) -> AwsNaming:
+        """The environment's physical names (what the stacks receive instead of the whole environment)."""
+        return AwsNaming(self.name_prefix, self.name, self.account)
+
+    @property
+    def github_subjects(self) -> tuple[str, ...]:
+        """The deploy role's exact OIDC ``sub``: GitHub environment ``<env>`` only.
+
+        No ``ref:`` subject: a branch subject bypasses the environment's
+        protection for any job on that branch (docs/requirements.md#trust).
+        """
+        return (self.github_environment_subject(self.name.value),)
+
+    @property
+    def plan_subject(self) -> str:
+        """OIDC ``sub`` of the read-only plan job (GitHub environment ``<env>-plan``).
+
+        It may assume only the CDK lookup role: enough for ``cdk diff``, never a deploy.
+        """
+        return self.github_environment_subject(f"{self.name.value}-plan")
+
+    @property
+    def oracle_smoke_subject(self) -> str:
+        """OIDC ``sub`` of the job that smoke-tests the deployed Oracle as the Oracle role (``<env>-oracle``)."""
+        return self.github_environment_subject(f"{self.name.value}-oracle")
+
+    @property
+    def oracle_subjects(self) -> tuple[str, ...]:
+        """The Oracle role's exact ``sub`` values: the smoke job's environment only.
+
+        Consumers get the consumer role (:attr:`consumer_subjects`), never this one.
+        """
+        return (self.oracle_smoke_subject,)
+
+    @property
+    def consumer_subjects(self) -> tuple[str, ...]:
+        """The consumer role's exact ``sub`` values: one per consumer repository and environment."""
+        return tuple(c.subject for c in self.oracle_consumers)
+
+    @property
+    def restore_drill_subject(self) -> str:
+        """OIDC ``sub`` of the restore drill (GitHub environment ``<env>-drill``; production's requires reviewers)."""
+        return self.github_environment_subject(f"{self.name.value}-drill")
+
+    @property
+    def role_subjects(self) -> dict[str, tuple[str, ...]]:
+        """Purpose -> the subjects its role trusts; no subject may appear under two purposes."""
+        return {"deploy": self.github_subjects, "plan": (self.plan_subject,), "oracle": self.oracle_subjects,
+                "consumer": self.consumer_subjects, "restore-drill": (self.restore_drill_subject,)}
+
+
+# The names, as the environment has always offered them: config.table_name(...), config.parameter_prefix, ...
+NAMING_ATTRIBUTES = ('table_name', 'table_prefix', 'parameter_prefix', 'nonce_parameter', 'nonce_rotation_parameter', 'nonce_lock_parameter', 'deploy_lock_parameter', 'deployed_approval_parameter', 'github_token_parameter', 'secure_parameters', 'resource_prefix', 'restore_drill_table', 'baselines_bucket', 'dr_resource_prefix', 'is_production')
+for _attribute in NAMING_ATTRIBUTES:
+    setattr(AwsEnvironment, _attribute, property(lambda self, _a=_attribute: getattr(self.names, _a)))

@@ -134,10 +134,21 @@ class BackendConfig:
 
 @dataclass(frozen=True, config=MODEL_CONFIG)
 class GithubConfig:
-    repository: Str(GITHUB_REPO, GITHUB_REPO_RULE)  # owner/name
-    environment: Str(r"[A-Za-z0-9._-]+", "must be a GitHub environment name")  # GitHub Actions environment allowed to deploy
-    # Also pin the ref (staging: main); None where releases deploy from tags.
-    branch: OptStr(r"[A-Za-z0-9._/-]+", "must be a branch name such as main") = None
+    # owner/name of the repository whose workflows plan, apply and release
+    # (the same value as the AWS files': docs/requirements.md#trust).
+    infrastructure_repository: Str(GITHUB_REPO, GITHUB_REPO_RULE)
+    # GitHub environment of the apply job: gcp-<env>, never one an AWS role trusts.
+    environment: Str(r"[A-Za-z0-9._-]+", "must be a GitHub environment name")
+
+    @property
+    def repository(self) -> str:
+        """The former name of :attr:`infrastructure_repository`, kept for callers."""
+        return self.infrastructure_repository
+
+    @property
+    def branch(self) -> None:
+        """Removed: trust goes to GitHub environments (their branch rules), never to a ref."""
+        return None
 
 
 @dataclass(frozen=True, config=MODEL_CONFIG)
@@ -157,6 +168,12 @@ class SqlConfig:
     transaction_log_days: Int(1, 7)
     database: Str(POSTGRES_IDENTIFIER, "must be a lowercase PostgreSQL identifier")
     user: Str(POSTGRES_IDENTIFIER, "must be a lowercase PostgreSQL identifier")
+    # Set on the instance (flag max_connections), never the tier's default; the
+    # loader fits the services' pools in it (docs/requirements.md#gcp-connections).
+    # Cloud SQL for PostgreSQL accepts 14-262143.
+    max_connections: Int(14, 262143)
+    # Kept free of the services' pools: the migrations job's pool and an operator.
+    reserved_connections: Int(3, 1000)
 
 
 @dataclass(frozen=True, config=MODEL_CONFIG)
@@ -172,17 +189,21 @@ class ServiceConfig:
     max_instances: Int(1, 100)
     port: Int(1, 65535)
     image_repository: Str(IMAGE, "must be an image path without tag, e.g. us-docker.pkg.dev/<project>/<repo>/<name>")
+    pg_pool_max: Int(1, 100)  # DB_PG_POOL_MAX: the app's Postgres pool per instance
     cpu: Str(CPU, CPU_RULE) = "1"
     memory: Str(MEMORY, MEMORY_RULE) = "512Mi"
     request_timeout_seconds: Int(1, 3600) = 300
     session_affinity: Bool = False
     cpu_always_allocated: Bool = False  # work outside requests (the agent): no CPU throttling
+    # Requests (for the WebSocket: open sockets) per instance; Cloud Run allows 1-1000, default 80.
+    concurrency: Int(1, 1000) = 80
 
 
 @dataclass(frozen=True, config=MODEL_CONFIG)
 class MigrationsConfig:
     image_repository: Str(IMAGE, "must be an image path without tag")
     timeout_seconds: Int(60, 86400)
+    pg_pool_max: Int(1, 100)  # DB_PG_POOL_MAX of the job; counted in sql.reserved_connections
     cpu: Str(CPU, CPU_RULE) = "1"
     memory: Str(MEMORY, MEMORY_RULE) = "512Mi"
 
@@ -192,6 +213,16 @@ class AppConfig:
     better_auth_url: Str(URL, "must be an https:// URL")
     trusted_origins: StrList(ORIGIN, "must be an https:// origin (no wildcard), scheme and host without a path", min_items=1)
     log_level: Str(r"debug|info|warn|error", "must be one of debug, info, warn, error") = "info"
+
+
+@dataclass(frozen=True, config=MODEL_CONFIG)
+class SlackConfig:
+    """A Slack notification channel for both severities (off unless configured)."""
+
+    channel: Str(r"#[a-z0-9][a-z0-9._-]{0,79}", "must be a Slack channel name such as #platform-alerts")
+    # Secret Manager secret id holding the Slack app's OAuth token (created by an
+    # operator, docs/gcp.md); Terraform reads it, the configuration never holds it.
+    auth_token_secret: Str(r"[A-Za-z0-9_-]{1,255}", "must be a Secret Manager secret id such as md-staging-slack-token")
 
 
 @dataclass(frozen=True, config=MODEL_CONFIG)
@@ -205,6 +236,10 @@ class MonitoringConfig:
     websocket_connections: Int(1) = 1000
     # The Critical route (pager); Warning goes to `emails` (docs/requirements.md#gcp-alerts).
     critical_emails: StrList(EMAIL, "must be an e-mail address") = ()
+    # Per service, log entries of severity ERROR or worse (the log-based metric's alert).
+    error_log_entries_per_minute: Number(1) = 10
+    # Slack routing, off by default (docs/requirements.md#gcp-alerts).
+    slack: Optional[SlackConfig] = None
 
 
 @dataclass(frozen=True, config=MODEL_CONFIG)
@@ -213,6 +248,9 @@ class BudgetConfig:
     amount_usd: Int(1)
     alert_thresholds_usd: IncreasingNumbers(whole=True, low=0, high=None, rule="must be a non-empty list of whole USD amounts above 0",
                                             order_rule="must be strictly increasing")
+    # Why the estimated idle cost may exceed the first alert (envconfig/gcp_cost.py, docs/requirements.md#cost);
+    # None: it may not.
+    idle_cost_reason: OptStr(r"\S.{9,}", "must say why in at least ten characters") = None
 
 
 @dataclass(frozen=True, config=MODEL_CONFIG)
@@ -229,11 +267,17 @@ class ArtifactRegistryConfig:
     repository: Str(REPOSITORY_ID, "must be an Artifact Registry repository id (lowercase letters, digits, hyphens)")
     keep_recent_versions: Int(1, 1000)
     untagged_retention_days: Int(1, 3650)
+    # Release images older than this are deleted, except the keep_recent_versions newest.
+    tagged_retention_days: Int(7, 3650)
 
 
 @dataclass(frozen=True, config=MODEL_CONFIG)
 class LoggingConfig:
     retention_days: Int(MIN_LOG_RETENTION_DAYS, 3650)
+    # Cost levers (docs/requirements.md#cost), raised during an investigation;
+    # above 0 so logging stays on: share of VPC flows and of edge requests logged.
+    flow_log_sampling: Number(0.01, 1) = 0.1
+    load_balancer_log_sample_rate: Number(0.01, 1) = 0.1
 
 
 @dataclass(frozen=True, config=MODEL_CONFIG)
@@ -259,7 +303,7 @@ class OtlpConfig:
 
 
 _CIDRS = StrList(min_items=1)
-LIVEKIT_SETTINGS = ("zone", "machine_type", "signalling_source_ranges", "media_source_ranges")
+LIVEKIT_SETTINGS = ("zone", "machine_type", "domain", "turn_domain", "media_source_ranges")
 
 
 @dataclass(frozen=True, config=ConfigDict(
@@ -272,26 +316,54 @@ class LiveKitConfig:
     enabled: Bool
     zone: OptStr(ZONE, "must be a zone such as us-central1-a") = None
     machine_type: OptStr(MACHINE_TYPE, "must be a machine type such as e2-medium") = None
-    # Firewall: who may reach the signalling ports and the media range.
-    signalling_source_ranges: Optional[tuple[Str(check=_check_cidr), ...]] = Field(default=None, json_schema_extra={"minItems": 1})
+    # Signalling over TLS (wss://<domain> on the edge's managed certificate) and
+    # TURN over TLS on 443 of turn_domain (docs/requirements.md#livekit).
+    domain: OptStr(HOSTNAME, "must be a DNS name such as livekit-staging.example.dev") = None
+    turn_domain: OptStr(HOSTNAME, "must be a DNS name such as turn-staging.example.dev") = None
+    # Firewall: who may send media (ICE/TCP 7881, UDP 7882).
     media_source_ranges: Optional[tuple[Str(check=_check_cidr), ...]] = Field(default=None, json_schema_extra={"minItems": 1})
+    # Optional direct plain signalling (TCP 7880) from private ranges only (a VPN); the loader refuses public ones.
+    signalling_source_ranges: tuple[Str(check=_check_cidr), ...] = ()
 
 
 @dataclass(frozen=True, config=MODEL_CONFIG)
 class FrontendSettings:
     domain: Str(HOSTNAME, "must be a DNS name such as www-staging.example.dev")
+    # Served under this prefix of the host (the widget SDK: /widget/), by a path rule on the URL map.
+    path: OptStr(r"/(?:[a-z0-9-]+/)+", "must be a path prefix such as /widget/ (starts and ends with /)") = None
 
 
 @dataclass(frozen=True, config=MODEL_CONFIG)
 class FrontendConfig:
     name: str
     domain: str
+    path: str | None = None
 
 
 @dataclass(frozen=True, config=MODEL_CONFIG)
 class DomainsConfig:
     api: OptStr(HOSTNAME, "must be a DNS name such as api-staging.example.dev") = None
     websocket: OptStr(HOSTNAME, "must be a DNS name such as ws-staging.example.dev") = None
+
+
+@dataclass(frozen=True, config=MODEL_CONFIG)
+class StoreObjectives:
+    """Recovery point and time objectives of one data store (docs/requirements.md#recovery-objectives)."""
+
+    # 0 is a statement (nothing may be lost); a week is the longest any store here keeps history.
+    rpo_minutes: Int(0, 10080)
+    rto_minutes: Int(1, 10080)
+
+
+@dataclass(frozen=True, config=MODEL_CONFIG)
+class RecoveryConfig:
+    """RPO / RTO per store, read by bin/gcp-restore-drill and docs/runbooks/gcp.md (docs/requirements.md#gcp-restore)."""
+
+    cloud_sql: StoreObjectives
+    firestore: StoreObjectives
+    redis: StoreObjectives
+    # Firestore scheduled daily backups kept this many days (a daily schedule keeps at most 7 days).
+    firestore_backup_days: Int(1, 7)
 
 
 @dataclass(frozen=True, config=MODEL_CONFIG)
@@ -320,6 +392,7 @@ class GcpConfig:
     artifact_registry: ArtifactRegistryConfig
     logging: LoggingConfig
     slo: SloConfig
+    recovery: RecoveryConfig
     livekit_section: LiveKitConfig = Field(alias="livekit")
     otlp: Optional[OtlpConfig] = None
     domains: DomainsConfig = Field(default_factory=DomainsConfig)
@@ -335,7 +408,7 @@ class GcpConfig:
 
     @property
     def frontends(self) -> tuple[FrontendConfig, ...]:
-        return tuple(FrontendConfig(name, settings.domain) for name, settings in self.frontend_sections.items())
+        return tuple(FrontendConfig(name, settings.domain, settings.path) for name, settings in self.frontend_sections.items())
 
     @property
     def stack_name(self) -> str:
@@ -344,4 +417,20 @@ class GcpConfig:
     def name(self, suffix: str) -> str:
         """The one naming rule: ``<name_prefix>-<suffix>``."""
         return f"{self.name_prefix}-{suffix}"
+
+    def github_environment_subject(self, environment: str) -> str:
+        return f"repo:{self.github.infrastructure_repository}:environment:{environment}"
+
+    @property
+    def role_subjects(self) -> dict[str, tuple[str, ...]]:
+        """Purpose -> the one GitHub subject its identity trusts (docs/operations.md, trust table).
+
+        gcp-apply: ``cdktf deploy`` as the infrastructure service account (``gcp-<env>``);
+        gcp-plan: the read-only plan identity (``gcp-<env>-plan``);
+        gcp-release: the deploy service account that rolls out images (``gcp-<env>-release``).
+        """
+        apply = self.github.environment
+        return {"gcp-apply": (self.github_environment_subject(apply),),
+                "gcp-plan": (self.github_environment_subject(f"{apply}-plan"),),
+                "gcp-release": (self.github_environment_subject(f"{apply}-release"),)}
 

@@ -25,6 +25,7 @@ class Data(tf.Construct):
             self, "Network", project=project, region=region, name=config.name("vpc"),
             subnet_cidr=config.network.subnet_cidr,
             private_service_prefix_length=config.network.private_service_prefix_length,
+            flow_sampling=config.logging.flow_log_sampling,
         )
         self.sql = PostgresDatabase(
             self, "Postgres", project=project, region=region, name=config.name("pg"),
@@ -35,8 +36,9 @@ class Data(tf.Construct):
             database=config.sql.database, user=config.sql.user,
             backups_retained=config.sql.backups_retained, transaction_log_days=config.sql.transaction_log_days,
             deletion_protection=config.deletion_protection,
+            max_connections=config.sql.max_connections,
             # Same value on both sides from the first apply (generated in stacks/gcp/secrets.py).
-            password=secrets["DB_PG_PASSWORD"].version.secret_data,
+            password=secrets["DB_PG_PASSWORD"].generated_value,
         )
         self.redis = RedisCache(
             self, "Redis", project=project, region=region, name=config.name("redis"),
@@ -51,6 +53,7 @@ class Data(tf.Construct):
         self.firestore = FirestoreNative(
             self, "Firestore", project=project, location=region, name=config.name("firestore"),
             kms_key=keys.key("firestore"), service_agent=agents.member(AgentService.FIRESTORE),
+            backup_days=config.recovery.firestore_backup_days,
         )
         self.bucket = SecureBucket(
             self, "Assets", project=project, location=region.upper(), name=f"{project}-assets",  # bucket names are global; project ids are unique

@@ -21,8 +21,9 @@ class Media(tf.Construct):
             self, "Livekit", project=config.project_id, region=config.region.value, zone=lk.zone,
             name=config.name("livekit"), machine_type=lk.machine_type,
             network_id=data.network.network.id, subnet_id=data.network.subnet.id,
-            internal_source_range=config.network.subnet_cidr,
+            domain=lk.domain, turn_domain=lk.turn_domain,
             signalling_source_ranges=lk.signalling_source_ranges, media_source_ranges=lk.media_source_ranges,
             api_key=secrets["LIVEKIT_API_KEY"], api_secret=secrets["LIVEKIT_API_SECRET"],
             deletion_protection=config.deletion_protection,
+            log_sample_rate=config.logging.load_balancer_log_sample_rate,
         )

@@ -8,7 +8,7 @@ from constructs_lib.gcp.budget import BudgetAlerts
 from constructs_lib.gcp.monitoring import AlertThresholds, PlatformMonitoring
 from constructs_lib.gcp.slo import ServiceSlos
 from envconfig.gcp import GcpConfig, Service
-from stacks.gcp.runtime import Runtime, migrations_job_name, service_name
+from stacks.gcp.runtime import Runtime, behind_edge, migrations_job_name, service_name
 
 
 class Observability(tf.Construct):
@@ -17,6 +17,8 @@ class Observability(tf.Construct):
     def __init__(self, scope: tf.Construct, id_: str, *, config: GcpConfig, runtime: Runtime, project_number: str) -> None:
         super().__init__(scope, id_)
         m = config.monitoring
+        edge_hosts = {s: h for s, h in ((Service.API, config.domains.api), (Service.WEBSOCKET, config.domains.websocket))
+                      if s in behind_edge(config)}
         self.monitoring = PlatformMonitoring(
             self,
             "Monitoring",
@@ -30,11 +32,17 @@ class Observability(tf.Construct):
                 sql_disk_percent=m.sql_disk_percent,
                 redis_memory_percent=m.redis_memory_percent,
                 websocket_connections=m.websocket_connections,
+                error_log_entries_per_minute=m.error_log_entries_per_minute,
             ),
             critical_emails=m.critical_emails,
+            slack_channel=m.slack.channel if m.slack else None,
+            slack_token_secret=m.slack.auth_token_secret if m.slack else None,
             websocket_service=service_name(config, Service.WEBSOCKET),
             run_services=[service_name(config, s) for s in runtime.services],
-            public_services={s.value: svc.service.uri for s, svc in runtime.services.items() if svc.public_invoker is not None},
+            # Behind the edge the *.run.app URL refuses outside callers (load-balancer
+            # ingress): the uptime checks go through the custom domain, as users do.
+            public_services={s.value: (f"https://{edge_hosts[s]}" if s in edge_hosts else svc.service.uri)
+                             for s, svc in runtime.services.items() if svc.public_invoker is not None},
             # The ids Cloud Monitoring labels these resources with.
             sql_database_id=f"{config.project_id}:{config.name('pg')}",
             redis_instance_id=f"projects/{config.project_id}/locations/{config.region.value}/instances/{config.name('redis')}",

@@ -1,4 +1,4 @@
-"""OIDC concern: Workload Identity Federation for the GitHub deploy workflow."""
+"""OIDC concern: Workload Identity Federation, one GitHub environment per purpose (apply, plan, release)."""
 
 from __future__ import annotations
 
@@ -27,9 +27,10 @@ class Oidc(tf.Construct):
             project=config.project_id,
             pool_id=config.name("github"),
             account_id=config.name("deploy"),
-            repository=config.github.repository,
-            environment=config.github.environment,
-            branch=config.github.branch,
+            repository=config.github.infrastructure_repository,
+            apply_subject=config.role_subjects["gcp-apply"][0],
+            plan_subject=config.role_subjects["gcp-plan"][0],
+            release_subject=config.role_subjects["gcp-release"][0],
             deploy_roles=config.oidc.deploy_roles,
             act_as=runtime_accounts,
             infra_service_account=config.oidc.infra_service_account,

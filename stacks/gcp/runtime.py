@@ -42,6 +42,12 @@ def service_name(config: GcpConfig, service: Service) -> str:
     return config.name(service.value)
 
 
+def behind_edge(config: GcpConfig) -> set[Service]:
+    """The public services the HTTPS edge serves (a custom domain each): load-balancer ingress only."""
+    domains = {Service.API: config.domains.api, Service.WEBSOCKET: config.domains.websocket}
+    return {s for s, host in domains.items() if host and config.services[s].public}
+
+
 def migrations_job_name(config: GcpConfig) -> str:
     return config.name("migrations")
 
@@ -61,6 +67,8 @@ class Runtime(tf.Construct):
             "DB_PG_DATABASE": config.sql.database,
             "DB_PG_USER": config.sql.user,
             "DB_PG_SSL": "true",  # the instance accepts encrypted connections only
+            # Public material: the server CAs, so the apps verify who they talk to.
+            "DB_PG_CA_CERT": data.sql.server_ca_cert,
         }
         common = {"NODE_ENV": NODE_ENV, "APP_ENV": config.environment.value, "LOG_LEVEL": config.app.log_level}
         otlp_env, otlp_roles = otlp_environment(config)
@@ -68,11 +76,12 @@ class Runtime(tf.Construct):
             **common,
             **otlp_env,
             **database,
+            "KV_REDIS_CA_CERT": data.redis.server_ca_certs,
             "BETTER_AUTH_URL": config.app.better_auth_url,
             "TRUSTED_ORIGINS": ",".join(config.app.trusted_origins),
         }
         service_secrets = {name: secrets[name] for name in ("BETTER_AUTH_SECRET", "KV_REDIS_URL", "KV_REDIS_PASSWORD", "DB_PG_PASSWORD")}
-        # The agent joins LiveKit rooms (seed 002): URL (private address) and key pair.
+        # The agent joins LiveKit rooms (seed 002): wss:// URL (TLS, like every client) and key pair.
         agent_plain, agent_secrets = {}, {}
         if livekit_url is not None:
             agent_plain = {"LIVEKIT_URL": livekit_url}
@@ -95,7 +104,8 @@ class Runtime(tf.Construct):
                 max_instances=sc.max_instances,
                 public=sc.public,
                 contract=contract.service(service.value),
-                plain_env={**service_plain, **(agent_plain if service is Service.AGENT else {})},
+                plain_env={**service_plain, "DB_PG_POOL_MAX": str(sc.pg_pool_max),
+                           **(agent_plain if service is Service.AGENT else {})},
                 secret_env={**service_secrets, **(agent_secrets if service is Service.AGENT else {})},
                 network_id=network_id,
                 subnet_id=subnet_id,
@@ -104,6 +114,8 @@ class Runtime(tf.Construct):
                 session_affinity=sc.session_affinity,
                 cpu_always_allocated=sc.cpu_always_allocated,
                 project_roles=otlp_roles,
+                concurrency=sc.concurrency,
+                behind_load_balancer=service in behind_edge(config),
             )
         self.migrations = MigrationsJob(
             self,
@@ -117,7 +129,7 @@ class Runtime(tf.Construct):
             memory=config.migrations.memory,
             timeout_seconds=config.migrations.timeout_seconds,
             contract=contract.service("migrations"),
-            plain_env={**common, **database},
+            plain_env={**common, **database, "DB_PG_POOL_MAX": str(config.migrations.pg_pool_max)},
             secret_env={"DB_PG_PASSWORD": secrets["DB_PG_PASSWORD"]},
             network_id=network_id,
             subnet_id=subnet_id,

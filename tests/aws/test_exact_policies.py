@@ -97,7 +97,19 @@ def expected_roles(env: EnvName) -> dict[str, dict]:
     cdk = [f"{arn}:role/cdk-hnb659fds-{r}-role-{account}-{REGION}" for r in ("deploy", "file-publishing", "image-publishing", "lookup")]
     key_use = ["kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey*", "kms:ReEncrypt*"]
     read_policy = f"{arn}:policy/mirror-dissonance-{e}-parameters-read"
-    return {
+    fp_events = f"arn:aws:dynamodb:{REGION}:{account}:table/mirror-dissonance-fp-events-{e}"
+    secrets_key = f"{{{{resolve:ssm:/mirror-dissonance/{e}/infra/secrets-key-arn}}}}"
+    nonce = f"arn:aws:ssm:{REGION}:{account}:parameter/mirror-dissonance/{e}/nonce"
+    consumer = {
+        # A consumer calls the API with the nonce: never a table, never the github-token parameter.
+        "Oidc/GitHubOracleConsumerRole": {"managed": [], "statements": [
+            {"Action": ["execute-api:Invoke"], "Effect": "Allow", "Resource": [f"{api}/GET/health", f"{api}/POST/events"], "Sid": "InvokeOracleApi"},
+            {"Action": ["kms:Decrypt"], "Condition": {"StringEquals": {"kms:ViaService": f"ssm.{REGION}.amazonaws.com"}},
+             "Effect": "Allow", "Resource": [secrets_key], "Sid": "DecryptNonceViaSsm"},
+            {"Action": ["ssm:GetParameter"], "Effect": "Allow", "Resource": [nonce], "Sid": "ReadNonce"},
+        ]},
+    } if env is EnvName.STAGING else {}
+    return {**consumer,
         # SPEC oidc: the deploy role may only assume the CDK bootstrap roles
         "Oidc/GitHubDeployRole": {"managed": [], "statements": [
             {"Action": ["sts:AssumeRole", "sts:TagSession"], "Effect": "Allow", "Resource": sorted(cdk), "Sid": "AssumeCdkBootstrapRoles"},
@@ -107,23 +119,22 @@ def expected_roles(env: EnvName) -> dict[str, dict]:
                 f"arn:aws:ssm:{REGION}:{account}:parameter/mirror-dissonance/{e}/deployed-approval"]}]},
         "Oidc/GitHubPlanRole": {"managed": [], "statements": [
             {"Action": ["sts:AssumeRole", "sts:TagSession"], "Effect": "Allow", "Resource": [cdk[3]], "Sid": "AssumeCdkLookupRole"}]},
-        # SPEC: only the read policy on the Oracle and its Lambda
-        "Oidc/GitHubOracleRole": {"managed": [read_policy], "statements": [
-            {"Action": key_use, "Effect": "Allow", "Resource": [data_key]},
-            {"Action": sorted(["dynamodb:BatchGetItem", "dynamodb:BatchWriteItem", "dynamodb:ConditionCheckItem", "dynamodb:DeleteItem",
-                               "dynamodb:DescribeTable", "dynamodb:GetItem", "dynamodb:GetRecords", "dynamodb:GetShardIterator",
-                               "dynamodb:PutItem", "dynamodb:Query", "dynamodb:Scan", "dynamodb:UpdateItem"]),
-             "Effect": "Allow", "Resource": tables},
-            {"Action": ["cloudwatch:PutMetricData"], "Condition": {"StringEquals": {"cloudwatch:namespace": "MirrorDissonance"}},
-             "Effect": "Allow", "Resource": ["*"], "Sid": "PutOracleMetrics"},
+        # The Oracle role is the smoke job's: the two routes, the nonce, query and delete of its own fp-events item.
+        "Oidc/GitHubOracleRole": {"managed": [], "statements": [
+            {"Action": ["dynamodb:DeleteItem", "dynamodb:Query"], "Effect": "Allow", "Resource": [fp_events], "Sid": "FindAndRemoveSmokeEvents"},
             {"Action": ["execute-api:Invoke"], "Effect": "Allow", "Resource": [f"{api}/GET/health", f"{api}/POST/events"], "Sid": "InvokeOracleApi"},
+            {"Action": ["kms:Decrypt"], "Condition": {"StringEquals": {"kms:ViaService": f"dynamodb.{REGION}.amazonaws.com"}},
+             "Effect": "Allow", "Resource": [data_key], "Sid": "DecryptTableViaDynamoDb"},
+            {"Action": ["kms:Decrypt"], "Condition": {"StringEquals": {"kms:ViaService": f"ssm.{REGION}.amazonaws.com"}},
+             "Effect": "Allow", "Resource": [secrets_key], "Sid": "DecryptNonceViaSsm"},
+            {"Action": ["ssm:GetParameter"], "Effect": "Allow", "Resource": [nonce], "Sid": "ReadNonce"},
         ]},
         "Runtime/OracleFunctionServiceRole": {
             "managed": sorted(["arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole", read_policy]), "statements": [
                 {"Action": ["xray:PutTelemetryRecords", "xray:PutTraceSegments"], "Effect": "Allow", "Resource": ["*"]},
-                {"Action": key_use, "Effect": "Allow", "Resource": [data_key]},
-                {"Action": ["dynamodb:BatchWriteItem", "dynamodb:DeleteItem", "dynamodb:DescribeTable", "dynamodb:PutItem", "dynamodb:UpdateItem"],
-                 "Effect": "Allow", "Resource": [f"arn:aws:dynamodb:{REGION}:{account}:table/mirror-dissonance-fp-events-{e}"]},
+                {"Action": ["dynamodb:PutItem"], "Effect": "Allow", "Resource": [fp_events]},
+                {"Action": ["kms:Decrypt"], "Condition": {"StringEquals": {"kms:ViaService": f"dynamodb.{REGION}.amazonaws.com"}},
+                 "Effect": "Allow", "Resource": [data_key], "Sid": "DecryptTableViaDynamoDb"},
             ]},
         "Data/BackupPlanTablesRole": {"managed": ["arn:aws:iam::aws:policy/service-role/AWSBackupServiceRolePolicyForBackup"], "statements": []},
         # issue 12: restores only into the drill's scratch copies (its one managed policy, asserted below)
@@ -318,3 +329,20 @@ def test_trail_records_management_events_everywhere(aws_app, env):
     assert "EventSelectors" not in props and "InsightSelectors" not in props
     assert (props["IsMultiRegionTrail"], props["IncludeGlobalServiceEvents"], props["EnableLogFileValidation"], props["IsLogging"]) == (True, True, True, True)
     assert props["KMSKeyId"] == "${ObservabilityKey.Arn}"
+
+
+# ---- the audit trail bucket -------------------------------------------------
+
+def test_trail_bucket_admits_cloudtrail_for_this_trail_only(aws_app, env):
+    """Before: CloudTrail's PutObject had no aws:SourceArn (any trail naming the bucket could write)."""
+    account, e = ACCOUNTS[env], env.value
+    trail = f"arn:aws:cloudtrail:{REGION}:{account}:trail/mirror-dissonance-{e}-audit"
+    policies = [p for _, logical, p in resources_of(aws_app, env, "AWS::S3::BucketPolicy") if logical.startswith("TrailBucketPolicy")]
+    assert len(policies) == 1
+    cloudtrail = [s for s in statements(policies[0]["Properties"]["PolicyDocument"])
+                  if s.get("Principal") == {"Service": "cloudtrail.amazonaws.com"}]
+    assert sorted(a for s in cloudtrail for a in s["Action"]) == ["s3:GetBucketAcl", "s3:PutObject"]
+    for statement in cloudtrail:
+        assert statement["Condition"]["StringEquals"]["aws:SourceArn"] == trail, statement
+    (put,) = [s for s in cloudtrail if s["Action"] == ["s3:PutObject"]]
+    assert put["Condition"]["StringEquals"]["s3:x-amz-acl"] == "bucket-owner-full-control"

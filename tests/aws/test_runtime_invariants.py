@@ -131,10 +131,9 @@ def test_log_retention_everywhere(aws_app):
 def test_oidc_trust_is_pinned_exactly(aws_app, env):
     config = aws_app.configs[env]
     roles = aws_app.resources(env, "Oidc", "AWS::IAM::Role")
-    assert len(roles) == 4  # deploy, plan, Oracle, restore drill
-    expected_subjects = [f"repo:{config.github.repository}:environment:{env.value}"]
-    if config.github.allow_main_branch:
-        expected_subjects.append(f"repo:{config.github.repository}:ref:refs/heads/main")
+    # deploy, plan, Oracle smoke, restore drill, and in staging the consumer role
+    # (the exact subjects per role: tests/aws/test_trust.py).
+    assert len(roles) == (5 if env.value == "staging" else 4)
     for logical_id, role in roles.items():
         (statement,) = role["Properties"]["AssumeRolePolicyDocument"]["Statement"]
         assert statement["Action"] == "sts:AssumeRoleWithWebIdentity"
@@ -145,16 +144,7 @@ def test_oidc_trust_is_pinned_exactly(aws_app, env):
                 "token.actions.githubusercontent.com:sub": sub,
             }
         }, f"{logical_id}: only StringEquals on aud and sub"
-        if logical_id.startswith("GitHubPlanRole"):
-            assert as_list(sub) == [f"repo:{config.github.repository}:environment:{env.value}-plan"]
-        elif logical_id.startswith("GitHubRestoreDrillRole"):
-            assert as_list(sub) == [f"repo:{config.github.repository}:environment:{env.value}-drill"]
-        elif logical_id.startswith("GitHubOracleRole"):
-            # Plus the Oracle's consumers (absolute values: test_recovery_invariants.py).
-            assert as_list(sub) == expected_subjects + [c.subject for c in config.oracle_consumers]
-        else:
-            assert as_list(sub) == expected_subjects
-        assert not any("*" in s for s in as_list(sub))
+        assert not any("*" in s or ":ref:" in s for s in as_list(sub))
         assert role["Properties"]["MaxSessionDuration"] == config.github.max_session_hours * 3600
 
 
@@ -239,7 +229,6 @@ def test_http_api_requires_iam_and_logs_and_throttles(aws_app, env):
 WILDCARD_RESOURCE_ALLOWED = {
     ("AWS::KMS::Key", None): "In a key policy, Resource '*' means the key itself (KMS key policy documentation).",
     ("AWS::IAM::Policy", frozenset({"xray:PutTraceSegments", "xray:PutTelemetryRecords"})): "X-Ray trace upload has no resource type.",
-    ("AWS::IAM::Policy", frozenset({"cloudwatch:PutMetricData"})): "PutMetricData has no resource type; scoped by the cloudwatch:namespace condition.",
 }
 
 
@@ -254,8 +243,6 @@ def test_no_action_star_and_resource_star_only_where_listed(aws_app):
             if statement["Effect"] == "Allow" and "*" in as_list(statement.get("Resource", [])):
                 key = (resource["Type"], None if resource["Type"] == "AWS::KMS::Key" else frozenset(actions))
                 assert key in WILDCARD_RESOURCE_ALLOWED, f"{env.value}/{stack}/{logical_id}: Resource '*' for {actions} is not in the reasoned list"
-                if key[1] == frozenset({"cloudwatch:PutMetricData"}):
-                    assert statement["Condition"]["StringEquals"]["cloudwatch:namespace"]
                 found.append(key)
     assert set(found) == set(WILDCARD_RESOURCE_ALLOWED), "a listed exception is no longer used: remove it"
 

@@ -31,8 +31,8 @@ CASES = [
     ("staging", "region", "mars-north1", "region: must be one of ['us-central1'"),
     ("staging", "environment", "production", "environment: must match the file name ('staging'), got 'production'"),
     ("staging", "name_prefix", "This-Prefix-Is-Far-Too-Long", "name_prefix: must be 3-15 lowercase letters"),
-    ("staging", "github.repository", "just-a-repo", "github.repository: must be a GitHub repository of the form owner/name"),
-    ("staging", "github.branch", "feature branch!", "github.branch: must be a branch name such as main"),
+    ("staging", "github.infrastructure_repository", "just-a-repo", "github.infrastructure_repository: must be a GitHub repository of the form owner/name"),
+    ("staging", "github.branch", "feature branch!", "github.branch: was removed: the pool trusts GitHub environments"),
     ("staging", "github.environment", "", "github.environment: must be a GitHub environment name"),
     ("staging", "sql.tier", "db-n1-standard-96", "sql.tier: must be one of ['db-f1-micro'"),
     ("staging", "sql.availability", "GLOBAL", "sql.availability: must be one of ['ZONAL', 'REGIONAL'], got 'GLOBAL'"),
@@ -40,7 +40,7 @@ CASES = [
     ("staging", "sql.transaction_log_days", 8, "sql.transaction_log_days: must be between 1 and 7, got 8"),
     ("staging", "redis.tier", "PREMIUM", "redis.tier: must be one of ['BASIC', 'STANDARD_HA'], got 'PREMIUM'"),
     ("staging", "services.api.max_instances", 0, "services.api.max_instances: must be between 1 and 100, got 0"),
-    ("staging", "services.websocket.min_instances", 20, "services.websocket.max_instances: must be >= min_instances (20), got 10"),
+    ("staging", "services.websocket.min_instances", 20, "services.websocket.max_instances: must be >= min_instances (20), got 3"),
     ("staging", "services.api.cpu", "3", "services.api.cpu: must be one of 1, 2, 4, 6, 8"),
     ("staging", "services.agent.image_repository", "agent:latest", "services.agent.image_repository: must be an image path without tag"),
     ("staging", "services.api.replicas", 3, "services.api.replicas: is not a known setting"),
@@ -96,8 +96,8 @@ def test_config_error_names_file_field_and_rule(tmp_path, env, field, value, mes
     assert message in str(info.value), str(info.value)
 
 
-def test_branch_pin_is_optional():
-    assert load_environment("staging").github.branch == "main"
+def test_no_branch_pin_environments_carry_the_branch_rules():
+    assert load_environment("staging").github.branch is None
     assert load_environment("production").github.branch is None
 
 

@@ -16,6 +16,9 @@ PLAIN = {
     "DB_PG_DATABASE": "beep",
     "DB_PG_USER": "beep_app",
     "DB_PG_SSL": "true",
+    "DB_PG_CA_CERT": "-----BEGIN CERTIFICATE-----",
+    "DB_PG_POOL_MAX": "2",
+    "KV_REDIS_CA_CERT": "-----BEGIN CERTIFICATE-----",
 }
 SECRET_NAMES = ("BETTER_AUTH_SECRET", "KV_REDIS_URL", "KV_REDIS_PASSWORD", "DB_PG_PASSWORD")
 

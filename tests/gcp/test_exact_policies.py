@@ -10,9 +10,10 @@ ALERT_CEILINGS = {"Cloud Run 5xx ratio": 0.05, "Cloud Run p95 latency": 500, "Me
 # CIS Google Cloud PostgreSQL benchmark flags; statement text is not logged
 # beyond DDL (seed 003: no PII in logs); pgaudit for the audit trail.
 SQL_FLAGS = {
-    "log_checkpoints": "on", "log_connections": "on", "log_disconnections": "on", "log_duration": "on",
+    "log_checkpoints": "on", "log_connections": "on", "log_disconnections": "on", "log_duration": "off",
     "log_lock_waits": "on", "log_hostname": "on", "log_min_messages": "error", "log_min_error_statement": "error",
     "log_temp_files": "0", "log_min_duration_statement": "-1", "log_statement": "ddl", "cloudsql.enable_pgaudit": "on",
+    "pgaudit.log": "ddl,role",
 }
 
 
@@ -39,4 +40,5 @@ def test_every_alert_policy_is_enabled_routed_and_no_laxer_than_spec(synth):
 def test_cloud_sql_logging_flags_are_exactly_these(synth):
     [instance] = synth.resources("google_sql_database_instance").values()
     flags = {f["name"]: f["value"] for f in instance["settings"]["database_flags"]}
-    assert flags == SQL_FLAGS
+    max_connections = {"staging": "25", "production": "200"}[synth.config.environment.value]
+    assert flags == {**SQL_FLAGS, "max_connections": max_connections}

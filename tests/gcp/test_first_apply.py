@@ -163,9 +163,11 @@ def test_generated_secret_values_are_expressions_generated_once(synth, graph):
         secret_id = secrets[body["secret"]]
         if secret_id in generated:
             found.add(secret_id)
-            # 2 x uuid(): 244 random bits, never a literal; generated on create only.
-            assert body["secret_data"] == '${replace(join("", [uuid(), uuid()]), "-", "")}', address
-            assert body["lifecycle"]["ignore_changes"] == ["secret_data"], address
+            # 2 x uuid(): 244 random bits, never a literal, in a local; sent through the
+            # write-only attribute on create only (version 1), never kept in a plan or the state.
+            local = body["secret_data_wo"]
+            assert synth.doc["locals"][local[len("${local."):-1]] == '${replace(join("", [uuid(), uuid()]), "-", "")}', address
+            assert body["secret_data_wo_version"] == 1 and "secret_data" not in body and "lifecycle" not in body, address
     assert found == generated
 
 
@@ -173,8 +175,9 @@ def test_database_user_gets_the_generated_password_and_waits_for_it(synth, graph
     (address, user), = graph.of_type("google_sql_user").items()
     version = next(a for a, b in graph.of_type("google_secret_manager_secret_version").items()
                    if b["secret"].startswith("${google_secret_manager_secret.Secrets_DbPgPassword_"))
-    assert user["password"] == f"${{{version}.secret_data}}"
-    assert user["lifecycle"]["ignore_changes"] == ["password"]
+    # The same local as the DB_PG_PASSWORD secret's first version: one value, generated in one apply.
+    assert user["password_wo"] == graph.bodies[version]["secret_data_wo"]
+    assert user["password_wo_version"] == 1 and "password" not in user
 
 
 def test_infra_deploy_identity_is_bound_to_this_environment_only(synth, graph):
@@ -189,6 +192,6 @@ def test_infra_deploy_identity_is_bound_to_this_environment_only(synth, graph):
     # principal:// (one subject), never principalSet://: only jobs in this GitHub environment.
     assert re.fullmatch(
         r"principal://iam\.googleapis\.com/\$\{google_iam_workload_identity_pool\.[A-Za-z0-9_]+\.name\}"
-        rf"/subject/repo:mirror-dissonance/platform-infra:environment:{env}",
+        rf"/subject/repo:PhaseMirror/Phase-Mirror:environment:gcp-{env}",
         binding["member"],
     ), binding["member"]

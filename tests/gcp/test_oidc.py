@@ -1,28 +1,47 @@
-"""OIDC concern: Workload Identity Federation pinned to the repository and environment."""
+"""OIDC concern: Workload Identity Federation, one GitHub environment per purpose."""
 
 from __future__ import annotations
 
 from envconfig.gcp import Environment
 
 
-def test_github_provider_condition_pins_repository_and_environment(synth):
-    gh = synth.config.github
-    provider = synth.one("google_iam_workload_identity_pool_provider", "Oidc/Github")
-    assert provider["oidc"]["issuer_uri"] == "https://token.actions.githubusercontent.com"
-    condition = provider["attribute_condition"]
-    assert f'assertion.sub == "repo:{gh.repository}:environment:{gh.environment}"' in condition
-    assert f'assertion.repository == "{gh.repository}"' in condition
-    assert "*" not in condition and "||" not in condition
-    assert provider["attribute_mapping"]["google.subject"] == "assertion.sub"
+REPO = "PhaseMirror/Phase-Mirror"  # both clouds' infrastructure repository (docs/operations.md, trust table)
 
 
-def test_staging_is_also_pinned_to_main_production_to_its_approved_environment(gcp_synth):
-    staging = gcp_synth[Environment.STAGING].one("google_iam_workload_identity_pool_provider", "Oidc/Github")
-    assert 'assertion.ref == "refs/heads/main"' in staging["attribute_condition"]
-    production = gcp_synth[Environment.PRODUCTION].one("google_iam_workload_identity_pool_provider", "Oidc/Github")
-    assert ':environment:production"' in production["attribute_condition"]
-    # Production deploys from release tags; the environment's approval is the gate.
-    assert "assertion.ref" not in production["attribute_condition"]
+def test_github_provider_admits_exactly_the_three_purposes(gcp_synth):
+    for env in (Environment.STAGING, Environment.PRODUCTION):
+        e = env.value
+        provider = gcp_synth[env].one("google_iam_workload_identity_pool_provider", "Oidc/Github")
+        assert provider["oidc"]["issuer_uri"] == "https://token.actions.githubusercontent.com"
+        assert provider["attribute_condition"] == (
+            f'assertion.repository == "{REPO}" && (assertion.sub == "repo:{REPO}:environment:gcp-{e}" || '
+            f'assertion.sub == "repo:{REPO}:environment:gcp-{e}-plan" || assertion.sub == "repo:{REPO}:environment:gcp-{e}-release")')
+        assert provider["attribute_mapping"]["google.subject"] == "assertion.sub"
+        assert "attribute.ref" not in provider["attribute_mapping"]  # trust goes to environments, never a branch
+
+
+def test_each_identity_is_bound_to_exactly_one_subject(gcp_synth):
+    for env in (Environment.STAGING, Environment.PRODUCTION):
+        synth, e = gcp_synth[env], env.value
+        pool = synth.ref("google_iam_workload_identity_pool", "Oidc/Github", "name")
+        wif = [b for b in synth.resources("google_service_account_iam_member").values() if b["role"] == "roles/iam.workloadIdentityUser"]
+        members = sorted(b["member"] for b in wif)
+        assert members == sorted([f"principal://iam.googleapis.com/{pool}/subject/repo:{REPO}:environment:gcp-{e}",
+                                  f"principal://iam.googleapis.com/{pool}/subject/repo:{REPO}:environment:gcp-{e}-release"])
+        assert not any("principalSet" in m for m in members)
+
+
+def test_a_subject_shared_by_two_gcp_purposes_is_refused():
+    import pytest
+
+    from constructs_lib.gcp import tf
+    from constructs_lib.gcp.workload_identity import GithubWorkloadIdentity
+
+    stack = tf.TerraformStack(tf.App(), "t")
+    same = f"repo:{REPO}:environment:gcp-staging"
+    with pytest.raises(ValueError, match="apply, plan and release need distinct GitHub environments"):
+        GithubWorkloadIdentity(stack, "Github", project="p", pool_id="pool", account_id="deploy", repository=REPO,
+                               apply_subject=same, plan_subject=same + "-plan", release_subject=same, deploy_roles=[], act_as=[])
 
 
 def test_deploy_account_is_usable_only_through_the_pool(synth):
@@ -31,7 +50,7 @@ def test_deploy_account_is_usable_only_through_the_pool(synth):
     assert len(bindings) == 1
     assert bindings[0]["role"] == "roles/iam.workloadIdentityUser"
     pool = synth.ref("google_iam_workload_identity_pool", "Oidc/Github", "name")
-    assert bindings[0]["member"] == f"principalSet://iam.googleapis.com/{pool}/attribute.repository/{synth.config.github.repository}"
+    assert bindings[0]["member"] == f"principal://iam.googleapis.com/{pool}/subject/repo:{REPO}:environment:gcp-{synth.config.environment.value}-release"
     assert not synth.resources("google_service_account_key")
 
 

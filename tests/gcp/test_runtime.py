@@ -22,7 +22,8 @@ def test_service_scaling_ingress_identity_and_vpc(synth, service):
     template = body["template"]
     assert body["name"] == synth.config.name(service.value)
     assert template["scaling"] == {"min_instance_count": sc.min_instances, "max_instance_count": sc.max_instances}
-    assert body["ingress"] == ("INGRESS_TRAFFIC_ALL" if sc.public else "INGRESS_TRAFFIC_INTERNAL_ONLY")
+    # Public services are behind the edge in both environments (tests/gcp/test_edge.py).
+    assert body["ingress"] == ("INGRESS_TRAFFIC_INTERNAL_LOAD_BALANCER" if sc.public else "INGRESS_TRAFFIC_INTERNAL_ONLY")
     assert template["service_account"] == synth.ref("google_service_account", f"Runtime/{service.value.title()}/Identity", "email")
     assert template["vpc_access"]["egress"] == "PRIVATE_RANGES_ONLY"
     assert template["vpc_access"]["network_interfaces"][0]["subnetwork"] == synth.ref("google_compute_subnetwork", "Data/Network/Subnet")
@@ -100,7 +101,9 @@ def test_websocket_keeps_sockets_an_hour_and_sticks_to_an_instance(synth):
 
 
 def test_agent_cpu_is_not_throttled_between_requests_and_the_others_are(synth):
-    for service, throttled in ((Service.AGENT, False), (Service.API, True), (Service.WEBSOCKET, True)):
+    # Production has no LiveKit: its agent is throttled and scales to zero (cost), staging's is not.
+    agent_throttled = synth.config.environment.value == "production"
+    for service, throttled in ((Service.AGENT, agent_throttled), (Service.API, True), (Service.WEBSOCKET, True)):
         body = synth.one("google_cloud_run_v2_service", f"Runtime/{service.value.title()}/Service")
         assert body["template"]["containers"][0]["resources"]["cpu_idle"] is throttled, service
 

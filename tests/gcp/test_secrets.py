@@ -63,19 +63,39 @@ def test_no_secret_value_is_written_in_the_synthesized_file(synth):
     # two it generates (expressions, never literals: tests/gcp/test_first_apply.py).
     # (six with LiveKit: its key pair is generated too)
     assert len(versions) == (6 if synth.config.livekit else 4)
+    generated = synth.doc.get("locals", {})
     for name, version in versions.items():
-        if "uuid()" in version["secret_data"]:
+        data = version["secret_data_wo"]
+        if data.startswith("${local."):
+            assert "uuid()" in generated[data[len("${local."):-1]], (name, data)
             continue
         assert re.fullmatch(r"(rediss://)?\$\{google_redis_instance\.[A-Za-z0-9_]+\.(host|auth_string)\}(:\$\{google_redis_instance\.[A-Za-z0-9_]+\.port\})?",
-                            version["secret_data"]), (name, version["secret_data"])
+                            data), (name, data)
     text = synth.path.read_text()
-    # The one password field is a reference to the generated secret version.
-    assert re.findall(r'"password": "([^"]*)"', text) == [
-        "${google_secret_manager_secret_version." + next(n for n in versions if n.startswith("Secrets_DbPgPassword_")) + ".secret_data}"
+    # The one password field is the write-only one, fed from the generated local.
+    assert re.findall(r'"password(?:_wo)?": "([^"]*)"', text) == [
+        "${local." + next(k for k in generated if k.startswith("Secrets_DbPgPassword_")) + "}"
     ]
     for forbidden in ('"root_password"', '"auth_string":', "BEGIN PRIVATE KEY", '"private_key"'):
         assert forbidden not in text, forbidden
     assert not synth.resources("google_service_account_key"), "no service account keys, ever"
+
+
+# Attributes whose value Terraform keeps in plans and state; write-only
+# twins (secret_data_wo, password_wo) keep none (docs/requirements.md#gcp-secrets).
+STATE_KEPT_SECRET_ATTRIBUTES = ("secret_data", "password", "root_password", "auth_string", "private_key", "sensitive_labels")
+
+
+def test_no_resource_sets_a_secret_attribute_that_state_keeps(synth):
+    found = [(rtype, name, attr) for rtype, resources in synth.doc["resource"].items() for name, r in resources.items()
+             for attr in STATE_KEPT_SECRET_ATTRIBUTES if attr in r]
+    assert found == []
+    versions = synth.resources("google_secret_manager_secret_version").values()
+    assert {v["secret_data_wo_version"] for v in versions} == {1}
+    (user,) = synth.resources("google_sql_user").values()
+    assert user["password_wo_version"] == 1 and "lifecycle" not in user
+    # Write-only attributes exist from Terraform 1.11 on: the configuration says so.
+    assert synth.doc["terraform"]["required_version"] == ">= 1.11.0"
 
 
 def test_secret_access_is_per_service_account_only(synth):

@@ -6,7 +6,7 @@ import pytest
 
 from constructs_lib.gcp.apis import PLATFORM_APIS
 from envconfig.gcp import Environment
-from opscli.gcp_rollout import plan
+from opscli.gcp_rollout import plan, probe_digests
 
 # Terraform addresses of every stateful resource. cdktf derives them from the
 # construct path; a rename would make Terraform destroy and recreate the
@@ -43,13 +43,21 @@ STATEFUL_ADDRESSES = {
 # Config-gated stateful resources (LiveKit: staging only today).
 LIVEKIT_ADDRESSES = {
     "google_secret_manager_secret": ["Secrets_LivekitApiKey_Secret_DEF7D19C", "Secrets_LivekitApiSecret_D6A3F7F8"],
-    "google_compute_address": ["Media_Livekit_ExternalAddress_90A8C646", "Media_Livekit_InternalAddress_B840AC69"],
+    # The internal address went with ws:// signalling: the agent uses wss://<livekit domain>.
+    "google_compute_address": ["Media_Livekit_ExternalAddress_90A8C646"],
 }
+
+
+# Config-gated frontend buckets (staging: all four).
+FRONTEND_BUCKETS = ["FrontendDashboard_Bucket_EDC6CE25", "FrontendLanding_Bucket_55B4082E", "FrontendMeeting_Bucket_1583A629",
+                    "FrontendWidget_Bucket_25B42531"]
 
 
 @pytest.mark.parametrize("type_", sorted(set(STATEFUL_ADDRESSES) | set(LIVEKIT_ADDRESSES)))
 def test_stateful_addresses_are_stable(synth, type_):
     expected = STATEFUL_ADDRESSES.get(type_, []) + (LIVEKIT_ADDRESSES.get(type_, []) if synth.config.livekit else [])
+    if type_ == "google_storage_bucket" and synth.config.frontends:
+        expected += [n for n in FRONTEND_BUCKETS if any(n.startswith(f"Frontend{f.name.title()}_") for f in synth.config.frontends)]
     assert sorted(synth.resources(type_)) == sorted(expected)
 
 
@@ -90,7 +98,7 @@ def test_outputs_for_the_deploy_workflow(synth):
 def test_rollout_targets_the_synthesized_job_and_services(synth):
     names = {b["name"] for b in synth.resources("google_cloud_run_v2_service").values()}
     job = synth.one("google_cloud_run_v2_job", "Runtime/Migrations")["name"]
-    steps = plan(synth.config, "v1")
+    steps = plan(synth.config, probe_digests())
     instance = synth.one("google_sql_database_instance", "Data/Postgres/Instance")["name"]
     assert steps[0].argv[1:6] == ("sql", "backups", "create", "--instance", instance)
     assert steps[1].argv[4] == job and steps[2].argv[4] == job

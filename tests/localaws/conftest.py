@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from moto import mock_aws
 
-from localaws import cfn
+from localaws import cfn, operator_changes
 
 from localaws_kit import REGION, Stack
 
@@ -19,6 +19,7 @@ def _aws(monkeypatch):
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "test")
     monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
     cfn.install()
+    operator_changes.install()
     with mock_aws():
         yield
 

@@ -140,7 +140,10 @@ def test_no_terraform_is_a_clear_error(fake_tf, monkeypatch):
                                                             terraform=["/nonexistent/terraform"]), out=io.StringIO())
 
 
-def test_cli_malformed_id_exits_2_and_unknown_id_exits_2(fake_tf, capsys):
+def test_cli_malformed_id_exits_2_and_unknown_id_exits_2(fake_tf, capsys, tmp_path, monkeypatch):
+    from envconfig.location import REPO_CONFIG_DIR
+    from tests.ops.fake_gcloud import real_config_dir
+    real_config_dir(tmp_path, REPO_CONFIG_DIR, monkeypatch)
     with pytest.raises(SystemExit) as exit_:
         gcp_release.main(["apply", "--env", "production", "--approved", "nonsense"])
     assert exit_.value.code == 2 and "64 hexadecimal digits" in capsys.readouterr().err
