@@ -42,6 +42,7 @@ from envconfig.aws import TableName
 
 from . import surface
 from . import template_resolver as templates
+from .live import stacks as live_stacks
 from .rules import Outcome
 from .session import Aws
 
@@ -108,6 +109,10 @@ class Ctx:
     stacks: dict[str, templates.Stack]
     resolver: templates.Resolver
 
+    def client(self, stack: templates.Stack, service: str):
+        """A client where the stack is deployed (production's DisasterRecovery: its own region)."""
+        return live_stacks.regional(self.aws, stack.key).client(service)
+
     def each(self, type_: str):
         """(stack, logical id, physical id, resolved properties) of every resource of a type."""
         for stack in self.stacks.values():
@@ -142,6 +147,7 @@ def _policy_eq(area: str, subject: str, expected_doc, actual_doc) -> Result:
 def check_keys(ctx: Ctx) -> list[Result]:
     kms, results = ctx.aws.client("kms"), []
     for stack, logical, pid, props in ctx.each("AWS::KMS::Key"):
+        kms = ctx.client(stack, "kms")
         if pid is None:
             results.append(_missing("kms", logical, stack, logical))
             continue
@@ -159,6 +165,7 @@ def check_keys(ctx: Ctx) -> list[Result]:
 def check_tables(ctx: Ctx) -> list[Result]:
     ddb, results = ctx.aws.client("dynamodb"), []
     for stack, logical, pid, props in ctx.each("AWS::DynamoDB::GlobalTable"):
+        ddb = ctx.client(stack, "dynamodb")
         name = props.get("TableName") if isinstance(props.get("TableName"), str) else pid
         if pid is None:
             results.append(_missing("table", name, stack, logical))
@@ -200,6 +207,7 @@ def check_buckets(ctx: Ctx) -> list[Result]:
     s3, results = ctx.aws.client("s3"), []
     policies = _bucket_policy_docs(ctx)
     for stack, logical, pid, props in ctx.each("AWS::S3::Bucket"):
+        s3 = ctx.client(stack, "s3")
         if pid is None:
             results.append(_missing("bucket", logical, stack, logical))
             continue
@@ -249,6 +257,7 @@ def check_topic_and_subscriptions(ctx: Ctx) -> list[Result]:
         for arn in props.get("Topics", []) if isinstance(props.get("Topics"), list) else []:
             topic_policies[arn] = props.get("PolicyDocument")
     for stack, logical, pid, props in ctx.each("AWS::SNS::Topic"):
+        sns = ctx.client(stack, "sns")
         if pid is None:
             results.append(_missing("topic", logical, stack, logical))
             continue
@@ -435,6 +444,7 @@ def check_oidc_provider(ctx: Ctx) -> list[Result]:
 def check_log_groups(ctx: Ctx) -> list[Result]:
     logs, results = ctx.aws.client("logs"), []
     for stack, logical, pid, props in ctx.each("AWS::Logs::LogGroup"):
+        logs = ctx.client(stack, "logs")
         if pid is None:
             results.append(_missing("logs", logical, stack, logical))
             continue
