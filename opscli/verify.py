@@ -72,13 +72,6 @@ def _error(exc: ClientError) -> str:
     return f"{exc.response['Error']['Code']}: {exc.response['Error']['Message']}"
 
 
-def _key_arn(aws: Aws, alias: str) -> str | None:
-    try:
-        return aws.client("kms").describe_key(KeyId=alias)["KeyMetadata"]["Arn"]
-    except ClientError:
-        return None
-
-
 def verify_pitr(aws: Aws) -> list[Result]:
     ddb, wanted = aws.client("dynamodb"), aws.config.data.pitr_recovery_period_days
     results = []
