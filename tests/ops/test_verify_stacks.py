@@ -57,3 +57,23 @@ def test_verify_reads_the_disaster_recovery_stack_in_its_region(monkeypatch):
     dr.disable_key_rotation(KeyId=dr.list_keys()["Keys"][0]["KeyId"])
     [rotation] = [r for r in verify.verify_all(aws) if r.subject.startswith("Production-DisasterRecovery") and r.subject.endswith("rotation")]
     assert rotation.status is Status.FAIL
+
+
+def test_the_expected_code_hash_is_the_approved_package(tmp_path):
+    """The code hash is the deterministic package of the kept assembly, not whatever sits in the bucket."""
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).parent))
+    import assembly_fixture
+
+    from opscli import assembly, surface
+
+    root = assembly_fixture.build(tmp_path / "kept")
+    stack = assembly.read(root).stage("Staging").stacks["Staging-Runtime"]
+    [(logical, (sha, source))] = surface.approved_code(stack).items()
+    package = assembly.package_zip(root / f"asset.{assembly_fixture.ASSET_ID}")
+    assert (logical, sha) == ("Fn", assembly.code_sha256(package)) and "approved package" in source
+    (root / f"asset.{assembly_fixture.ASSET_ID}" / "handler.py").write_text("def handler(e, c):\n    return 'backdoor'\n")
+    changed = assembly.read(root).stage("Staging").stacks["Staging-Runtime"]
+    assert surface.approved_code(changed)["Fn"][0] != sha
