@@ -15,6 +15,17 @@ What the stack cannot create for itself, because the first apply needs it:
    it to the GitHub subject of this environment; until that first apply it
    cannot be impersonated from GitHub at all.
 
+4. the plan identity (``<prefix>-plan@<project>``, :data:`PLAN_READS`): what
+   ``terraform plan`` and drift run as from ``gcp-<env>-plan``. It must be
+   able to *refresh* everything in state, so its roles are derived from what
+   a refresh reads for each resource type the stack holds (a test fails
+   when the stack gains a type this table does not cover), and nothing
+   more: no role that creates, changes or deletes. On the state bucket it
+   reads the state and writes its lock, and may create (never read back)
+   objects under ``<prefix>/plans/``, where the saved plan waits for the
+   applying identity (docs/requirements.md#gcp-state,
+   docs/requirements.md#least-privilege).
+
 Every step that creates something first asks whether it exists (``describe``)
 and skips the create when it does, so a re-run or a run after a partial
 failure is safe. The executor is injectable: tests prove the order, the
@@ -38,6 +49,131 @@ Executor = Callable[[Sequence[str]], int]
 BOOTSTRAP_APIS = ("serviceusage.googleapis.com", "cloudresourcemanager.googleapis.com", "iam.googleapis.com")
 INFRA_PROJECT_ROLE = "roles/owner"  # creates IAM bindings, KMS keys, networks: everything the stack holds
 INFRA_BILLING_ROLE = "roles/billing.costsManager"  # the budget (BudgetAlerts)
+
+# What a refresh reads, per resource type in state -> the narrowest
+# predefined role that grants that read (google provider 6.50's Read
+# functions; permission names from Google's IAM permissions reference).
+PLAN_READS: dict[str, str] = {
+    "data.google_project": "roles/browser",                                     # resourcemanager.projects.get
+    "data.google_storage_project_service_account": "roles/browser",             # projects.serviceAccount.get
+    "google_project_service": "roles/serviceusage.serviceUsageViewer",          # serviceusage.services.get
+    "google_artifact_registry_repository": "roles/artifactregistry.reader",     # artifactregistry.repositories.get
+    "google_cloud_run_v2_job": "roles/run.viewer",                              # run.jobs.get
+    "google_cloud_run_v2_service": "roles/run.viewer",                          # run.services.get
+    "google_cloud_run_v2_service_iam_member": "roles/iam.securityReviewer",     # run.services.getIamPolicy
+    "google_compute_address": "roles/compute.viewer",
+    "google_compute_backend_bucket": "roles/compute.viewer",
+    "google_compute_backend_service": "roles/compute.viewer",
+    "google_compute_firewall": "roles/compute.viewer",
+    "google_compute_global_address": "roles/compute.viewer",
+    "google_compute_global_forwarding_rule": "roles/compute.viewer",
+    "google_compute_health_check": "roles/compute.viewer",
+    "google_compute_instance_group": "roles/compute.viewer",
+    "google_compute_instance": "roles/compute.viewer",
+    "google_compute_managed_ssl_certificate": "roles/compute.viewer",
+    "google_compute_network": "roles/compute.viewer",
+    "google_compute_region_network_endpoint_group": "roles/compute.viewer",
+    "google_compute_ssl_policy": "roles/compute.viewer",
+    "google_compute_subnetwork": "roles/compute.viewer",
+    "google_compute_target_http_proxy": "roles/compute.viewer",
+    "google_compute_target_https_proxy": "roles/compute.viewer",
+    "google_compute_target_ssl_proxy": "roles/compute.viewer",
+    "google_compute_url_map": "roles/compute.viewer",
+    "google_firestore_database": "roles/datastore.viewer",                      # datastore.databases.get
+    "google_firestore_backup_schedule": "roles/datastore.viewer",               # datastore.schedules.get
+    "google_iam_workload_identity_pool": "roles/iam.workloadIdentityPoolViewer",
+    "google_iam_workload_identity_pool_provider": "roles/iam.workloadIdentityPoolViewer",
+    "google_kms_crypto_key": "roles/cloudkms.viewer",
+    "google_kms_crypto_key_iam_member": "roles/iam.securityReviewer",           # cloudkms.cryptoKeys.getIamPolicy
+    "google_kms_key_ring": "roles/cloudkms.viewer",
+    "google_logging_project_bucket_config": "roles/logging.viewer",             # logging.buckets.get
+    "google_logging_metric": "roles/logging.viewer",                            # logging.logMetrics.get
+    "google_monitoring_alert_policy": "roles/monitoring.viewer",
+    "google_monitoring_custom_service": "roles/monitoring.viewer",
+    "google_monitoring_dashboard": "roles/monitoring.viewer",
+    "google_monitoring_notification_channel": "roles/monitoring.viewer",
+    "google_monitoring_slo": "roles/monitoring.viewer",
+    "google_monitoring_uptime_check_config": "roles/monitoring.viewer",
+    "google_project_iam_audit_config": "roles/iam.securityReviewer",            # resourcemanager.projects.getIamPolicy
+    "google_project_iam_custom_role": "roles/iam.roleViewer",                   # iam.roles.get
+    "google_project_iam_member": "roles/iam.securityReviewer",
+    # The AUTH string is a computed attribute the refresh reads back
+    # (redis.instances.getAuthString: in no viewer role, hence the custom role).
+    "google_redis_instance": "roles/redis.viewer",
+    "google_secret_manager_secret": "roles/secretmanager.viewer",
+    "google_secret_manager_secret_iam_member": "roles/iam.securityReviewer",
+    # A version's refresh reads its payload (secretmanager.versions.access)
+    # while any version in state carries `secret_data`; with write-only
+    # `secret_data_wo` only the metadata (secretmanager.versions.get).
+    "google_secret_manager_secret_version": "roles/secretmanager.secretAccessor",
+    "google_service_account": "roles/iam.serviceAccountViewer",
+    "google_service_account_iam_member": "roles/iam.securityReviewer",
+    "google_service_networking_connection": "roles/compute.networkViewer",       # the peering on the network
+    "google_sql_database": "roles/cloudsql.viewer",
+    "google_sql_database_instance": "roles/cloudsql.viewer",
+    "google_sql_user": "roles/cloudsql.viewer",
+    "google_storage_bucket": "roles/storage.bucketViewer",                     # storage.buckets.get
+    "google_storage_bucket_iam_member": "roles/iam.securityReviewer",           # storage.buckets.getIamPolicy
+    "terraform_data": "",                                                       # nothing remote
+}
+# Every request of the provider (user_project_override, stacks/gcp/platform.py)
+# is billed to the project, which needs serviceusage.services.use.
+PLAN_QUOTA_ROLE = "roles/serviceusage.serviceUsageConsumer"
+# Reads no predefined viewer role grants.
+PLAN_CUSTOM_PERMISSIONS = ("redis.instances.getAuthString", "servicenetworking.services.get")
+# google_billing_budget lives on the billing account: billing.budgets.get.
+PLAN_BILLING_ROLE = "roles/billing.viewer"
+PLAN_BILLING_TYPES = ("google_billing_budget",)
+
+
+def plan_service_account(config: GcpConfig) -> str:
+    return f"{config.name('plan')}@{config.project_id}.iam.gserviceaccount.com"
+
+
+def plan_custom_role_id(config: GcpConfig) -> str:
+    return f"{config.name_prefix.replace('-', '_')}_plan_refresh"
+
+
+def plan_project_roles(config: GcpConfig) -> list[str]:
+    """The plan identity's project roles: the quota role, each read role once, the custom role."""
+    roles = sorted({role for role in PLAN_READS.values() if role} | {PLAN_QUOTA_ROLE})
+    return roles + [f"projects/{config.project_id}/roles/{plan_custom_role_id(config)}"]
+
+
+def _plan_identity_steps(config: GcpConfig) -> list[Step]:
+    project, bucket, prefix = config.project_id, config.backend.bucket, config.backend.prefix.strip("/")
+    sa = plan_service_account(config)
+    member = f"serviceAccount:{sa}"
+    objects = f"projects/_/buckets/{bucket}/objects/{prefix}"
+    role_id = plan_custom_role_id(config)
+    steps = [
+        Step(f"create plan service account {sa}",
+             ("gcloud", "iam", "service-accounts", "create", config.name("plan"), "--project", project,
+              "--display-name", "terraform plan and drift, read-only (GitHub gcp-<env>-plan only)", "--quiet"),
+             exists=("gcloud", "iam", "service-accounts", "describe", sa, "--project", project)),
+        Step(f"create custom role {role_id} ({', '.join(PLAN_CUSTOM_PERMISSIONS)})",
+             ("gcloud", "iam", "roles", "create", role_id, "--project", project, "--title", "Terraform refresh extras",
+              "--permissions", ",".join(PLAN_CUSTOM_PERMISSIONS), "--stage", "GA", "--quiet"),
+             exists=("gcloud", "iam", "roles", "describe", role_id, "--project", project)),
+    ]
+    for role in plan_project_roles(config):
+        steps.append(Step(f"grant {role} on {project} to {sa}",
+                          ("gcloud", "projects", "add-iam-policy-binding", project, "--member", member, "--role", role,
+                           "--condition", "None", "--quiet")))
+    steps.append(Step(f"grant {PLAN_BILLING_ROLE} on billing account {config.budget.billing_account} to {sa}",
+                      ("gcloud", "billing", "accounts", "add-iam-policy-binding", config.budget.billing_account,
+                       "--member", member, "--role", PLAN_BILLING_ROLE, "--quiet")))
+    # The state bucket: read the state, take and release the lock, leave a
+    # plan under plans/ it cannot read back (objectCreator has no get).
+    for role, condition, title in (
+        ("roles/storage.objectViewer", f'resource.name.startsWith("{objects}/default.tf")', "state and lock of this prefix"),
+        ("roles/storage.objectUser", f'resource.name == "{objects}/default.tflock"', "the state lock"),
+        ("roles/storage.objectCreator", f'resource.name.startsWith("{objects}/plans/")', "saved plans write only"),
+    ):
+        steps.append(Step(f"grant {role} on gs://{bucket} ({title}) to {sa}",
+                          ("gcloud", "storage", "buckets", "add-iam-policy-binding", f"gs://{bucket}", "--member", member,
+                           "--role", role, f"--condition=expression={condition},title={title}", "--quiet")))
+    return steps
 
 
 @dataclass(frozen=True)
@@ -91,6 +227,7 @@ def plan(config: GcpConfig) -> list[Step]:
                  ("gcloud", "billing", "accounts", "add-iam-policy-binding", config.budget.billing_account,
                   "--member", member, "--role", INFRA_BILLING_ROLE, "--quiet")),
         ]
+    steps += _plan_identity_steps(config)
     return steps
 
 

@@ -1,4 +1,4 @@
-"""Publish a static frontend build to its bucket and invalidate the CDN (seed 002 Day 5-7).
+"""Publish a static frontend build to its bucket and invalidate the CDN (docs/requirements.md#gcp-frontends).
 
 1. ``gcloud storage rsync`` the build directory to the app's bucket
    (``<project>-<app>-web``, constructs_lib/gcp/frontend.py), deleting

@@ -6,12 +6,12 @@ rolled out as ``<image_repository>@sha256:...``, so what runs is exactly what
 that pipeline built and tested, never whatever a tag points at by then
 (docs/requirements.md#gcp-release). A tag is refused.
 
-Seed 000: "Migrations run as a job (pre-deploy), not at app startup" and
-"failures block deploy"; seed 003: "executed pre-deploy (serialized)".
+Migrations run as a job before the deploy, never at application start-up,
+serialized, and a failure blocks the deploy (docs/requirements.md#gcp-release).
 Terraform (``cdktf deploy gcp-<env>``) owns the services' configuration but
 ignores their images; this command owns the images:
 
-1. back up the Cloud SQL instance (seed 002 risk 3, "backup before each
+1. back up the Cloud SQL instance (docs/requirements.md#restore: "backup before each
    migration"); ``gcloud sql backups create`` waits for the backup and exits
    non-zero when it fails, and then nothing else runs: a migration without a
    restore point is not attempted;

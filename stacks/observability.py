@@ -14,6 +14,7 @@ from constructs_lib.aws.cost_budget import CostBudget
 from constructs_lib.aws.log_group import encrypted_log_group
 from constructs_lib.aws.monitoring import MonitoringFacade, SlackRouting, sum_metric
 from constructs_lib.aws.retention import retention_days
+from constructs_lib.aws.trail_bucket import require_trail_source_arn
 from envconfig.audit_trail import ObjectLockMode
 from envconfig.aws import AwsEnvironment, Store, TableName, Threshold
 from stacks.base import EnvironmentStack, PublishedValue
@@ -157,6 +158,7 @@ class ObservabilityStack(EnvironmentStack):
             encryption_key=self.key.key, enable_file_validation=True, is_multi_region_trail=True,
             include_global_service_events=True, send_to_cloud_watch_logs=True, cloud_watch_log_group=self.trail_logs,
         )
+        require_trail_source_arn(self.trail_bucket.bucket, trail_name=f"{config.resource_prefix}-audit")
         self._data_events(config)
         CfnOutput(self, "AlertTopicArn", value=self.alerts.topic.topic_arn)
         CfnOutput(self, "DashboardName", value=self.dashboard.dashboard_name)

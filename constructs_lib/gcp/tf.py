@@ -88,6 +88,7 @@ PROVIDER_SUBMODULES = (
     "data_google_project",
     "data_google_secret_manager_secret_version",
     "data_google_storage_project_service_account",
+    "firestore_backup_schedule",
     "firestore_database",
     "iam_workload_identity_pool",
     "iam_workload_identity_pool_provider",

@@ -53,6 +53,7 @@ class Data(tf.Construct):
         self.firestore = FirestoreNative(
             self, "Firestore", project=project, location=region, name=config.name("firestore"),
             kms_key=keys.key("firestore"), service_agent=agents.member(AgentService.FIRESTORE),
+            backup_days=config.recovery.firestore_backup_days,
         )
         self.bucket = SecureBucket(
             self, "Assets", project=project, location=region.upper(), name=f"{project}-assets",  # bucket names are global; project ids are unique

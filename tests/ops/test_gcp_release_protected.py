@@ -42,9 +42,9 @@ def test_ci_plan_goes_to_the_state_bucket_and_nothing_holding_state_stays_on_the
     out = capsys.readouterr().out
     approval_id = out.rstrip().rsplit("approval id: ", 1)[1]
     # The environment's own state bucket and prefix (config/gcp/production.yaml backend).
-    url = f"gs://mirror-dissonance-tfstate-stg/gcp-production/plans/{approval_id}/"
+    url = f"gs://acme-voice-prd-tfstate/gcp-production/plans/{approval_id}/"
     assert f"kept: {url}" in out
-    stored = tmp_path / "gcs" / "mirror-dissonance-tfstate-stg" / "gcp-production" / "plans" / approval_id
+    stored = tmp_path / "gcs" / "acme-voice-prd-tfstate" / "gcp-production" / "plans" / approval_id
     assert gcp_release.plan_digest(stored / "tfplan") == approval_id
     local = tmp_path / "approvals" / "gcp-production" / approval_id
     assert not (local / "tfplan").exists(), "the plan file stayed on the runner"
@@ -57,7 +57,7 @@ def test_ci_plan_goes_to_the_state_bucket_and_nothing_holding_state_stays_on_the
 def test_a_plan_altered_in_the_bucket_is_refused(fake_tf, gcloud, tmp_path, capsys):
     assert gcp_release.main(["plan", "--env", "staging", "--keep-in-state-bucket"], tools=tools()) == 0
     approval_id = capsys.readouterr().out.rstrip().rsplit("approval id: ", 1)[1]
-    stored = tmp_path / "gcs" / "mirror-dissonance-tfstate-stg" / "gcp-staging" / "plans" / approval_id / "tfplan"
+    stored = tmp_path / "gcs" / "acme-voice-stg-tfstate" / "gcp-staging" / "plans" / approval_id / "tfplan"
     stored.write_bytes(b"PK-someone-else's-plan")
     assert gcp_release.main(["apply", "--env", "staging", "--approved", approval_id, "--from-state-bucket"], tools=tools()) == 1
     assert "no longer has digest" in capsys.readouterr().err
@@ -66,7 +66,7 @@ def test_a_plan_altered_in_the_bucket_is_refused(fake_tf, gcloud, tmp_path, caps
 
 def test_an_id_never_planned_is_refused_without_applying(fake_tf, gcloud, capsys):
     assert gcp_release.main(["apply", "--env", "staging", "--approved", "cd" * 32, "--from-state-bucket"], tools=tools()) == 1
-    assert "no kept plan tfplan at gs://mirror-dissonance-tfstate-stg/gcp-staging/plans/" in capsys.readouterr().err
+    assert "no kept plan tfplan at gs://acme-voice-stg-tfstate/gcp-staging/plans/" in capsys.readouterr().err
     assert tf_calls(fake_tf) == []
 
 
