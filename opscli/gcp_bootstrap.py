@@ -10,7 +10,7 @@ What the stack cannot create for itself, because the first apply needs it:
    versioning; only the project's admins may read it (what the state still
    holds: docs/gcp.md, secrets in state);
 3. the infrastructure service account (``oidc.infra_service_account``) that
-   ``deploy-gcp.yml`` runs ``cdktf deploy`` as, with Owner on the project and
+   ``gcp-infrastructure.yml`` applies the saved plan as, with Owner on the project and
    Billing Costs Manager on the billing account (the budget). The stack binds
    it to the GitHub subject of this environment; until that first apply it
    cannot be impersonated from GitHub at all.
