@@ -107,7 +107,8 @@ def read_yaml(path: Path) -> dict:
             raise ConfigError(path, "<file>", f"is a symlink loop{where}; point the link (or MD_CONFIG_DIR) at a real file") from None
         raise ConfigError(path, "<file>", "file does not exist") from None
     if not path.is_file():
-        raise ConfigError(path, "<file>", "file does not exist")
+        # A directory, FIFO or device: reading a FIFO would block, a device may never end.
+        raise ConfigError(path, "<file>", "is not a regular file")
     if size > MAX_FILE_BYTES:
         raise ConfigError(path, "<file>", f"is {size} bytes, over the {MAX_FILE_BYTES}-byte (1 MiB) cap for a configuration file")
     with path.open("rb") as handle:

@@ -21,7 +21,8 @@ from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
 from envconfig import ConfigError
 from envconfig.aws import AwsEnvironment, EnvName, load
 
-from . import adopt, alarm_drill, approval, drift, nonce, readiness, release, restore_drill, smoke, token, verify
+from . import adopt, alarm_drill, approval, drift, nonce, readiness, release, restore_drill, smoke, verify
+from . import github_token as token
 from .clock import Clock, FixedClock, SystemClock, iso, parse_instant
 from .errors import CheckFailed, OpsError
 from .live import stacks as live_stacks

@@ -2,6 +2,7 @@
 (``FixedClock``), never by sleeping."""
 from __future__ import annotations
 
+import math
 import time
 from datetime import datetime, timezone
 from typing import Protocol
@@ -30,11 +31,20 @@ def iso(epoch: float) -> str:
 
 
 def parse_instant(text: str) -> float:
-    """``1700000000`` or ``2026-11-22T10:00:00Z``."""
+    """``1700000000`` or ``2026-11-22T10:00:00Z``; a finite instant only (docs/requirements.md#operator-input).
+
+    ``float`` also reads ``inf``, ``-inf`` and ``nan``: ``-inf`` would judge a
+    nonce before every grace period ended (an expired previous nonce accepted),
+    ``nan`` compares false with everything. They are refused.
+    """
     try:
-        return float(text)
+        value = float(text)
     except ValueError:
-        pass
+        value = None
+    if value is not None:
+        if not math.isfinite(value):
+            raise ValueError(f"not a finite time: {text!r} (epoch seconds or ISO-8601)")
+        return value
     try:
         return datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
     except ValueError:

@@ -5,7 +5,9 @@
 ``--approved`` / ``--to`` must be refused quickly and before anything else
 (exit 2), so this module looks at those two options with the standard
 library only, then hands over to ``aws_ops.main`` (whose argparse checks the
-same rule again, for callers that import it directly).
+same rule again, for callers that import it directly). Only ``deploy
+--approved`` and ``rollback --to`` hold approval ids; ``restore-drill --to``
+is a time and goes to its command untouched.
 """
 from __future__ import annotations
 
@@ -13,14 +15,18 @@ import sys
 
 from .approval import parse_id
 
-ID_OPTIONS = ("--approved", "--to")
+# Which options hold an approval id, per command: ``restore-drill --to`` is a
+# time (epoch or ISO-8601), checked by that command.
+ID_OPTIONS = {"deploy": ("--approved",), "rollback": ("--to",)}
 
 
 def malformed_id(argv: list[str]) -> tuple[str, str] | None:
     """(option, message) for the first malformed approval id in argv, else None."""
+    command = next((a for a in argv if not a.startswith("-")), "")
+    options = ID_OPTIONS.get(command, ())
     for i, arg in enumerate(argv):
         option, _, inline = arg.partition("=")
-        if option not in ID_OPTIONS:
+        if option not in options:
             continue
         value = inline if inline or "=" in arg else (argv[i + 1] if i + 1 < len(argv) else None)
         if value is None:

@@ -36,13 +36,18 @@ def gcloud_executor(argv: Sequence[str]) -> int:
 def plan(config: GcpConfig, app: str, build: Path) -> list[tuple[str, tuple[str, ...]]]:
     frontend = next(f for f in config.frontends if f.name == app)
     bucket = f"gs://{config.project_id}-{app}-web"
+    # A path-routed app (the widget SDK under /widget/): the backend bucket maps the
+    # URL path to the object name, so the build goes under that prefix.
+    prefix = (frontend.path or "/").lstrip("/")
+    if prefix:
+        bucket = f"{bucket}/{prefix.rstrip('/')}"
     return [
         (f"upload {build} to {bucket}",
          ("gcloud", "storage", "rsync", str(build), bucket, "--recursive", "--delete-unmatched-destination-objects",
           "--project", config.project_id, "--quiet")),
         (f"invalidate the CDN for {frontend.domain}",
          ("gcloud", "compute", "url-maps", "invalidate-cdn-cache", f"{config.name_prefix}-edge", "--host", frontend.domain,
-          "--path", "/*", "--project", config.project_id, "--async", "--quiet")),
+          "--path", f"{frontend.path or '/'}*", "--project", config.project_id, "--async", "--quiet")),
     ]
 
 
@@ -68,7 +73,11 @@ def main(argv: Sequence[str] | None = None, *, executor: Executor = gcloud_execu
     if args.app not in apps:
         print(f"gcp-publish: --app: {args.app!r} is not a frontend of {config.stack_name} (configured: {apps})", file=sys.stderr)
         return 2
-    if not (args.dir / "index.html").is_file():
+    path_app = next(f for f in config.frontends if f.name == args.app).path is not None
+    if path_app and not (args.dir.is_dir() and any(args.dir.rglob("*"))):
+        print(f"gcp-publish: --dir: {args.dir} is empty (is it the build output?)", file=sys.stderr)
+        return 2
+    if not path_app and not (args.dir / "index.html").is_file():
         print(f"gcp-publish: --dir: {args.dir} has no index.html (is it the build output?)", file=sys.stderr)
         return 2
     steps = plan(config, args.app, args.dir)

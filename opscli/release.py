@@ -7,20 +7,27 @@ templates read at deploy time, and finally ``approval id: <64 hex>``: the
 digest of the kept assembly (opscli/approval.py). Any failure (synth, gates,
 diff) exits non-zero before an id is printed.
 
-``bin/ops deploy --env ENV --approved ID`` deploys exactly that kept assembly
-with ``cdk deploy --app <assembly>``, after checking that its digest is still
-ID and that the checkout still synthesizes the same templates (a commit or a
-configuration change since approval is refused, naming the stacks whose
-templates changed). Production refuses to deploy without ``--approved``;
+``bin/ops deploy --env ENV --approved ID`` deploys exactly that kept assembly:
+it makes one private copy of it (0700 temporary directory, files copied, not
+linked, read once), checks that the copy's digest is ID, checks that the
+checkout still synthesizes the same templates (a commit or a configuration
+change since approval is refused, naming the stacks whose templates changed),
+takes the deploy lock (opscli/deploy_lock.py), runs ``cdk deploy --app <the
+copy>``, then proves that what runs is what was approved (deployed templates,
+Lambda ``CodeSha256``, asset objects) and records the id in the SSM parameter
+``deployed-approval``. Production refuses to deploy without ``--approved``;
 staging without it plans and deploys what it just planned.
 
 ``bin/ops rollback --env ENV --to ID`` redeploys an earlier kept assembly
-(docs/runbooks/rollback.md): the same digest check, without the checkout
-check, since going back to older templates is the point.
+(docs/runbooks/rollback.md): the same copy, digest check, lock, post-deploy
+proof and record, without the checkout check, since going back to older
+templates is the point.
 
 Keep directory: ``OPS_APPROVALS_DIR`` (default ``.approvals/`` in the
 repository). Exit status: 0 success, 1 a check refused (gates, digest,
-changed templates, cdk deploy failed), 2 the command could not run.
+wrong environment, changed templates, cdk deploy failed, what runs differs
+from the approval), 2 the command could not run (another deployment holds the
+lock, no credentials, no kept assembly).
 """
 
 from __future__ import annotations
@@ -276,6 +283,9 @@ def check_checkout(config: AwsEnvironment, directory: Path, *, runner: Runner, o
                           "(a commit or configuration change); run `bin/ops plan`, review, approve the new id")
 
 
+LOOKUP_QUALIFIER = "hnb659fds"  # the CDK bootstrap's default qualifier (stacks/oidc.py)
+
+
 class Account(Protocol):
     """What deploy and rollback do in the environment's account besides ``cdk deploy``."""
 
@@ -310,7 +320,34 @@ class AwsAccount:
                                       command=command, approval_id=approval_id)
 
     def check_deployed(self, stage: assembly.Stage) -> list[str]:
-        return check_deployed(stage, self.client)
+        return check_deployed(stage, self._reader())
+
+    def _reader(self) -> Callable[..., object]:
+        """Clients for the post-deploy reads. The deploy role may assume the CDK bootstrap roles
+        and nothing else (docs/requirements.md#least-privilege): the reads go through the
+        read-only CDK lookup role, as CI's verify does; an operator whose own credentials
+        cannot assume it reads with their own."""
+        import boto3
+        from botocore.exceptions import BotoCoreError
+
+        region = self.aws.region
+        partition = "aws-cn" if region.startswith("cn-") else "aws-us-gov" if region.startswith("us-gov-") else "aws"
+        account = self.config.account
+        role = f"arn:{partition}:iam::{account}:role/cdk-{LOOKUP_QUALIFIER}-lookup-role-{account}-{region}"
+        try:
+            creds = self.aws.client("sts").assume_role(RoleArn=role, RoleSessionName="bin-ops-post-deploy-check")["Credentials"]
+        except (ClientError, BotoCoreError):
+            return self.client
+        session = boto3.Session(aws_access_key_id=creds["AccessKeyId"], aws_secret_access_key=creds["SecretAccessKey"],
+                                aws_session_token=creds["SessionToken"])
+        clients: dict[tuple, object] = {}
+
+        def client(service: str, region_: str | None = None):
+            key = (service, region_ or region)
+            if key not in clients:
+                clients[key] = session.client(service, region_name=region_ or region)
+            return clients[key]
+        return client
 
     def record(self, approval_id: str, command: str) -> None:
         self.aws.client("ssm").put_parameter(

@@ -12,8 +12,9 @@ from constructs_lib.aws import EnvironmentKey, HardenedBucket
 from constructs_lib.aws.alert_topic import AlertTopic
 from constructs_lib.aws.cost_budget import CostBudget
 from constructs_lib.aws.log_group import encrypted_log_group
-from constructs_lib.aws.monitoring import MonitoringFacade, sum_metric
+from constructs_lib.aws.monitoring import MonitoringFacade, SlackRouting, sum_metric
 from constructs_lib.aws.retention import retention_days
+from constructs_lib.aws.trail_bucket import require_trail_source_arn
 from envconfig.audit_trail import ObjectLockMode
 from envconfig.aws import AwsEnvironment, Store, TableName, Threshold
 from stacks.base import EnvironmentStack, PublishedValue
@@ -47,6 +48,11 @@ class ObservabilityStack(EnvironmentStack):
                 thresholds_percent=config.budget.alert_thresholds_percent, topic=self.alerts.topic,
             )
         self.monitoring = MonitoringFacade(self, "Alarms", topic=self.alerts.topic, name_prefix=config.resource_prefix)
+        # Slack, off unless configured: AWS Chatbot subscribed to the same topic.
+        self.slack = SlackRouting(
+            self, "Slack", topic=self.alerts.topic, name=f"{config.resource_prefix}-alerts",
+            workspace_id=obs.slack.workspace_id, channel_id=obs.slack.channel_id,
+        ) if obs.slack else None
 
         # Seed 001, alarms 1-6: read/write throttles on each table.
         t = obs.table_throttle
@@ -152,6 +158,7 @@ class ObservabilityStack(EnvironmentStack):
             encryption_key=self.key.key, enable_file_validation=True, is_multi_region_trail=True,
             include_global_service_events=True, send_to_cloud_watch_logs=True, cloud_watch_log_group=self.trail_logs,
         )
+        require_trail_source_arn(self.trail_bucket.bucket, trail_name=f"{config.resource_prefix}-audit")
         self._data_events(config)
         CfnOutput(self, "AlertTopicArn", value=self.alerts.topic.topic_arn)
         CfnOutput(self, "DashboardName", value=self.dashboard.dashboard_name)

@@ -45,6 +45,18 @@ class OidcStack(EnvironmentStack):
             )
         )
 
+        # bin/ops deploy / rollback (opscli/deploy_lock.py, opscli/release.py): the deploy lock and the
+        # record of the deployed approval id, exactly these two String parameters
+        # (docs/requirements.md#deploy-lock). Its post-deploy reads go through the lookup role above.
+        self.deploy_role.add_to_policy(
+            iam.PolicyStatement(
+                sid="DeployLockAndRecord",
+                actions=["ssm:GetParameter", "ssm:PutParameter"],
+                resources=[self.format_arn(service="ssm", resource="parameter", resource_name=name.lstrip("/"))
+                           for name in (config.deploy_lock_parameter, config.deployed_approval_parameter)],
+            )
+        )
+
         # The plan job (cdk diff before an approval) and drift detection run in
         # the GitHub environment "<env>-plan", which needs no approval; this
         # role may assume only the read-only CDK lookup role.

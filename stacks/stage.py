@@ -34,7 +34,7 @@ class EnvironmentStage(Stage):
         self.secrets = SecretsStack(self, "Secrets", names=config.names)
         self.observability = ObservabilityStack(self, "Observability", config=config)
         self.oidc = OidcStack(self, "Oidc", config=config)
-        self.runtime = RuntimeStack(self, "Runtime", config=config)
+        self.runtime = RuntimeStack(self, "Runtime", names=config.names, runtime=config.runtime, observability=config.observability)
         # Consumers read published values (stacks/base.py) at deploy time, so
         # the producers deploy first: Data, Secrets -> Runtime -> Oidc,
         # Observability (which read the Oracle API id). No exports are involved.

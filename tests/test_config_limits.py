@@ -4,6 +4,7 @@ file or ``MD_CONFIG_DIR``) is named as a symlink loop, not a missing file."""
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
@@ -12,6 +13,7 @@ import yaml
 
 from envconfig import ConfigError, aws, gcp
 from envconfig.location import REPO_CONFIG_DIR
+from tests.config_edit import set_field, write_edited
 
 
 @pytest.fixture
@@ -66,4 +68,26 @@ def test_a_symlink_loop_as_md_config_dir_is_named(tmp_path, monkeypatch):
 def test_a_missing_file_is_still_missing(tmp_path, monkeypatch):
     monkeypatch.setenv("MD_CONFIG_DIR", str(tmp_path))
     with pytest.raises(ConfigError, match=r"staging.yaml: <file>: file does not exist"):
+        aws.load("staging")
+
+
+@pytest.mark.parametrize("value", [float("nan"), float("inf")])
+def test_a_budget_percentage_that_is_not_a_number_is_refused(candidate, value):
+    """Before: .nan passed (it compares false with every bound)."""
+    path = candidate / "aws" / "staging.yaml"
+    write_edited(path, path, set_field("budget.alert_thresholds_percent", [80, value]))
+    with pytest.raises(ConfigError) as error:
+        aws.load("staging")
+    assert str(error.value) == f"{path}: budget.alert_thresholds_percent: must be a non-empty list of percentages"
+
+
+def test_a_fifo_or_directory_is_refused_without_reading_it(candidate):
+    path = candidate / "aws" / "staging.yaml"
+    path.unlink()
+    os.mkfifo(path)  # opening it for reading would block until a writer comes
+    with pytest.raises(ConfigError, match=r"staging.yaml: <file>: is not a regular file"):
+        aws.load("staging")
+    path.unlink()
+    path.mkdir()
+    with pytest.raises(ConfigError, match=r"staging.yaml: <file>: is not a regular file"):
         aws.load("staging")

@@ -7,16 +7,18 @@ import inspect
 
 from envconfig.aws import AwsEnvironment, AwsNaming, EnvName, TableName, load
 from stacks.data import DataStack
+from stacks.runtime import RuntimeStack
 from stacks.secrets import SecretsStack
 
 
-def test_the_data_and_secrets_stacks_do_not_take_the_whole_environment():
-    for stack in (DataStack, SecretsStack):
+def test_the_data_secrets_and_runtime_stacks_do_not_take_the_whole_environment():
+    for stack in (DataStack, SecretsStack, RuntimeStack):
         annotations = {name: str(p.annotation) for name, p in inspect.signature(stack.__init__).parameters.items()}
         assert "config" not in annotations, stack
         assert not any("AwsEnvironment" in a for a in annotations.values()), (stack, annotations)
     assert set(inspect.signature(DataStack.__init__).parameters) == {"self", "scope", "id_", "names", "data", "recovery"}
     assert set(inspect.signature(SecretsStack.__init__).parameters) == {"self", "scope", "id_", "names"}
+    assert set(inspect.signature(RuntimeStack.__init__).parameters) == {"self", "scope", "id_", "names", "runtime", "observability"}
 
 
 def test_the_naming_object_names_what_the_environment_names():

@@ -6,7 +6,9 @@ from typing import Mapping
 
 from aws_cdk import Duration
 from aws_cdk import aws_cloudwatch as cw
+from aws_cdk import aws_chatbot as chatbot
 from aws_cdk import aws_cloudwatch_actions as cw_actions
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_sns as sns
 from constructs import Construct
 
@@ -64,3 +66,27 @@ class MonitoringFacade(Construct):
 
 def sum_metric(namespace: str, metric_name: str, dimensions: Mapping[str, str], period: Duration, label: str | None = None) -> cw.Metric:
     return cw.Metric(namespace=namespace, metric_name=metric_name, dimensions_map=dict(dimensions), statistic="Sum", period=period, label=label)
+
+
+class SlackRouting(Construct):
+    """AWS Chatbot on the alert topic: every alarm (Critical and Warning alike,
+    as the topic's other subscribers get them) also reaches one Slack channel.
+
+    AWS Chatbot "Tutorial: Get started with Slack"
+    (https://docs.aws.amazon.com/chatbot/latest/adminguide/slack-setup.html):
+    the workspace is authorised once in the console; the channel
+    configuration subscribes to the topic. The guardrail is ``AWSDenyAll``:
+    the channel receives notifications and can run nothing in the account.
+
+    Attributes: ``channel`` (SlackChannelConfiguration).
+    """
+
+    def __init__(self, scope: Construct, id_: str, *, topic: sns.ITopic, name: str, workspace_id: str,
+                 channel_id: str) -> None:
+        super().__init__(scope, id_)
+        self.channel = chatbot.SlackChannelConfiguration(
+            self, "Channel", slack_channel_configuration_name=name, slack_workspace_id=workspace_id,
+            slack_channel_id=channel_id, notification_topics=[topic],
+            guardrail_policies=[iam.ManagedPolicy.from_aws_managed_policy_name("AWSDenyAll")],
+            logging_level=chatbot.LoggingLevel.ERROR,
+        )

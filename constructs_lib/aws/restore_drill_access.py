@@ -13,12 +13,15 @@ from constructs import Construct
 _TARGET_ACTIONS = ("dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:Query",
                    "dynamodb:Scan", "dynamodb:BatchWriteItem", "dynamodb:DescribeTable", "dynamodb:DeleteTable")
 SCRATCH_PREFIX = "restore-drill/"
+# Partition-key prefix of the restore drill's canary items (opscli/restore_drill.py CANARY_PREFIX).
+CANARY_PREFIX = "md-restore-drill-canary#"
 
 
 class RestoreDrillAccess(Construct):
     """A managed policy for the restore drill, attached to ``role``.
 
     * source tables (exact ARNs): read, describe, describe continuous backups, restore from;
+      put and delete only the drill's canary items (leading key ``md-restore-drill-canary#*``);
     * scratch tables (exact ARNs: the drill uses fixed names): what a restore writes, read back, delete;
     * the data key, only through DynamoDB and S3 in this region (``kms:ViaService``);
     * the baselines bucket: list versions, read objects and versions, and
@@ -38,6 +41,11 @@ class RestoreDrillAccess(Construct):
             iam.PolicyStatement(sid="ReadAndRestoreSourceTables", actions=[
                 "dynamodb:DescribeTable", "dynamodb:Scan", "dynamodb:GetItem", "dynamodb:DescribeContinuousBackups",
                 "dynamodb:RestoreTableToPointInTime"], resources=[table_arn(t) for t in source_tables]),
+            # The drill's own canary items (opscli/restore_drill.py): put and delete in a source table only
+            # items whose partition key starts with the canary prefix (docs/requirements.md#restore).
+            iam.PolicyStatement(sid="WriteDeleteCanaryItems", actions=["dynamodb:PutItem", "dynamodb:DeleteItem"],
+                                resources=[table_arn(t) for t in source_tables],
+                                conditions={"ForAllValues:StringLike": {"dynamodb:LeadingKeys": [f"{CANARY_PREFIX}*"]}}),
             iam.PolicyStatement(sid="WriteReadDeleteScratchTables", actions=list(_TARGET_ACTIONS),
                                 resources=[table_arn(t) for t in scratch_tables]),
             iam.PolicyStatement(sid="UseDataKeyThroughDynamoDbAndS3", actions=[

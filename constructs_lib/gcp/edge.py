@@ -52,18 +52,24 @@ class HttpsEdge(tf.Construct):
 
     def __init__(self, scope: tf.Construct, id_: str, *, project: str, region: str, name: str,
                  routes: Mapping[str, tuple[str, str]], static_hosts: Mapping[str, str] | None = None,
-                 log_sample_rate: float = 0.1) -> None:
+                 log_sample_rate: float = 0.1, path_routes: Mapping[str, Mapping[str, str]] | None = None) -> None:
         super().__init__(scope, id_)
         static_hosts = dict(static_hosts or {})
-        if not routes and not static_hosts:
+        path_routes = {h: dict(p) for h, p in (path_routes or {}).items() if p}
+        if not routes and not static_hosts and not path_routes:
             raise ValueError(f"{self.node.path}: an edge needs at least one host")
-        if set(routes) & set(static_hosts):
-            raise ValueError(f"{self.node.path}: a host is either a service or a static site: {sorted(set(routes) & set(static_hosts))}")
+        for a, b in ((routes, static_hosts), (routes, path_routes), (static_hosts, path_routes)):
+            if set(a) & set(b):
+                raise ValueError(f"{self.node.path}: a host is served one way (service, static site or paths): {sorted(set(a) & set(b))}")
+        for host, paths in path_routes.items():
+            for path in paths:
+                if not (path.startswith("/") and path.endswith("/")):
+                    raise ValueError(f"{self.node.path}: {host}: path {path!r} must start and end with '/' (e.g. /widget/)")
         hosts = sorted(routes)
         self.address = tf.compute_global_address.ComputeGlobalAddress(
             self, "Address", project=project, name=f"{name}-edge", address_type="EXTERNAL", ip_version="IPV4",
         )
-        domains = sorted({*hosts, *static_hosts})
+        domains = sorted({*hosts, *static_hosts, *path_routes})
         self.certificate = tf.compute_managed_ssl_certificate.ComputeManagedSslCertificate(
             self, "Certificate", project=project, name=certificate_name(name, domains), type="MANAGED",
             managed=tf.compute_managed_ssl_certificate.ComputeManagedSslCertificateManaged(domains=domains),
@@ -91,14 +97,28 @@ class HttpsEdge(tf.Construct):
                 log_config=bs.ComputeBackendServiceLogConfig(enable=True, sample_rate=log_sample_rate),
             )
         # Static sites (backend buckets with Cloud CDN, constructs_lib/gcp/frontend.py) by host.
-        targets = {**{h: b.id for h, b in self.backends.items()}, **static_hosts}
+        # A host shared by path (the widget SDK at cdn-<env>.<domain>/widget/...):
+        # one path rule per prefix (google provider 6.50 google_compute_url_map
+        # path_matcher.path_rule; "URL maps overview", path matching:
+        # https://cloud.google.com/load-balancing/docs/url-map-concepts). The
+        # host's default goes to its first prefix's bucket, which holds only
+        # objects under that prefix: anything else is that bucket's 404.
+        targets = {**{h: b.id for h, b in self.backends.items()}, **static_hosts,
+                   **{h: paths[sorted(paths)[0]] for h, paths in path_routes.items()}}
         ordered = sorted(targets)
         um = tf.compute_url_map
         self.url_map = um.ComputeUrlMap(
             self, "UrlMap", project=project, name=f"{name}-edge",
             default_service=targets[ordered[0]],
             host_rule=[um.ComputeUrlMapHostRule(hosts=[h], path_matcher=f"m{i}") for i, h in enumerate(ordered)],
-            path_matcher=[um.ComputeUrlMapPathMatcher(name=f"m{i}", default_service=targets[h]) for i, h in enumerate(ordered)],
+            path_matcher=[
+                um.ComputeUrlMapPathMatcher(
+                    name=f"m{i}", default_service=targets[h],
+                    path_rule=[um.ComputeUrlMapPathMatcherPathRule(paths=[f"{p}*"], service=path_routes[h][p])
+                               for p in sorted(path_routes[h])] if h in path_routes else None,
+                )
+                for i, h in enumerate(ordered)
+            ],
         )
         self.ssl_policy = tf.compute_ssl_policy.ComputeSslPolicy(
             self, "TlsPolicy", project=project, name=f"{name}-edge-tls", profile="MODERN", min_tls_version="TLS_1_2",

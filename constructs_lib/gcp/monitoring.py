@@ -252,7 +252,8 @@ class PlatformMonitoring(tf.Construct):
                  thresholds: AlertThresholds, run_services: Sequence[str], public_services: Mapping[str, str],
                  sql_database_id: str, redis_instance_id: str, migrations_job_name: str,
                  health_path: str = "/health", critical_emails: Sequence[str] = (),
-                 websocket_service: str | None = None) -> None:
+                 websocket_service: str | None = None, slack_channel: str | None = None,
+                 slack_token_secret: str | None = None) -> None:
         super().__init__(scope, id_)
         if not emails:
             raise ValueError(f"{self.node.path}: at least one e-mail channel is required")
@@ -271,9 +272,29 @@ class PlatformMonitoring(tf.Construct):
             )
             for index, email in enumerate(critical_emails)
         ]
+        # Slack (off unless configured): a channel of type "slack" whose OAuth token
+        # is read from Secret Manager at plan time (google provider 6.50
+        # google_monitoring_notification_channel, sensitive_labels.auth_token; Cloud
+        # Monitoring "Create and manage notification channels", Slack). The provider
+        # has no write-only form of auth_token, so the token reaches the state as a
+        # sensitive value (docs/gcp.md). Slack is a team channel: both severities.
+        self.slack_channel = None
+        if (slack_channel is None) != (slack_token_secret is None):
+            raise ValueError(f"{self.node.path}: Slack needs both a channel and the secret holding its token")
+        if slack_channel is not None:
+            token = tf.data_google_secret_manager_secret_version.DataGoogleSecretManagerSecretVersion(
+                self, "SlackToken", project=project, secret=slack_token_secret,
+            )
+            self.slack_channel = tf.monitoring_notification_channel.MonitoringNotificationChannel(
+                self, "Slack", project=project, type="slack", display_name=f"{name} Slack {slack_channel}",
+                labels={"channel_name": slack_channel},
+                sensitive_labels=tf.monitoring_notification_channel.MonitoringNotificationChannelSensitiveLabels(
+                    auth_token=token.secret_data),
+            )
+        team = self.channels + ([self.slack_channel] if self.slack_channel is not None else [])
         self.routing = {
-            Severity.CRITICAL: [c.id for c in self.channels + self.critical_channels],
-            Severity.WARNING: [c.id for c in self.channels],
+            Severity.CRITICAL: [c.id for c in team + self.critical_channels],
+            Severity.WARNING: [c.id for c in team],
         }
         self._project, self._name = project, name
         policy = self.add_policy

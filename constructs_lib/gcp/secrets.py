@@ -9,6 +9,9 @@ ACCESSOR = "roles/secretmanager.secretAccessor"
 # The version of a write-only value: Terraform sends the value only when this
 # number changes (rotation through Terraform bumps it; docs/gcp.md).
 FIRST_VERSION = 1
+# Write-only attributes need Terraform 1.11: an older one would refuse the
+# configuration, or worse, a future one without them must not apply it silently.
+REQUIRED_TERRAFORM = ">= 1.11.0"
 
 
 class Secret(tf.Construct):
@@ -60,6 +63,7 @@ class Secret(tf.Construct):
             depends_on=[key_grant],
         )
         self.accessors: dict[str, tf.secret_manager_secret_iam_member.SecretManagerSecretIamMember] = {}
+        tf.TerraformStack.of(self).add_override("terraform.required_version", REQUIRED_TERRAFORM)
         self.version: tf.secret_manager_secret_version.SecretManagerSecretVersion | None = None
         self.generated_value: str | None = None
 

@@ -171,12 +171,25 @@ class ThresholdsConfig:
 
 
 @dataclass(frozen=True, config=MODEL_CONFIG)
+class SlackConfig:
+    """AWS Chatbot delivers the alert topic to one Slack channel (off unless configured).
+
+    The workspace is authorised once in the AWS Chatbot console (OAuth); these
+    are its ids, not credentials."""
+
+    workspace_id: Str(r"T[A-Z0-9]{8,}", "must be a Slack workspace (team) id such as T0123ABCD")
+    channel_id: Str(r"[CG][A-Z0-9]{8,}", "must be a Slack channel id such as C0123ABCDE")
+
+
+@dataclass(frozen=True, config=MODEL_CONFIG)
 class ObservabilityConfig:
     log_retention_days: Int(allowed=LOG_RETENTION_DAYS, allowed_rule="must be one of CloudWatch's allowed values")
     alarm_emails: StrList(EMAIL, "must be an e-mail address", min_items=1)
     metrics_namespace: Str(METRICS_NAMESPACE, "must be a CloudWatch namespace (letters, digits, . _ - / # :)")
     thresholds: ThresholdsConfig
     audit_trail_object_lock: ObjectLock
+    # Slack routing of the alert topic (docs/requirements.md#alarms), off by default.
+    slack: Optional[SlackConfig] = None
 
     # The thresholds by name, as the stacks read them.
     table_throttle = property(lambda self: self.thresholds.table_throttle)

@@ -155,11 +155,18 @@ def ChoiceList(enum: type[Enum], min_items: int = 0) -> Any:  # noqa: N802 - a t
 
 
 def IncreasingNumbers(*, whole: bool, low: float, high: float | None, rule: str, order_rule: str) -> Any:  # noqa: N802
-    """A non-empty, strictly increasing list of numbers in (low, high]."""
+    """A non-empty, strictly increasing list of numbers in (low, high].
+
+    ``rule`` is the message for a value that is not a list of numbers; a list
+    out of order or out of (low, high] gets ``order_rule`` with the list. For
+    whole numbers (USD amounts) a value at or below ``low`` breaks ``rule``
+    instead, as the GCP file has always said.
+    """
     def validate(value: Any) -> tuple:
         kinds = int if whole else (int, float)
         if (not isinstance(value, list) or not value
-                or not all(isinstance(v, kinds) and not isinstance(v, bool) and (not whole or v > low) for v in value)):
+                or not all(isinstance(v, kinds) and not isinstance(v, bool) and math.isfinite(v) and (not whole or v > low)
+                           for v in value)):
             raise fail(rule)
         if (not whole and any(v <= low or high is not None and v > high for v in value)) or sorted(set(value)) != value:
             raise fail(f"{order_rule}, got {value}")

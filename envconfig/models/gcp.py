@@ -216,6 +216,16 @@ class AppConfig:
 
 
 @dataclass(frozen=True, config=MODEL_CONFIG)
+class SlackConfig:
+    """A Slack notification channel for both severities (off unless configured)."""
+
+    channel: Str(r"#[a-z0-9][a-z0-9._-]{0,79}", "must be a Slack channel name such as #platform-alerts")
+    # Secret Manager secret id holding the Slack app's OAuth token (created by an
+    # operator, docs/gcp.md); Terraform reads it, the configuration never holds it.
+    auth_token_secret: Str(r"[A-Za-z0-9_-]{1,255}", "must be a Secret Manager secret id such as md-staging-slack-token")
+
+
+@dataclass(frozen=True, config=MODEL_CONFIG)
 class MonitoringConfig:
     emails: StrList(EMAIL, "must be an e-mail address", min_items=1)
     error_ratio_percent: Number(0, 100)
@@ -228,6 +238,8 @@ class MonitoringConfig:
     critical_emails: StrList(EMAIL, "must be an e-mail address") = ()
     # Per service, log entries of severity ERROR or worse (the log-based metric's alert).
     error_log_entries_per_minute: Number(1) = 10
+    # Slack routing, off by default (docs/requirements.md#gcp-alerts).
+    slack: Optional[SlackConfig] = None
 
 
 @dataclass(frozen=True, config=MODEL_CONFIG)
@@ -317,12 +329,15 @@ class LiveKitConfig:
 @dataclass(frozen=True, config=MODEL_CONFIG)
 class FrontendSettings:
     domain: Str(HOSTNAME, "must be a DNS name such as www-staging.example.dev")
+    # Served under this prefix of the host (the widget SDK: /widget/), by a path rule on the URL map.
+    path: OptStr(r"/(?:[a-z0-9-]+/)+", "must be a path prefix such as /widget/ (starts and ends with /)") = None
 
 
 @dataclass(frozen=True, config=MODEL_CONFIG)
 class FrontendConfig:
     name: str
     domain: str
+    path: str | None = None
 
 
 @dataclass(frozen=True, config=MODEL_CONFIG)
@@ -393,7 +408,7 @@ class GcpConfig:
 
     @property
     def frontends(self) -> tuple[FrontendConfig, ...]:
-        return tuple(FrontendConfig(name, settings.domain) for name, settings in self.frontend_sections.items())
+        return tuple(FrontendConfig(name, settings.domain, settings.path) for name, settings in self.frontend_sections.items())
 
     @property
     def stack_name(self) -> str:

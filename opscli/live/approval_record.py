@@ -16,13 +16,13 @@ from ..session import Aws
 class Record:
     parameter: str
     approval_id: str | None     # None: no parameter, or one that is not a record
-    deployed_at: str | None = None
+    deployed_at: str | int | None = None   # epoch seconds as bin/ops deploy writes it
     by: str | None = None
     problem: str | None = None  # why the value is not a usable record
 
 
 def parameter_name(aws: Aws) -> str:
-    return f"{aws.config.parameter_prefix}deployed-approval"
+    return aws.config.deployed_approval_parameter
 
 
 def read(aws: Aws) -> Record:

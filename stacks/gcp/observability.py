@@ -35,6 +35,8 @@ class Observability(tf.Construct):
                 error_log_entries_per_minute=m.error_log_entries_per_minute,
             ),
             critical_emails=m.critical_emails,
+            slack_channel=m.slack.channel if m.slack else None,
+            slack_token_secret=m.slack.auth_token_secret if m.slack else None,
             websocket_service=service_name(config, Service.WEBSOCKET),
             run_services=[service_name(config, s) for s in runtime.services],
             # Behind the edge the *.run.app URL refuses outside callers (load-balancer

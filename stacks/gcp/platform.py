@@ -18,6 +18,43 @@ from stacks.gcp.runtime import Runtime
 from stacks.gcp.secrets import Secrets
 
 
+# Principals that make a bucket public (Cloud Storage docs, "Making data public").
+PUBLIC_PRINCIPALS = ("allUsers", "allAuthenticatedUsers")
+FRONTEND_PUBLIC_ROLE = "roles/storage.objectViewer"
+
+
+def refuse_public_buckets(stack: tf.TerraformStack) -> None:
+    """The one kind of public bucket (docs/requirements.md#gcp-frontends): a
+    frontend bucket that a CDN backend bucket serves (a :class:`StaticSite`),
+    readable object by object by ``allUsers`` with ``roles/storage.objectViewer``
+    only: never list, never write, never ``allAuthenticatedUsers``, and no
+    other bucket. Any other grant to a public principal stops synth here."""
+    allowed = {site.public_read.node.path for site in getattr(stack, "frontends", {}).values()
+               if isinstance(site, StaticSite) and site.backend is not None}
+    for construct in stack.node.find_all():
+        kind = getattr(construct, "terraform_resource_type", "")
+        if not kind.startswith("google_storage_bucket_iam") and not kind.startswith("google_storage_default_object_acl") \
+                and kind not in ("google_storage_bucket_acl", "google_storage_object_acl"):
+            continue
+        # The *_input properties are what was set (the plain ones are Terraform references).
+        members = []
+        for attribute in ("member_input", "members_input", "role_entity_input", "policy_data_input"):
+            value = getattr(construct, attribute, None) if attribute in dir(construct) else None
+            if isinstance(value, str):
+                members.append(value)
+            elif isinstance(value, (list, tuple)):
+                members.extend(str(v) for v in value)
+        public = [m for m in members if any(p in m for p in PUBLIC_PRINCIPALS)]
+        if not public:
+            continue
+        role = getattr(construct, "role_input", None) if "role_input" in dir(construct) else None
+        if construct.node.path in allowed and role == FRONTEND_PUBLIC_ROLE and public == ["allUsers"]:
+            continue
+        raise ValueError(f"{construct.node.path}: {kind} grants {role or 'access'} to {public}: only a CDN-served frontend "
+                         f"bucket (StaticSite) may be public, and only {FRONTEND_PUBLIC_ROLE} to allUsers "
+                         "(docs/requirements.md#gcp-frontends)")
+
+
 class GcpPlatformStack(tf.TerraformStack):
     """One environment of the GCP side.
 
@@ -92,14 +129,20 @@ class GcpPlatformStack(tf.TerraformStack):
             )
             for fe in config.frontends
         }
-        static_hosts = {fe.domain: self.frontends[fe.name].backend.id for fe in config.frontends}
+        static_hosts = {fe.domain: self.frontends[fe.name].backend.id for fe in config.frontends if fe.path is None}
+        path_routes: dict[str, dict[str, str]] = {}
+        for fe in config.frontends:
+            if fe.path is not None:
+                path_routes.setdefault(fe.domain, {})[fe.path] = self.frontends[fe.name].backend.id
         if self.media:
             # wss:// signalling through the edge's managed certificate and TLS policy.
             static_hosts[self.media.livekit.domain] = self.media.livekit.signal_backend.id
         self.edge = HttpsEdge(self, "Edge", project=config.project_id, region=config.region.value,
                               name=config.name_prefix, routes=routes,
                               static_hosts=static_hosts,
-                              log_sample_rate=config.logging.load_balancer_log_sample_rate) if routes or static_hosts else None
+                              log_sample_rate=config.logging.load_balancer_log_sample_rate,
+                              path_routes=path_routes) if routes or static_hosts or path_routes else None
+        refuse_public_buckets(self)
         if self.media:
             self.media.livekit.add_turn_tls(ssl_policy=self.edge.ssl_policy.id)
         self.oidc = Oidc(self, "Oidc", config=config, runtime=self.runtime)

@@ -112,7 +112,11 @@ def expected_roles(env: EnvName) -> dict[str, dict]:
     return {**consumer,
         # SPEC oidc: the deploy role may only assume the CDK bootstrap roles
         "Oidc/GitHubDeployRole": {"managed": [], "statements": [
-            {"Action": ["sts:AssumeRole", "sts:TagSession"], "Effect": "Allow", "Resource": sorted(cdk), "Sid": "AssumeCdkBootstrapRoles"}]},
+            {"Action": ["sts:AssumeRole", "sts:TagSession"], "Effect": "Allow", "Resource": sorted(cdk), "Sid": "AssumeCdkBootstrapRoles"},
+            # bin/ops deploy's lock and its record of the deployed approval id: these two parameters, nothing else
+            {"Action": ["ssm:GetParameter", "ssm:PutParameter"], "Effect": "Allow", "Sid": "DeployLockAndRecord", "Resource": [
+                f"arn:aws:ssm:{REGION}:{account}:parameter/mirror-dissonance/{e}/deploy-lock",
+                f"arn:aws:ssm:{REGION}:{account}:parameter/mirror-dissonance/{e}/deployed-approval"]}]},
         "Oidc/GitHubPlanRole": {"managed": [], "statements": [
             {"Action": ["sts:AssumeRole", "sts:TagSession"], "Effect": "Allow", "Resource": [cdk[3]], "Sid": "AssumeCdkLookupRole"}]},
         # The Oracle role is the smoke job's: the two routes, the nonce, query and delete of its own fp-events item.
@@ -186,6 +190,10 @@ def test_the_restore_drill_policy_is_exactly_sources_and_scratch_copies(aws_app,
     assert statements(policy["Properties"]["PolicyDocument"]) == sorted([
         {"Action": ["dynamodb:DescribeContinuousBackups", "dynamodb:DescribeTable", "dynamodb:GetItem",
                     "dynamodb:RestoreTableToPointInTime", "dynamodb:Scan"], "Effect": "Allow", "Sid": "ReadAndRestoreSourceTables",
+         "Resource": [f"arn:aws:dynamodb:{REGION}:{account}:table/mirror-dissonance-{t}-{e}" for t in names]},
+        # the drill's canaries: only items whose partition key starts with md-restore-drill-canary#
+        {"Action": ["dynamodb:DeleteItem", "dynamodb:PutItem"], "Effect": "Allow", "Sid": "WriteDeleteCanaryItems",
+         "Condition": {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["md-restore-drill-canary#*"]}},
          "Resource": [f"arn:aws:dynamodb:{REGION}:{account}:table/mirror-dissonance-{t}-{e}" for t in names]},
         {"Action": ["dynamodb:BatchWriteItem", "dynamodb:DeleteItem", "dynamodb:DeleteTable", "dynamodb:DescribeTable", "dynamodb:GetItem",
                     "dynamodb:PutItem", "dynamodb:Query", "dynamodb:Scan", "dynamodb:UpdateItem"], "Effect": "Allow",
@@ -321,3 +329,20 @@ def test_trail_records_management_events_everywhere(aws_app, env):
     assert "EventSelectors" not in props and "InsightSelectors" not in props
     assert (props["IsMultiRegionTrail"], props["IncludeGlobalServiceEvents"], props["EnableLogFileValidation"], props["IsLogging"]) == (True, True, True, True)
     assert props["KMSKeyId"] == "${ObservabilityKey.Arn}"
+
+
+# ---- the audit trail bucket -------------------------------------------------
+
+def test_trail_bucket_admits_cloudtrail_for_this_trail_only(aws_app, env):
+    """Before: CloudTrail's PutObject had no aws:SourceArn (any trail naming the bucket could write)."""
+    account, e = ACCOUNTS[env], env.value
+    trail = f"arn:aws:cloudtrail:{REGION}:{account}:trail/mirror-dissonance-{e}-audit"
+    policies = [p for _, logical, p in resources_of(aws_app, env, "AWS::S3::BucketPolicy") if logical.startswith("TrailBucketPolicy")]
+    assert len(policies) == 1
+    cloudtrail = [s for s in statements(policies[0]["Properties"]["PolicyDocument"])
+                  if s.get("Principal") == {"Service": "cloudtrail.amazonaws.com"}]
+    assert sorted(a for s in cloudtrail for a in s["Action"]) == ["s3:GetBucketAcl", "s3:PutObject"]
+    for statement in cloudtrail:
+        assert statement["Condition"]["StringEquals"]["aws:SourceArn"] == trail, statement
+    (put,) = [s for s in cloudtrail if s["Action"] == ["s3:PutObject"]]
+    assert put["Condition"]["StringEquals"]["s3:x-amz-acl"] == "bucket-owner-full-control"

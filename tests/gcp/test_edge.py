@@ -10,7 +10,8 @@ def test_each_custom_domain_routes_to_its_cloud_run_service(synth):
     cert = synth.one("google_compute_managed_ssl_certificate", "Edge/Certificate")
     # With LiveKit on, its signalling domain shares the edge (wss://, tests/gcp/test_livekit.py).
     livekit = [synth.config.livekit.domain] if synth.config.livekit else []
-    assert cert["type"] == "MANAGED" and sorted(cert["managed"]["domains"]) == sorted([d.api, d.websocket, *livekit])
+    frontends = {f.domain for f in synth.config.frontends}
+    assert cert["type"] == "MANAGED" and sorted(cert["managed"]["domains"]) == sorted({d.api, d.websocket, *livekit, *frontends})
     url_map = synth.one("google_compute_url_map", "Edge/UrlMap")
     matchers = {m["name"]: m["default_service"] for m in url_map["path_matcher"]}
     routed = {rule["hosts"][0]: matchers[rule["path_matcher"]] for rule in url_map["host_rule"]}

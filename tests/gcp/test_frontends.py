@@ -1,4 +1,4 @@
-"""Static frontends (seed 002 Day 5-7): config-gated per app; none is enabled in the repository's configs."""
+"""Static frontends: config-gated per app; staging serves landing, dashboard, meeting and the widget SDK."""
 
 from __future__ import annotations
 
@@ -44,10 +44,69 @@ def _one(doc: dict, type_: str, part: str) -> tuple[str, dict]:
     return found[0]
 
 
-def test_no_environment_enables_a_public_frontend_bucket_yet(gcp_synth):
-    for env in Environment:
-        assert gcp_synth[env].config.frontends == ()
-        assert not gcp_synth[env].resources("google_compute_backend_bucket")
+def test_staging_serves_the_planned_frontends_and_production_none_yet(gcp_synth):
+    staging = gcp_synth[Environment.STAGING]
+    assert {(f.name, f.domain, f.path) for f in staging.config.frontends} == {
+        ("landing", "www-staging.mirror-dissonance.dev", None),
+        ("dashboard", "app-staging.mirror-dissonance.dev", None),
+        ("meeting", "meet-staging.mirror-dissonance.dev", None),
+        ("widget", "cdn-staging.mirror-dissonance.dev", "/widget/"),
+    }
+    assert len(staging.resources("google_compute_backend_bucket")) == 4
+    production = gcp_synth[Environment.PRODUCTION]
+    assert production.config.frontends == () and not production.resources("google_compute_backend_bucket")
+
+
+def test_widget_sdk_is_routed_by_path_on_the_cdn_host(gcp_synth):
+    staging = gcp_synth[Environment.STAGING]
+    url_map = staging.one("google_compute_url_map", "Edge/UrlMap")
+    matcher = {r["hosts"][0]: r["path_matcher"] for r in url_map["host_rule"]}["cdn-staging.mirror-dissonance.dev"]
+    [paths] = [m for m in url_map["path_matcher"] if m["name"] == matcher]
+    widget = staging.ref("google_compute_backend_bucket", "FrontendWidget/Backend")
+    assert paths["path_rule"] == [{"paths": ["/widget/*"], "service": widget}]
+    cert = staging.one("google_compute_managed_ssl_certificate", "Edge/Certificate")
+    assert "cdn-staging.mirror-dissonance.dev" in cert["managed"]["domains"]
+
+
+def test_every_public_grant_is_object_read_on_a_cdn_served_versioned_bucket(synth):
+    """The one exception to private buckets: a frontend bucket that a CDN backend serves,
+    objectViewer to allUsers only (no list, no write), uniform access, versioning."""
+    buckets = synth.resources("google_storage_bucket")
+    by_ref = {f"${{google_storage_bucket.{n}.name}}": b for n, b in buckets.items()}
+    cdn_served = {b["bucket_name"] for b in synth.resources("google_compute_backend_bucket").values() if b["enable_cdn"] is True}
+    public_types = ("google_storage_bucket_iam_member", "google_storage_bucket_iam_binding", "google_storage_bucket_iam_policy",
+                    "google_storage_bucket_acl", "google_storage_default_object_acl", "google_storage_object_acl")
+    public = []
+    for type_, name, body in synth.all_resources():
+        if type_ in public_types and ("allUsers" in str(body) or "allAuthenticatedUsers" in str(body)):
+            public.append((type_, name, body))
+    assert len(public) == len(synth.config.frontends)
+    for type_, name, body in public:
+        assert type_ == "google_storage_bucket_iam_member", name
+        assert body["member"] == "allUsers" and body["role"] == "roles/storage.objectViewer", name
+        assert body["bucket"] in cdn_served, name
+        bucket = by_ref[body["bucket"]]
+        assert bucket["uniform_bucket_level_access"] is True and bucket["versioning"] == {"enabled": True}, name
+    for name, bucket in buckets.items():
+        if f"${{google_storage_bucket.{name}.name}}" not in cdn_served:
+            assert bucket["public_access_prevention"] == "enforced", name
+
+
+@pytest.mark.parametrize(("target", "role", "member"), [
+    ("assets", "roles/storage.objectViewer", "allUsers"),          # not a frontend bucket
+    ("frontend", "roles/storage.objectAdmin", "allUsers"),         # write
+    ("frontend", "roles/storage.legacyBucketReader", "allUsers"),  # list
+    ("frontend", "roles/storage.objectViewer", "allAuthenticatedUsers"),
+])
+def test_any_other_public_bucket_or_role_is_refused(gcp_synth, target, role, member):
+    from constructs_lib.gcp import tf
+    from stacks.gcp.platform import GcpPlatformStack, refuse_public_buckets
+
+    stack = GcpPlatformStack(tf.Testing.app(), config=gcp_synth[Environment.STAGING].config)
+    bucket = stack.data.bucket.bucket.name if target == "assets" else stack.frontends["landing"].bucket.name
+    tf.storage_bucket_iam_member.StorageBucketIamMember(stack, "Rogue", bucket=bucket, role=role, member=member)
+    with pytest.raises(ValueError, match=r"gcp-staging/Rogue: google_storage_bucket_iam_member grants .* only a CDN-served frontend bucket"):
+        refuse_public_buckets(stack)
 
 
 def test_frontend_bucket_cdn_backend_and_host_on_the_edge(with_frontend):

@@ -244,3 +244,31 @@ def test_error_log_alert_fires_per_service_above_ten_a_minute(synth):
     assert aggregation["per_series_aligner"] == "ALIGN_DELTA" and aggregation["alignment_period"] == "60s"
     assert aggregation["group_by_fields"] == ["metric.label.service_name"]
     assert policy["severity"] == "WARNING"
+
+
+def test_slack_is_off_by_default(synth):
+    assert synth.config.monitoring.slack is None
+    assert not [c for c in synth.resources("google_monitoring_notification_channel").values() if c["type"] == "slack"]
+
+
+def test_slack_routing_by_configuration_gets_both_severities_and_a_secret_token(gcp_synth, tmp_path):
+    from constructs_lib.gcp import tf
+    from envconfig.gcp import CONFIG_DIR, load_gcp_config
+    from stacks.gcp.platform import GcpPlatformStack
+    from tests.config_edit import set_field, write_edited
+
+    path = write_edited(CONFIG_DIR / "staging.yaml", tmp_path / "staging.yaml", set_field(
+        "monitoring.slack", {"channel": "#platform-alerts", "auth_token_secret": "md-staging-slack-token"}))
+    outdir = tmp_path / "out"
+    app = tf.App(outdir=str(outdir))
+    GcpPlatformStack(app, config=load_gcp_config(path))
+    app.synth()
+    doc = json.loads((outdir / "stacks" / "gcp-staging" / "cdk.tf.json").read_text())
+    [(name, slack)] = [(n, c) for n, c in doc["resource"]["google_monitoring_notification_channel"].items() if c["type"] == "slack"]
+    assert slack["labels"] == {"channel_name": "#platform-alerts"}
+    [(token_name, token)] = doc["data"]["google_secret_manager_secret_version"].items()
+    assert token["secret"] == "md-staging-slack-token"
+    assert slack["sensitive_labels"]["auth_token"] == f"${{data.google_secret_manager_secret_version.{token_name}.secret_data}}"
+    ref = f"${{google_monitoring_notification_channel.{name}.id}}"
+    for policy in doc["resource"]["google_monitoring_alert_policy"].values():
+        assert ref in policy["notification_channels"], policy["display_name"]

@@ -48,9 +48,16 @@ LIVEKIT_ADDRESSES = {
 }
 
 
+# Config-gated frontend buckets (staging: all four).
+FRONTEND_BUCKETS = ["FrontendDashboard_Bucket_EDC6CE25", "FrontendLanding_Bucket_55B4082E", "FrontendMeeting_Bucket_1583A629",
+                    "FrontendWidget_Bucket_25B42531"]
+
+
 @pytest.mark.parametrize("type_", sorted(set(STATEFUL_ADDRESSES) | set(LIVEKIT_ADDRESSES)))
 def test_stateful_addresses_are_stable(synth, type_):
     expected = STATEFUL_ADDRESSES.get(type_, []) + (LIVEKIT_ADDRESSES.get(type_, []) if synth.config.livekit else [])
+    if type_ == "google_storage_bucket" and synth.config.frontends:
+        expected += [n for n in FRONTEND_BUCKETS if any(n.startswith(f"Frontend{f.name.title()}_") for f in synth.config.frontends)]
     assert sorted(synth.resources(type_)) == sorted(expected)
 
 

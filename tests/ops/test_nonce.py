@@ -289,3 +289,39 @@ def test_create_only_creates_once_and_then_leaves_it(aws, capsys):
     out = capsys.readouterr().out
     assert "created /mirror-dissonance/staging/nonce (version 1)" in out
     assert "/mirror-dissonance/staging/nonce exists; left unchanged (--create-only)" in out
+
+
+@pytest.mark.parametrize("at", ["-inf", "inf", "nan", "-Infinity", "NaN", "1e400"])
+def test_check_nonce_at_must_be_a_finite_time(at, capsys, monkeypatch):
+    monkeypatch.setenv("AWS_ENDPOINT_URL", "http://localhost:9")  # any cloud call would fail differently
+    code = aws_ops.main(["check-nonce", "--env", "staging", f"--at={at}"], stdin=io.StringIO("some-nonce"))
+    assert code == 2
+    assert capsys.readouterr().err.strip() == f"ops check-nonce: not a finite time: {at!r} (epoch seconds or ISO-8601)"
+
+
+def test_check_nonce_stdin_beyond_4096_characters_is_refused_without_reading_it_all(capsys, monkeypatch):
+    monkeypatch.setenv("AWS_ENDPOINT_URL", "http://localhost:9")
+
+    class Endless(io.TextIOBase):
+        """500 MB of stdin, never materialized: read(n) returns n characters."""
+        requested: list = []
+
+        def isatty(self):
+            return False
+
+        def read(self, n=-1):
+            Endless.requested.append(n)
+            assert n is not None and 0 < n <= 4097, "stdin must be read with a bound"
+            return "a" * n
+
+    code = aws_ops.main(["check-nonce", "--env", "staging"], stdin=Endless())
+    assert code == 2 and Endless.requested == [4097]
+    assert capsys.readouterr().err.strip() == (
+        "ops check-nonce: more than 4096 characters on stdin: not one nonce; pass exactly one nonce")
+
+
+def test_check_nonce_stdin_of_exactly_4096_characters_is_read(capsys, monkeypatch):
+    monkeypatch.setenv("AWS_ENDPOINT_URL", "http://localhost:9")
+    code = aws_ops.main(["check-nonce", "--env", "staging"], stdin=io.StringIO("a" * 4096))
+    # read whole and passed on to the check, which then fails on the unreachable endpoint (not on the size)
+    assert code == 2 and "more than 4096" not in capsys.readouterr().err

@@ -471,3 +471,16 @@ def test_an_extra_nested_assembly_in_the_kept_stage_is_refused():
     with pytest.raises(CheckFailed, match="kept assembly is refused: .*artifact 'assembly-Evil' has type 'cdk:cloud-assembly'"):
         release.deploy(load("production"), approved=plan.approval_id, verify=lambda: 0, runner=runner, out=io.StringIO())
     assert runner.calls == []
+
+
+def test_bin_ops_entry_hands_restore_drill_to_a_time_untouched(monkeypatch, capsys):
+    from opscli import entry
+
+    seen = []
+    monkeypatch.setattr("opscli.aws_ops.main", lambda argv: seen.append(argv) or 0)
+    assert entry.main(["restore-drill", "--env", "staging", "--to", "1800000000"]) == 0
+    assert entry.main(["restore-drill", "--env", "staging", "--to=2026-12-01T00:00:00Z"]) == 0
+    assert seen == [["restore-drill", "--env", "staging", "--to", "1800000000"],
+                    ["restore-drill", "--env", "staging", "--to=2026-12-01T00:00:00Z"]]
+    assert entry.main(["rollback", "--env", "staging", "--to", "1800000000"]) == 2  # an approval id there
+    assert "an approval id is 64 hexadecimal digits" in capsys.readouterr().err

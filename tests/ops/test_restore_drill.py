@@ -55,13 +55,22 @@ def leftovers(ddb, s3, bucket):
     return tables + objects
 
 
+def canaries_left(ddb):
+    return [i for t in ddb.list_tables()["TableNames"] for i in ddb.scan(TableName=t)["Items"]
+            if i["pk"]["S"].startswith("md-restore-drill-canary#")]
+
+
 def test_drill_restores_every_store_equal_and_cleans_up(data, capsys):
     code, out = drill(capsys=capsys)
     assert code == 0, out.err
     lines = [l for l in out.out.splitlines() if l.endswith("PASS")]
     assert [l.split()[0] for l in lines] == ["fp-events", "consent", "block-counter", "baselines"]
-    assert "    30/30" in out.out and "25/25" in out.out  # every item counted, 25 sampled by hash
+    # every table compared whole: 30 items and the drill's canary, in the source and in the copy
+    assert out.out.count("    31/31           31/31") == 3, out.out
+    assert "     4/4             4/4" in out.out  # 3 baselines (all sampled) and the canary object
+    assert all(" present   PASS" in l for l in lines)
     assert leftovers(*data) == []
+    assert not canaries_left(data[0])
 
 
 def test_a_scratch_copy_that_differs_fails_the_drill_and_is_still_deleted(data, capsys, monkeypatch):
@@ -69,14 +78,14 @@ def test_a_scratch_copy_that_differs_fails_the_drill_and_is_still_deleted(data, 
     code, out = drill("--table", "consent", capsys=capsys)
     assert code == 1
     assert "FAIL: contents differ" in out.out
-    assert out.err.strip() == "ops restore-drill: consent contents differ"
+    assert out.err.strip() == "ops restore-drill: consent: FAIL: contents differ"
     assert leftovers(*data) == []
 
 
 def test_baseline_object_that_differs_fails(data, capsys, monkeypatch):
     monkeypatch.setenv(restore_drill.FAULT_ENV, restore_drill.FAULT_ALTER_SCRATCH)
     code, out = drill("--table", "baselines", capsys=capsys)
-    assert code == 1 and "baselines contents differ" in out.err
+    assert code == 1 and "baselines: FAIL: contents differ" in out.err
     assert leftovers(*data) == []
 
 
@@ -101,13 +110,14 @@ def test_to_restores_an_earlier_state_and_compares_with_now(data, capsys, config
     ddb.put_item(TableName=config.table_name(TableName.BLOCK_COUNTER), Item={"pk": {"S": "new"}})
     code, out = drill("--table", "block-counter", "--to", str(before_change), capsys=capsys)
     assert code == 1 and "   31/30" in out.out  # the copy is the earlier state, one item short of now
+    assert "UNPROVABLE: the source changed since --to, or the copy differs" in out.out
 
 
 def test_slower_than_the_rto_fails(data, capsys, monkeypatch, config):
     ticks = iter(range(0, 10**6, 4000))  # every monotonic reading 4000 s later: past the 60-minute RTO
     monkeypatch.setattr(restore_drill.time, "monotonic", lambda: next(ticks))
     code, out = drill("--table", "consent", capsys=capsys)
-    assert code == 1 and "consent restore slower than its RTO" in out.err
+    assert code == 1 and "consent: FAIL: slower than RTO" in out.err
 
 
 @pytest.mark.parametrize("args,message", [
@@ -140,3 +150,85 @@ def test_a_second_drill_at_the_same_time_leaves_the_first_ones_table_alone(data,
     code, out = drill("--table", "consent", capsys=capsys)
     assert code == 2 and "another restore drill is running" in out.err
     assert scratch in ddb.list_tables()["TableNames"]
+
+
+@pytest.fixture
+def empty(config):
+    """The tables and bucket of a fresh environment: nothing in them."""
+    kms = boto3.client("kms", region_name=config.region)
+    key = kms.create_key(Description="data")["KeyMetadata"]["Arn"]
+    ddb = boto3.client("dynamodb", region_name=config.region)
+    for table in TableName:
+        keys = [("pk", "HASH")] + ([("sk", "RANGE")] if table is not TableName.BLOCK_COUNTER else [])
+        ddb.create_table(TableName=config.table_name(table), BillingMode="PAY_PER_REQUEST",
+                         KeySchema=[{"AttributeName": a, "KeyType": t} for a, t in keys],
+                         AttributeDefinitions=[{"AttributeName": a, "AttributeType": "S"} for a, _ in keys],
+                         SSESpecification={"Enabled": True, "SSEType": "KMS", "KMSMasterKeyId": key})
+        ddb.update_continuous_backups(TableName=config.table_name(table),
+                                      PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": True})
+    s3 = boto3.client("s3", region_name=config.region)
+    bucket = f"{config.resource_prefix}-baselines-{config.account}"
+    s3.create_bucket(Bucket=bucket)
+    s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+    return ddb, s3, bucket
+
+
+def test_on_empty_tables_the_drill_proves_its_own_canary(empty, capsys):
+    code, out = drill(capsys=capsys)
+    assert code == 0, out.err
+    rows = [l for l in out.out.splitlines() if l.split()[:1] and l.split()[0] in ("fp-events", "consent", "block-counter", "baselines")]
+    assert len(rows) == 4 and all(" present   PASS" in r for r in rows), out.out
+    assert all("     1/1             1/1" in r for r in rows)  # the canary, and only it
+    assert leftovers(*empty) == [] and not canaries_left(empty[0])
+
+
+def test_to_on_empty_tables_proves_nothing_and_fails(empty, capsys):
+    time.sleep(0.01)
+    code, out = drill("--table", "consent", "--to", str(time.time() - 0.005), capsys=capsys)
+    assert code == 1
+    assert "UNPROVEN: nothing restored to compare" in out.out
+
+
+def test_a_restore_that_misses_the_canary_fails(data, capsys, monkeypatch):
+    real = restore_drill.Drill._wait_active
+
+    def lose_the_canary(self, table, deadline):  # a restore that dropped the newest write
+        real(self, table, deadline)
+        for item in self.ddb.scan(TableName=table)["Items"]:
+            if item["pk"]["S"].startswith("md-restore-drill-canary#"):
+                self.ddb.delete_item(TableName=table, Key={k: item[k] for k in ("pk", "sk")})
+
+    monkeypatch.setattr(restore_drill.Drill, "_wait_active", lose_the_canary)
+    code, out = drill("--table", "consent", capsys=capsys)
+    assert code == 1 and " MISSING " in out.out
+    assert not canaries_left(data[0])
+
+
+def test_a_change_after_to_outside_any_sample_is_unprovable(data, capsys, config):
+    """One item changed after T, the one a 25-item sample by key hash would pick last: a whole-table digest sees it."""
+    import hashlib
+    import json
+
+    ddb = data[0]
+    time.sleep(0.01)
+    t = time.time()
+    time.sleep(0.01)
+    table = config.table_name(TableName.FP_EVENTS)
+    keys = [{"pk": {"S": f"fp-events-{i}"}, "sk": {"S": "0"}} for i in range(30)]
+    last = max(keys, key=lambda k: hashlib.sha256(json.dumps(k, sort_keys=True, separators=(",", ":")).encode()).hexdigest())
+    ddb.update_item(TableName=table, Key=last, UpdateExpression="SET #d = :v",
+                    ExpressionAttributeNames={"#d": "data"}, ExpressionAttributeValues={":v": {"S": "rewritten after T"}})
+    code, out = drill("--table", "fp-events", "--to", str(t), capsys=capsys)
+    assert code == 1, out.out
+    assert "    30/30" in out.out and "UNPROVABLE" in out.out
+
+
+def test_a_canary_that_never_reached_the_table_fails_even_with_equal_contents(empty, capsys, monkeypatch):
+    def lost_write(self, table, described):  # the put "succeeded" but nothing was stored
+        return {k["AttributeName"]: {"S": "md-restore-drill-canary#lost"} for k in described["KeySchema"]} | {
+            "md_restore_drill_canary": {"S": "x"}}
+
+    monkeypatch.setattr(restore_drill.Drill, "_write_canary", lost_write)
+    code, out = drill("--table", "consent", capsys=capsys)
+    assert code == 1, out.out
+    assert "      0/0             0/0" in out.out and "FAIL: canary MISSING from the copy" in out.out

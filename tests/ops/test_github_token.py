@@ -40,3 +40,12 @@ def test_a_byte_order_mark_is_not_stored(aws, capsys):
     ssm = aws.client("ssm")
     name = ssm.describe_parameters()["Parameters"][0]["Name"]
     assert ssm.get_parameter(Name=name, WithDecryption=True)["Parameter"]["Value"] == TOKEN
+
+
+def test_stdin_beyond_4096_characters_is_refused_before_any_cloud_call(capsys, monkeypatch):
+    monkeypatch.setenv("AWS_ENDPOINT_URL", "http://localhost:9")
+    big = io.StringIO("g" * 10_000_000)
+    assert aws_ops.main(["set-github-token", "--env", "staging"], stdin=big) == 2
+    assert capsys.readouterr().err.strip() == (
+        "ops set-github-token: more than 4096 characters on stdin: not one token; pass exactly one token")
+    assert big.tell() == 4097  # read no further than needed to know

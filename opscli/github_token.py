@@ -1,6 +1,7 @@
 """``set-github-token``: the value comes from stdin and goes only to SSM.
 
-It is never printed, logged, put in an exception message or passed on a
+At most MAX_STDIN_CHARS (4096) characters of stdin are read. The value is
+never printed, logged, put in an exception message or passed on a
 command line (where ``ps`` would show it).
 """
 from __future__ import annotations
@@ -15,6 +16,9 @@ from .session import Aws, secrets_key_alias
 
 
 BOM = "\ufeff"
+# A nonce is 43 characters, a GitHub token at most 255 (docs/requirements.md#operator-input):
+# stdin beyond this is refused after reading this much, never read to its end.
+MAX_STDIN_CHARS = 4096
 
 
 def read_secret(stream=None, *, prompt: str, what: str, usage: str) -> str:
@@ -26,9 +30,11 @@ def read_secret(stream=None, *, prompt: str, what: str, usage: str) -> str:
     """
     stream = stream or sys.stdin
     try:
-        raw = getpass.getpass(prompt) if stream.isatty() else stream.read()
+        raw = getpass.getpass(prompt) if stream.isatty() else stream.read(MAX_STDIN_CHARS + 1)
     except UnicodeDecodeError:
         raise OpsError(f"the {what} on stdin is not UTF-8 text") from None
+    if len(raw) > MAX_STDIN_CHARS:
+        raise OpsError(f"more than {MAX_STDIN_CHARS} characters on stdin: not one {what}; pass exactly one {what}")
     value = raw.lstrip(BOM).strip()
     if not value:
         raise OpsError(f"no {what} on stdin (pipe it in: {usage})")
