@@ -72,6 +72,7 @@ PRICES = {
 # Assumptions an estimate cannot read from configuration, stated once.
 LIVEKIT_BOOT_DISK_GIB = 20           # constructs_lib/gcp/livekit.py boot disk
 EDGE_FORWARDING_RULES = 2            # HTTPS and the HTTP -> HTTPS redirect (constructs_lib/gcp/edge.py)
+LIVEKIT_FORWARDING_RULES = 1         # TURN over TLS on 443 (constructs_lib/gcp/livekit.py), when it has a TURN domain
 # Idle log volume per month: subnet flow logs at full sampling, load-balancer
 # request logs, Cloud SQL statement logs and audit logs with no user traffic
 # (health checks, uptime checks, scheduler). A busy month is far more.
@@ -155,8 +156,9 @@ def estimate(config: "GcpConfig") -> Estimate:
                               f"has no price in envconfig/gcp_cost.py (priced: {sorted(PRICES['vm_hour'])}), got {machine!r}")
         usd = (PRICES["vm_hour"][machine] + PRICES["static_ip_hour"]) * HOURS_PER_MONTH + LIVEKIT_BOOT_DISK_GIB * PRICES["pd_balanced_gib_month"]
         lines.append(Line("LiveKit VM", round(usd, 2), f"{machine}, static IP, {LIVEKIT_BOOT_DISK_GIB} GiB disk"))
-    if config.domains.api or config.domains.websocket or config.frontends:
-        rules = EDGE_FORWARDING_RULES
+    edge = bool(config.domains.api or config.domains.websocket or config.frontends)
+    rules = EDGE_FORWARDING_RULES * edge + LIVEKIT_FORWARDING_RULES * bool(getattr(config.livekit, "turn_domain", None))
+    if rules:
         usd = (PRICES["lb_first_five_rules_hour"] + max(0, rules - 5) * PRICES["lb_extra_rule_hour"]) * HOURS_PER_MONTH
         lines.append(Line("Load balancer", round(usd, 2), f"{rules} forwarding rules"))
     gib = IDLE_LOG_GIB_PER_MONTH[config.environment.value]

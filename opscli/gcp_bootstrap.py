@@ -10,7 +10,7 @@ What the stack cannot create for itself, because the first apply needs it:
    versioning; only the project's admins may read it (what the state still
    holds: docs/gcp.md, secrets in state);
 3. the infrastructure service account (``oidc.infra_service_account``) that
-   ``deploy-gcp.yml`` runs ``cdktf deploy`` as, with Owner on the project and
+   ``gcp-infrastructure.yml`` applies the saved plan as, with Owner on the project and
    Billing Costs Manager on the billing account (the budget). The stack binds
    it to the GitHub subject of this environment; until that first apply it
    cannot be impersonated from GitHub at all.
@@ -130,6 +130,19 @@ def plan_service_account(config: GcpConfig) -> str:
     return f"{config.name('plan')}@{config.project_id}.iam.gserviceaccount.com"
 
 
+PROJECT_NUMBER = "{project_number}"  # filled in at run time (bootstrap(): number_of)
+
+
+def project_number(project: str) -> str:
+    """The project's number (a Workload Identity principal names the project by number)."""
+    try:
+        proc = subprocess.run(["gcloud", "projects", "describe", project, "--format=value(projectNumber)"],
+                              check=False, capture_output=True, text=True)
+    except FileNotFoundError:
+        return ""
+    return proc.stdout.strip() if proc.returncode == 0 else ""
+
+
 def plan_custom_role_id(config: GcpConfig) -> str:
     return f"{config.name_prefix.replace('-', '_')}_plan_refresh"
 
@@ -156,6 +169,14 @@ def _plan_identity_steps(config: GcpConfig) -> list[Step]:
               "--permissions", ",".join(PLAN_CUSTOM_PERMISSIONS), "--stage", "GA", "--quiet"),
              exists=("gcloud", "iam", "roles", "describe", role_id, "--project", project)),
     ]
+    # Only the plan environment's subject may impersonate it (the pool is the stack's,
+    # constructs_lib/gcp/workload_identity.py; IAM accepts the principal before the pool exists).
+    subject = config.role_subjects["gcp-plan"][0]
+    principal = (f"principal://iam.googleapis.com/projects/{PROJECT_NUMBER}/locations/global/workloadIdentityPools/"
+                 f"{config.name('github')}/subject/{subject}")
+    steps.append(Step(f"let {subject} impersonate {sa}",
+                      ("gcloud", "iam", "service-accounts", "add-iam-policy-binding", sa, "--project", project,
+                       "--member", principal, "--role", "roles/iam.workloadIdentityUser", "--quiet")))
     for role in plan_project_roles(config):
         steps.append(Step(f"grant {role} on {project} to {sa}",
                           ("gcloud", "projects", "add-iam-policy-binding", project, "--member", member, "--role", role,
@@ -232,15 +253,24 @@ def plan(config: GcpConfig) -> list[Step]:
 
 
 def bootstrap(config: GcpConfig, *, executor: Executor = gcloud_executor, probe: Executor = quiet_executor,
-              out: TextIO | None = None) -> int:
+              out: TextIO | None = None, number_of: Callable[[str], str] = project_number) -> int:
     out = out or sys.stdout
     steps = plan(config)
+    number = ""
     for index, step in enumerate(steps, start=1):
         if step.exists is not None and probe(step.exists) == 0:
             print(f"[{index}/{len(steps)}] {step.description}: exists, skipped", file=out, flush=True)
             continue
         print(f"[{index}/{len(steps)}] {step.description}", file=out, flush=True)
-        status = executor(step.argv)
+        argv = step.argv
+        if any(PROJECT_NUMBER in arg for arg in argv):
+            number = number or number_of(config.project_id)
+            if not number.isdigit():
+                print(f"gcp-bootstrap: step {index}: cannot read the project number of {config.project_id} "
+                      f"(gcloud projects describe); {len(steps) - index + 1} step(s) not run", file=out, flush=True)
+                return 1
+            argv = tuple(arg.replace(PROJECT_NUMBER, number) for arg in argv)
+        status = executor(argv)
         if status != 0:
             print(f"gcp-bootstrap: step {index} failed (exit {status}): {step.description}; "
                   f"{len(steps) - index} later step(s) not run; fix and run again (done steps are skipped)",

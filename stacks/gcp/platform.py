@@ -80,6 +80,10 @@ class GcpPlatformStack(tf.TerraformStack):
             region=config.region.value,
             # Billing budgets and a few other APIs bill the quota to the
             # caller's project; make it ours, not the credentials' home project.
+            # Every request then carries X-Goog-User-Project, which needs
+            # serviceusage.services.use on this project for whoever runs
+            # Terraform: the plan identity too (opscli/gcp_bootstrap.py,
+            # PLAN_QUOTA_ROLE; google provider 6.50, "user_project_override").
             user_project_override=True,
             billing_project=config.project_id,
             default_labels={"system": "mirror-dissonance", "environment": config.environment.value, "managed-by": "cdktf"},

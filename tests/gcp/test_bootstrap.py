@@ -26,7 +26,7 @@ class Recorder:
 
 def test_fresh_project_gets_apis_state_bucket_and_infra_identity():
     ex, probe, out = Recorder(), Recorder(fail_when=lambda argv: True), io.StringIO()  # nothing exists yet
-    assert bootstrap(load_environment("staging"), executor=ex, probe=probe, out=out) == 0
+    assert bootstrap(load_environment("staging"), executor=ex, probe=probe, out=out, number_of=lambda project: "123456789012") == 0
     verbs = [" ".join(c[1:4]) for c in ex.calls]
     assert verbs[:6] == [
         "services enable serviceusage.googleapis.com",
@@ -47,7 +47,7 @@ def test_fresh_project_gets_apis_state_bucket_and_infra_identity():
 
 def test_rerun_skips_what_exists():
     ex, probe, out = Recorder(), Recorder(), io.StringIO()  # every describe succeeds
-    assert bootstrap(load_environment("production"), executor=ex, probe=probe, out=out) == 0
+    assert bootstrap(load_environment("production"), executor=ex, probe=probe, out=out, number_of=lambda project: "123456789012") == 0
     assert not [c for c in ex.calls if "create" in c[:4]]
     assert out.getvalue().count("exists, skipped") == 4  # bucket, infra account, plan account, plan custom role
 

@@ -50,7 +50,7 @@ def test_bootstrap_creates_and_grants_exactly_that(tmp_path):
     config = load_environment("staging")
     calls = []
     assert bootstrap(config, executor=lambda argv: calls.append(tuple(argv)) or 0, probe=lambda argv: 1,
-                     out=io.StringIO()) == 0
+                     out=io.StringIO(), number_of=lambda project: "123456789012") == 0
     sa = "md-staging-plan@mirror-dissonance-stg.iam.gserviceaccount.com"
     assert plan_service_account(config) == sa
     granted = {c[c.index("--role") + 1] for c in calls
@@ -67,3 +67,25 @@ def test_bootstrap_creates_and_grants_exactly_that(tmp_path):
         "roles/storage.objectUser": f'--condition=expression=resource.name == "{objects}/default.tflock",title=the state lock',
         "roles/storage.objectCreator": f'--condition=expression=resource.name.startsWith("{objects}/plans/"),title=saved plans write only',
     }
+
+
+def test_only_the_plan_environment_may_impersonate_it():
+    config = load_environment("production")
+    calls = []
+    assert bootstrap(config, executor=lambda argv: calls.append(tuple(argv)) or 0, probe=lambda argv: 1,
+                     out=io.StringIO(), number_of=lambda project: "210987654321") == 0
+    sa = "md-prod-plan@mirror-dissonance-prd.iam.gserviceaccount.com"
+    binding = [c for c in calls if c[1:4] == ("iam", "service-accounts", "add-iam-policy-binding") and c[4] == sa]
+    assert len(binding) == 1
+    member = binding[0][binding[0].index("--member") + 1]
+    assert member == ("principal://iam.googleapis.com/projects/210987654321/locations/global/workloadIdentityPools/"
+                      "md-prod-github/subject/repo:PhaseMirror/Phase-Mirror:environment:gcp-production-plan")
+    assert binding[0][binding[0].index("--role") + 1] == "roles/iam.workloadIdentityUser"
+
+
+def test_no_project_number_stops_before_the_binding():
+    calls, out = [], io.StringIO()
+    assert bootstrap(load_environment("staging"), executor=lambda argv: calls.append(tuple(argv)) or 0,
+                     probe=lambda argv: 1, out=out, number_of=lambda project: "") == 1
+    assert "cannot read the project number of mirror-dissonance-stg" in out.getvalue()
+    assert not [c for c in calls if any("{project_number}" in a for a in c)]

@@ -65,7 +65,7 @@ def test_failed_migration_stops_the_rollout_before_services():
 
 
 def test_failed_backup_stops_the_rollout_before_the_migrations(capsys):
-    """Seed 002 risk 3: backup before each migration; no restore point, no migration."""
+    """A backup before each migration (docs/requirements.md#restore): no restore point, no migration."""
     ex, out = Recorder(fail_when=lambda argv: argv[1:4] == ("sql", "backups", "create")), io.StringIO()
     assert rollout(load_environment("production"), D, executor=ex, out=out) == 1
     assert len(ex.calls) == 1 and ex.calls[0][1:4] == ("sql", "backups", "create")
