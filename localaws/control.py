@@ -48,7 +48,7 @@ class State:
     @property
     def endpoint(self) -> str:
         # "localhost", not 127.0.0.1: moto's S3 reads the bucket name from a
-        # dotted-quad host wrongly (SPEC, "The local AWS target").
+        # dotted-quad host wrongly (docs/requirements.md#local-target).
         return f"http://localhost:{self.port}"
 
 

@@ -390,13 +390,6 @@ def _lookup(props: dict, path: str) -> Any:
     return value
 
 
-def _template(aws: Aws, stack: str, assembly: Path | None) -> dict:
-    if assembly is None:
-        body = aws.client("cloudformation").get_template(StackName=aws.stack_name(stack))["TemplateBody"]
-        return body if isinstance(body, dict) else json.loads(body)
-    return templates._assembly_template(aws, assembly, aws.stack_name(stack))
-
-
 def _canon(path: str, value: Any) -> Any:
     if path.split(".")[-1] in POLICY_PATHS:
         return templates.policy(value) if value is not None else None

@@ -23,6 +23,7 @@ from envconfig.aws import AwsEnvironment
 from envconfig.contract import default_contract
 from gates.secret_scan import scan
 
+from . import assembly as cloud_assembly
 from .errors import OpsError
 from .recovery_readiness import recovery_gates
 from .rules.gate import Artifacts, Gate, Verdict, gate  # noqa: F401  (re-exported for callers)
@@ -37,12 +38,11 @@ def load_artifacts(config: AwsEnvironment, *, cdk_out: Path = ROOT / "cdk.out", 
     for path in (manifest, tf):
         if not path.exists():
             raise OpsError(f"{path} is missing: run bin/synth first")
-    artifacts = json.loads(manifest.read_text())["artifacts"]
-    aws = {}
-    for artifact in artifacts.values():
-        if artifact["type"] == "aws:cloudformation:stack":
-            stack_id = artifact["displayName"].split("/")[-1]
-            aws[stack_id] = json.loads((manifest.parent / artifact["properties"]["templateFile"]).read_text())
+    try:  # the one cloud-assembly reader: what readiness inspects is what a deploy would read
+        stage = cloud_assembly.read(cdk_out).stage(config.name.stage_id)
+    except cloud_assembly.AssemblyError as exc:
+        raise OpsError(str(exc)) from None
+    aws = {stack.short: stack.template for stack in stage.stacks.values()}
     return Artifacts(aws, json.loads(tf.read_text()), (manifest.parent, tf.parent))
 
 

@@ -23,7 +23,6 @@ from pathlib import Path
 
 from botocore.exceptions import ClientError
 
-from . import assembly as cloud_assembly
 from . import template_resolver as templates
 from .live import api as live_api
 from .live import approval_record
@@ -54,25 +53,14 @@ def approvals_dir() -> Path:
 
 
 def approved_code(stack) -> dict[str, tuple[str | None, str]]:
-    """Logical id -> (CodeSha256 of the approved package or None, where it comes from).
+    """Logical id -> (CodeSha256 of the approved package, where it comes from).
 
-    The approved package is the zip placed beside the kept assembly's asset
-    manifest (``<asset id>.zip`` in ``.cache/``, what the deploy publishes;
-    opscli/assembly.py). When the CDK CLI zipped the directory itself, that
-    zip's bytes are unknowable beforehand (None): the object the deploy
-    published under the approved key is compared instead."""
-    found = {}
-    by_key = {key: asset for asset in stack.file_assets().values() for _, key, _ in asset.destinations}
-    for logical, resource in stack.template.get("Resources", {}).items():
-        if resource.get("Type") != "AWS::Lambda::Function":
-            continue
-        code = resource.get("Properties", {}).get("Code", {})
-        asset = by_key.get(code.get("S3Key")) if isinstance(code, dict) else None
-        if asset is not None and asset.cache_path.is_file():
-            found[logical] = (cloud_assembly.code_sha256(asset.cache_path.read_bytes()), f"the approved package {asset.cache_path.name}")
-        elif asset is not None and asset.packaging == "file":
-            found[logical] = (cloud_assembly.code_sha256(asset.package()), f"the approved package {asset.source.name}")
-    return found
+    The approved package is the deterministic zip of the kept assembly's
+    asset (opscli/assembly.py ``Stack.lambda_code_sha256``): the bytes the
+    deploy places and publishes, so the running code is proven to be the
+    approved code, not merely the object found under the approved key."""
+    return {logical: (sha, "the approved package of the kept assembly")
+            for logical, sha in stack.lambda_code_sha256().items()}
 
 
 APPROVED_CODE: dict[str, dict[str, tuple[str | None, str]]] = {}
@@ -84,7 +72,7 @@ def expected_templates(aws: Aws) -> tuple[list[Check], dict[str, dict] | None, s
     kept = approvals_dir() / aws.config.name.value / (record.approval_id or "-") / "assembly"
     # An id is a digest (64 hex): never a path component that leaves the keep directory.
     usable = bool(record.approval_id) and record.approval_id.isalnum() and kept.is_dir()
-    APPROVED_CODE.clear()
+    APPROVED_CODE.clear()  # filled below from the kept assembly; without one, the deployed object is compared
     checks = [Check("(account)", record.parameter, "AWS::SSM::Parameter",
                     approval.recorded(record, production=aws.config.is_production, kept=usable, kept_dir=str(kept)))]
     if not usable:

@@ -42,6 +42,7 @@ from envconfig.aws import TableName
 
 from . import surface
 from . import template_resolver as templates
+from .live import stacks as live_stacks
 from .rules import Outcome
 from .session import Aws
 
@@ -69,13 +70,6 @@ def _result(area, subject, ok, evidence):
 
 def _error(exc: ClientError) -> str:
     return f"{exc.response['Error']['Code']}: {exc.response['Error']['Message']}"
-
-
-def _key_arn(aws: Aws, alias: str) -> str | None:
-    try:
-        return aws.client("kms").describe_key(KeyId=alias)["KeyMetadata"]["Arn"]
-    except ClientError:
-        return None
 
 
 def verify_pitr(aws: Aws) -> list[Result]:
@@ -107,6 +101,10 @@ class Ctx:
     aws: Aws
     stacks: dict[str, templates.Stack]
     resolver: templates.Resolver
+
+    def client(self, stack: templates.Stack, service: str):
+        """A client where the stack is deployed (production's DisasterRecovery: its own region)."""
+        return live_stacks.regional(self.aws, stack.key).client(service)
 
     def each(self, type_: str):
         """(stack, logical id, physical id, resolved properties) of every resource of a type."""
@@ -142,6 +140,7 @@ def _policy_eq(area: str, subject: str, expected_doc, actual_doc) -> Result:
 def check_keys(ctx: Ctx) -> list[Result]:
     kms, results = ctx.aws.client("kms"), []
     for stack, logical, pid, props in ctx.each("AWS::KMS::Key"):
+        kms = ctx.client(stack, "kms")
         if pid is None:
             results.append(_missing("kms", logical, stack, logical))
             continue
@@ -159,6 +158,7 @@ def check_keys(ctx: Ctx) -> list[Result]:
 def check_tables(ctx: Ctx) -> list[Result]:
     ddb, results = ctx.aws.client("dynamodb"), []
     for stack, logical, pid, props in ctx.each("AWS::DynamoDB::GlobalTable"):
+        ddb = ctx.client(stack, "dynamodb")
         name = props.get("TableName") if isinstance(props.get("TableName"), str) else pid
         if pid is None:
             results.append(_missing("table", name, stack, logical))
@@ -200,6 +200,7 @@ def check_buckets(ctx: Ctx) -> list[Result]:
     s3, results = ctx.aws.client("s3"), []
     policies = _bucket_policy_docs(ctx)
     for stack, logical, pid, props in ctx.each("AWS::S3::Bucket"):
+        s3 = ctx.client(stack, "s3")
         if pid is None:
             results.append(_missing("bucket", logical, stack, logical))
             continue
@@ -249,6 +250,7 @@ def check_topic_and_subscriptions(ctx: Ctx) -> list[Result]:
         for arn in props.get("Topics", []) if isinstance(props.get("Topics"), list) else []:
             topic_policies[arn] = props.get("PolicyDocument")
     for stack, logical, pid, props in ctx.each("AWS::SNS::Topic"):
+        sns = ctx.client(stack, "sns")
         if pid is None:
             results.append(_missing("topic", logical, stack, logical))
             continue
@@ -435,6 +437,7 @@ def check_oidc_provider(ctx: Ctx) -> list[Result]:
 def check_log_groups(ctx: Ctx) -> list[Result]:
     logs, results = ctx.aws.client("logs"), []
     for stack, logical, pid, props in ctx.each("AWS::Logs::LogGroup"):
+        logs = ctx.client(stack, "logs")
         if pid is None:
             results.append(_missing("logs", logical, stack, logical))
             continue

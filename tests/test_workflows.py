@@ -1,4 +1,4 @@
-"""The workflows' hardening (issue 8), read from .github/workflows/*.yml."""
+"""The workflows' hardening (docs/requirements.md#workflows), read from .github/workflows/*.yml."""
 from __future__ import annotations
 
 import re

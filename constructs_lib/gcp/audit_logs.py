@@ -1,4 +1,4 @@
-"""Data-access audit logs and the retention of the project's log bucket (seed 003: "who accessed what, when")."""
+"""Data-access audit logs and the retention of the project's log bucket (docs/requirements.md#audit-trail: "who accessed what, when")."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from typing import Sequence
 
 from constructs_lib.gcp import tf
 
-# The services that hold secrets or data (seed 003 "evidence access is
+# The services that hold secrets or data (docs/requirements.md#audit-trail: "evidence access is
 # auditable"): Admin Activity logs are always on; reads and writes of data
 # are logged only when asked for, here.
 AUDITED_SERVICES = (

@@ -1,4 +1,4 @@
-"""Billing budget with alerts at fixed USD amounts (seed 002)."""
+"""Billing budget with alerts at fixed USD amounts (docs/requirements.md#cost)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from constructs_lib.gcp import tf
 class BudgetAlerts(tf.Construct):
     """A monthly budget on one project with alert rules at absolute amounts.
 
-    Seed 002 asks for alerts at 100 / 150 / 200 USD. Budget thresholds are
+    docs/requirements.md#cost asks for alerts at 100 / 150 / 200 USD. Budget thresholds are
     fractions of the budget amount, so each USD threshold becomes
     ``threshold / amount`` (1.0 is the full amount; more than 1.0 is allowed).
     Alerts go to billing admins and to the monitoring e-mail channels.

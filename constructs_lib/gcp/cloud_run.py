@@ -203,8 +203,8 @@ class CloudRunService(tf.Construct):
 class MigrationsJob(tf.Construct):
     """The Cloud Run v2 job that applies database migrations before a rollout.
 
-    Defaults and why (seed 000: "migrations run as a job (pre-deploy), not at
-    app startup"; seed 003: "executed pre-deploy (serialized)"):
+    Defaults and why (docs/requirements.md#gcp-release: "migrations run as a job (pre-deploy), not at
+    app startup"; "executed pre-deploy (serialized)"):
     - one task, parallelism 1: migrations never run concurrently;
     - ``max_retries = 0``: a half-applied migration is not blindly re-run;
       the failure stops the rollout and pages (alert policy in monitoring);

@@ -1,4 +1,4 @@
-"""Static frontends (seed 002 Day 5-7): a bucket per app behind Cloud CDN."""
+"""Static frontends (docs/requirements.md#gcp-frontends): a bucket per app behind Cloud CDN."""
 
 from __future__ import annotations
 
@@ -23,8 +23,9 @@ class StaticSite(tf.Construct):
     to ``log_bucket``, ``force_destroy`` off. A build is published with
     ``bin/gcp-publish`` (rsync, then CDN invalidation).
 
-    SPEC's "no public buckets" is a policy decision here: frontends are
-    config-gated per app and no environment enables one yet (docs/gcp.md).
+    Frontend buckets are the one public-read exception
+    (docs/requirements.md#gcp-frontends), config-gated per app; the stack
+    refuses any other public bucket or role (``refuse_public_buckets``).
 
     Attributes: ``bucket``, ``public_read``, ``backend``.
     """

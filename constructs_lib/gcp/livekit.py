@@ -1,4 +1,4 @@
-"""Self-hosted LiveKit media server on Compute Engine (seed 002 Day 3-4)."""
+"""Self-hosted LiveKit media server on Compute Engine (docs/requirements.md#livekit)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from constructs_lib.gcp import tf
 from constructs_lib.gcp.monitoring import PlatformMonitoring, Severity
 from constructs_lib.gcp.secrets import Secret
 
-# Pinned, never `latest` (seed 002's compose file uses latest): a restart must
+# Pinned, never `latest` (the upstream compose example uses latest): a restart must
 # not silently upgrade the media server.
 LIVEKIT_IMAGE = "livekit/livekit-server:v1.8.4"
 CLOUD_SDK_IMAGE = "gcr.io/google.com/cloudsdktool/google-cloud-cli:slim"
@@ -125,7 +125,7 @@ class LiveKitServer(tf.Construct):
       ``media_source_ranges``; the boot script opens exactly
       :data:`HOST_PORTS` on the host;
     - an HTTPS uptime check on ``domain``; :meth:`add_down_alert` adds the
-      Critical "LiveKit down" alert (seed 002) to the platform's monitoring;
+      Critical "LiveKit down" alert (docs/requirements.md#livekit) to the platform's monitoring;
     - the VM waits for its secrets' versions and its grants (it reads the
       keys at boot).
 
@@ -283,7 +283,7 @@ class LiveKitServer(tf.Construct):
         )
 
     def add_down_alert(self, monitoring: PlatformMonitoring) -> tf.monitoring_alert_policy.MonitoringAlertPolicy:
-        """Seed 002 Critical: "LiveKit server down" (the uptime check fails from two or more regions)."""
+        """Critical "LiveKit server down" (docs/requirements.md#livekit) (the uptime check fails from two or more regions)."""
         mon = tf.monitoring_alert_policy
         self.down_alert = monitoring.add_policy(
             "LivekitDown", "LiveKit server down", Severity.CRITICAL,

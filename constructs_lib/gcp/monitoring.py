@@ -12,7 +12,7 @@ from constructs_lib.gcp import tf
 
 
 class Severity(Enum):
-    """Seed 002's two alert routes; every policy carries one.
+    """The two alert routes (docs/requirements.md#gcp-alerts); every policy carries one.
 
     Critical pages (the ``critical_emails`` channels, e.g. a PagerDuty
     e-mail integration, plus the team's e-mails); Warning goes to the team's
@@ -30,7 +30,7 @@ REDIS_SYSTEM_MEMORY_PRESSURE = 0.8
 
 @dataclass(frozen=True)
 class AlertThresholds:
-    """SPEC observability thresholds (seed 002 / 003), from configuration."""
+    """Observability thresholds (docs/requirements.md#gcp-alerts), from configuration."""
 
     error_ratio_percent: float = 5.0
     latency_p95_ms: float = 500.0
@@ -57,8 +57,8 @@ class _Alert:
 
 def _alerts(*, thresholds: AlertThresholds, run_services: Sequence[str], sql_id: str, redis_id: str,
             job_name: str, websocket_service: str | None = None) -> list[_Alert]:
-    """The threshold alerts, with seed 002's routing: Critical = error rate, database
-    connections exhausted, migrations failed (seed 003); Warning = p95 latency, disk,
+    """The threshold alerts, with their routing (docs/requirements.md#gcp-alerts): Critical = error rate, database
+    connections exhausted, migrations failed (docs/requirements.md#gcp-alerts); Warning = p95 latency, disk,
     Redis memory, WebSocket connections."""
     services = " OR ".join(f'resource.labels.service_name = "{s}"' for s in run_services)
     run = f'resource.type = "cloud_run_revision" AND ({services})'
@@ -104,7 +104,7 @@ def _alerts(*, thresholds: AlertThresholds, run_services: Sequence[str], sql_id:
             'AND metric.type = "redis.googleapis.com/stats/memory/usage_ratio"',
             thresholds.redis_memory_percent / 100, "ALIGN_MEAN",
         ),
-        # Seed 002 Critical "Redis out of memory". Memorystore: a system memory
+        # Critical "Redis out of memory". Memorystore: a system memory
         # usage ratio above 80 % is memory pressure, and if it keeps growing the
         # instance can crash out of memory
         # (https://cloud.google.com/memorystore/docs/redis/memory-management-best-practices).
@@ -114,7 +114,7 @@ def _alerts(*, thresholds: AlertThresholds, run_services: Sequence[str], sql_id:
             'AND metric.type = "redis.googleapis.com/stats/memory/system_memory_usage_ratio"',
             REDIS_SYSTEM_MEMORY_PRESSURE, "ALIGN_MEAN",
         ),
-        # Seed 003 "alerts exist: auth/redis session failures": sessions live in
+        # Session failures: sessions live in
         # Redis, so a client Memorystore turns away (maxclients) is a failed
         # login or a dropped session. Any rejection in five minutes pages.
         _Alert(
@@ -123,7 +123,7 @@ def _alerts(*, thresholds: AlertThresholds, run_services: Sequence[str], sql_id:
             'AND metric.type = "redis.googleapis.com/stats/reject_connections_count"',
             0, "ALIGN_DELTA", "REDUCE_SUM",
         ),
-        # Seed 003 "alerts exist: migrations failures": any failed execution pages.
+        # Migrations failures: any failed execution pages.
         _Alert(
             "MigrationsFailed", "Migrations job failed", Severity.CRITICAL,
             f'resource.type = "cloud_run_job" AND resource.labels.job_name = "{job_name}" '
@@ -233,7 +233,7 @@ def runbook_anchor(title: str, severity: "Severity", service_prefix: str) -> str
 
 
 class PlatformMonitoring(tf.Construct):
-    """E-mail channels, the SPEC alert policies, uptime checks, one dashboard.
+    """E-mail channels, the alert policies (docs/requirements.md#gcp-alerts), uptime checks, one dashboard.
 
     ``public_services`` maps a construct-id-safe name to a Cloud Run service
     URI; each gets an HTTPS uptime check on ``health_path`` and an alert when

@@ -6,14 +6,14 @@ from constructs_lib.gcp import tf
 from constructs_lib.gcp.kms import grant_encrypt_decrypt
 from envconfig.gcp import RedisTier
 
-REDIS_VERSION = "REDIS_7_2"  # newest Memorystore for Redis version (seed 002 asks for 7.x)
+REDIS_VERSION = "REDIS_7_2"  # newest Memorystore for Redis version (7.x is required)
 
 
 class RedisCache(tf.Construct):
     """Memorystore Redis 7 on the private services range.
 
     Defaults and why: AUTH on (the app's ``KV_REDIS_PASSWORD`` must be
-    non-empty, seed 003); ``SERVER_AUTHENTICATION`` in-transit encryption
+    non-empty); ``SERVER_AUTHENTICATION`` in-transit encryption
     (TLS on port 6378, hence ``rediss://``); ``PRIVATE_SERVICE_ACCESS`` on our
     VPC (no public endpoint exists for Memorystore); CMEK with ``kms_key``;
     RDB snapshots every 12 h on STANDARD_HA (Basic tier has no persistence);

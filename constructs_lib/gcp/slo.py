@@ -1,4 +1,4 @@
-"""Service level objectives for the public Cloud Run services, with burn-rate alerts (seed 003)."""
+"""Service level objectives for the public Cloud Run services, with burn-rate alerts (docs/requirements.md#gcp-alerts)."""
 
 from __future__ import annotations
 

@@ -8,7 +8,7 @@ from envconfig.gcp import SqlAvailability, SqlTier
 
 # Logging flags CIS GCP 6.2 asks for (checkov CKV_GCP_51..57, 108-111): who
 # connected, statement durations and errors, lock waits, temp files; pgaudit on.
-# Statement text is not logged (log_statement "ddl" only): no PII in logs (seed 003).
+# Statement text is not logged (log_statement "ddl" only): no PII in logs (docs/requirements.md#audit-trail).
 LOGGING_FLAGS: dict[str, str] = {
     "log_checkpoints": "on",
     "log_connections": "on",
@@ -30,7 +30,7 @@ LOGGING_FLAGS: dict[str, str] = {
     # pgAudit" (https://cloud.google.com/sql/docs/postgres/pg-audit): set the
     # flag, then CREATE EXTENSION pgaudit in the database (the migrations job
     # does, docs/gcp.md). "ddl" and "role": schema and privilege changes, who
-    # made them; no "read"/"write" (statement text with user data, seed 003 no PII).
+    # made them; no "read"/"write" (statement text with user data: no PII).
     "pgaudit.log": "ddl,role",
 }
 
@@ -38,7 +38,7 @@ LOGGING_FLAGS: dict[str, str] = {
 class PostgresDatabase(tf.Construct):
     """PostgreSQL 16 instance, one database and one built-in user.
 
-    Defaults and why (seed 002 Day 3-4, SPEC data):
+    Defaults and why (docs/requirements.md#encryption, #audit-trail):
     - ``POSTGRES_16``: pgvector is part of Cloud SQL's PostgreSQL 16 image, so
       the migrations job can ``CREATE EXTENSION vector`` without a flag;
     - private IP only (``ipv4_enabled = false``) on the given VPC, and

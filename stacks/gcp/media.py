@@ -1,4 +1,4 @@
-"""Media concern: the self-hosted LiveKit server (config-gated, seed 002)."""
+"""Media concern: the self-hosted LiveKit server (config-gated)."""
 
 from __future__ import annotations
 

@@ -9,7 +9,7 @@ from envconfig.contract import EnvContract, default_contract
 from envconfig.gcp import GcpConfig, Service
 from stacks.gcp.data import Data
 
-# Seed 000 / SPEC: every deployed environment runs the production build.
+# every deployed environment runs the production build.
 NODE_ENV = "production"
 POSTGRES_PORT = "5432"
 
@@ -81,7 +81,7 @@ class Runtime(tf.Construct):
             "TRUSTED_ORIGINS": ",".join(config.app.trusted_origins),
         }
         service_secrets = {name: secrets[name] for name in ("BETTER_AUTH_SECRET", "KV_REDIS_URL", "KV_REDIS_PASSWORD", "DB_PG_PASSWORD")}
-        # The agent joins LiveKit rooms (seed 002): wss:// URL (TLS, like every client) and key pair.
+        # The agent joins LiveKit rooms (docs/requirements.md#env-contract): wss:// URL (TLS, like every client) and key pair.
         agent_plain, agent_secrets = {}, {}
         if livekit_url is not None:
             agent_plain = {"LIVEKIT_URL": livekit_url}

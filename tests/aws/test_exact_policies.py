@@ -1,5 +1,5 @@
 """Exact IAM, key-policy, alarm and trail assertions: the whole document,
-stated here from SPEC and the seeds, never rebuilt from the configuration
+stated here from docs/requirements.md, never rebuilt from the configuration
 the stacks read. A policy that gains one action, a key that gains one
 principal, an alarm whose comparison flips, all fail here.
 
@@ -33,7 +33,7 @@ KEY_POLICY_CREATE_GRANT: list[dict] = [
 
 
 def trail_event_selectors(env: EnvName) -> list[dict]:
-    """Seed 003 "who accessed evidence": management events read and write, and the
+    """docs/requirements.md#audit-trail "who accessed evidence": management events read and write, and the
     data events of the three tables and the baselines objects (both environments list all four)."""
     account, e = ACCOUNTS[env], env.value
     return [
@@ -79,7 +79,7 @@ def statements(document: dict) -> list[dict]:
 
 
 def resources_of(aws_app, env, type_):
-    # Production also has the DisasterRecovery stack (backup copies in a second region, issue 12).
+    # Production also has the DisasterRecovery stack (backup copies in a second region, docs/requirements.md#restore).
     dr = ("DisasterRecovery",) if env is EnvName.PRODUCTION else ()
     for stack in ("Data", "Secrets", "Observability", "Oidc", "Runtime", *dr):
         for logical, resource in aws_app.resources(env, stack, type_).items():
@@ -110,7 +110,7 @@ def expected_roles(env: EnvName) -> dict[str, dict]:
         ]},
     } if env is EnvName.STAGING else {}
     return {**consumer,
-        # SPEC oidc: the deploy role may only assume the CDK bootstrap roles
+        # docs/requirements.md#trust: the deploy role may only assume the CDK bootstrap roles
         "Oidc/GitHubDeployRole": {"managed": [], "statements": [
             {"Action": ["sts:AssumeRole", "sts:TagSession"], "Effect": "Allow", "Resource": sorted(cdk), "Sid": "AssumeCdkBootstrapRoles"},
             # bin/ops deploy's lock and its record of the deployed approval id: these two parameters, nothing else
@@ -137,7 +137,7 @@ def expected_roles(env: EnvName) -> dict[str, dict]:
                  "Effect": "Allow", "Resource": [data_key], "Sid": "DecryptTableViaDynamoDb"},
             ]},
         "Data/BackupPlanTablesRole": {"managed": ["arn:aws:iam::aws:policy/service-role/AWSBackupServiceRolePolicyForBackup"], "statements": []},
-        # issue 12: restores only into the drill's scratch copies (its one managed policy, asserted below)
+        # docs/requirements.md#restore: restores only into the drill's scratch copies (its one managed policy, asserted below)
         "Oidc/GitHubRestoreDrillRole": {"managed": ["${RestoreDrillAccessPolicy}"], "statements": []},
         "Observability/AuditTrailLogsRole": {"managed": [], "statements": [
             {"Action": ["logs:CreateLogStream", "logs:PutLogEvents"], "Effect": "Allow", "Resource": ["${TrailLogs.Arn}"]}]},
@@ -226,7 +226,7 @@ def expected_keys(env: EnvName) -> dict[str, list[dict]]:
         "Observability/ObservabilityKey": [root, logs, *KEY_POLICY_CREATE_GRANT,
             {"Action": ["kms:Decrypt", "kms:GenerateDataKey*"], "Condition": {"StringEquals": {"aws:SourceAccount": account}},
              "Effect": "Allow", "Principal": {"Service": "cloudwatch.amazonaws.com"}, "Resource": ["*"], "Sid": "AllowCloudwatch"},
-            # AWS Budgets publishes to the encrypted alert topic (issue 12), for this account only
+            # AWS Budgets publishes to the encrypted alert topic (docs/requirements.md#cost), for this account only
             {"Action": ["kms:Decrypt", "kms:GenerateDataKey*"], "Condition": {"StringEquals": {"aws:SourceAccount": account}},
              "Effect": "Allow", "Principal": {"Service": "budgets.amazonaws.com"}, "Resource": ["*"], "Sid": "AllowBudgets"},
             {"Action": ["kms:GenerateDataKey*"], "Condition": {"StringLike": {"kms:EncryptionContext:aws:cloudtrail:arn": f"arn:aws:cloudtrail:*:{account}:trail/*"}},
@@ -246,7 +246,7 @@ def test_every_key_policy_is_exactly_this_account_and_conditioned_services(aws_a
 
 
 def test_no_service_principal_without_a_source_condition(aws_app, env):
-    """SPEC: key policies name only this account and service principals with a source condition."""
+    """docs/requirements.md#encryption: key policies name only this account and service principals with a source condition."""
     for stack, logical, key in resources_of(aws_app, env, "AWS::KMS::Key"):
         for statement in statements(key["Properties"]["KeyPolicy"]):
             principal = statement["Principal"]
@@ -266,9 +266,9 @@ def emitted_metrics() -> set[str]:
     return set(re.findall(r'_metric\("(\w+)"\)', source))
 
 
-# seed 001 alarms 1-8 and seed 004's runtime alarms: metric, statistic, ceiling of the threshold.
-# Every alarm fires on "greater than" (SPEC "Truth" 1), over 5 minutes (seed 001).
-SEED_ALARMS = {
+# docs/requirements.md#alarms (the Oracle's alarms and the runtime alarms): metric, statistic, ceiling of the threshold.
+# Every alarm fires on "greater than", over 5 minutes (docs/requirements.md#alarms).
+REQUIRED_ALARMS = {
     **{f"Alarms{t}{rw}ThrottleWarning": ("AWS/DynamoDB", f"{rw}ThrottleEvents", "Sum", 10)
        for t in ("FpEvents", "Consent", "BlockCounter") for rw in ("Read", "Write")},
     "AlarmsSsmParameterFailuresCritical": ("custom", "SSMParameterFailures", "Sum", 5),
@@ -301,10 +301,10 @@ def _period(props: dict) -> set[int]:
 
 def test_every_alarm_metric_comparison_and_threshold(aws_app, env):
     alarms = {logical: alarm["Properties"] for _, logical, alarm in resources_of(aws_app, env, "AWS::CloudWatch::Alarm")}
-    assert sorted(alarms) == sorted(SEED_ALARMS)
+    assert sorted(alarms) == sorted(REQUIRED_ALARMS)
     [function] = aws_app.resources(env, "Runtime", "AWS::Lambda::Function").values()
     namespace = function["Properties"]["Environment"]["Variables"]["METRICS_NAMESPACE"]
-    for name, (want_namespace, metric, statistic, ceiling) in SEED_ALARMS.items():
+    for name, (want_namespace, metric, statistic, ceiling) in REQUIRED_ALARMS.items():
         props = alarms[name]
         got_namespace, got_metric, got_statistic = _alarm_metric(props)
         if want_namespace == "custom":
@@ -314,7 +314,7 @@ def test_every_alarm_metric_comparison_and_threshold(aws_app, env):
             assert got_namespace == want_namespace, name
         assert (got_metric, got_statistic) == (metric, statistic), name
         assert props["ComparisonOperator"] == "GreaterThanThreshold", name
-        assert 0 <= props["Threshold"] <= ceiling, f"{name}: {props['Threshold']} above the seed's {ceiling}"
+        assert 0 <= props["Threshold"] <= ceiling, f"{name}: {props['Threshold']} above the required {ceiling}"
         assert _period(props) == {300} and props["EvaluationPeriods"] == 1, name
     assert emitted_metrics() == {"SSMParameterFailures", "CircuitBreakerTriggers"}
 
@@ -346,3 +346,42 @@ def test_trail_bucket_admits_cloudtrail_for_this_trail_only(aws_app, env):
         assert statement["Condition"]["StringEquals"]["aws:SourceArn"] == trail, statement
     (put,) = [s for s in cloudtrail if s["Action"] == ["s3:PutObject"]]
     assert put["Condition"]["StringEquals"]["s3:x-amz-acl"] == "bucket-owner-full-control"
+
+
+# ---- one identity per purpose -----------------------------------------------
+
+FORBIDDEN_TO_CONSUMERS = ("dynamodb:Scan", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem", "dynamodb:PutItem", "dynamodb:UpdateItem")
+
+
+def test_consumer_role_cannot_scan_delete_or_read_the_token(aws_app):
+    """Before: the consumer repository assumed the Oracle role (Scan, BatchWrite, DeleteItem, the github-token)."""
+    roles = aws_app.resources(EnvName.STAGING, "Oidc", "AWS::IAM::Role")
+    (logical, role) = next((k, r) for k, r in roles.items() if r["Properties"]["RoleName"] == "MirrorDissonanceOracleConsumerRole-staging")
+    (statement,) = role["Properties"]["AssumeRolePolicyDocument"]["Statement"]
+    assert statement["Condition"]["StringEquals"]["token.actions.githubusercontent.com:sub"] == [
+        "repo:PhaseMirror/Phase-Mirror-Test:environment:staging"]
+    assert "ManagedPolicyArns" not in role["Properties"]  # not the parameters-read policy (it names the github-token)
+    policies = [p for p in aws_app.resources(EnvName.STAGING, "Oidc", "AWS::IAM::Policy").values() if {"Ref": logical} in p["Properties"]["Roles"]]
+    text = json.dumps(policies)
+    for action in FORBIDDEN_TO_CONSUMERS + ("dynamodb:*", "kms:ReEncrypt"):
+        assert action not in text, action
+    assert "github-token" not in text and "/nonce" in text
+    # The Oracle role trusts no consumer, and no role trusts a branch.
+    for env in EnvName:
+        for other in aws_app.resources(env, "Oidc", "AWS::IAM::Role").values():
+            subjects = json.dumps(other["Properties"]["AssumeRolePolicyDocument"])
+            assert ":ref:" not in subjects
+            if other["Properties"]["RoleName"] != f"MirrorDissonanceOracleConsumerRole-{env.value}":
+                assert "Phase-Mirror-Test" not in subjects
+
+
+def test_one_subject_cannot_open_two_roles():
+    from aws_cdk import App, Stack
+
+    from constructs_lib.aws.github_oidc import GitHubOidc
+
+    github = GitHubOidc(Stack(App(), "T"), "GitHub", subjects=["repo:o/r:environment:staging"], create_provider=True)
+    github.role("Deploy", role_name="deploy", description="d")
+    github.role("Smoke", role_name="smoke", description="s", subjects=["repo:o/r:environment:staging-oracle"])
+    with pytest.raises(ValueError, match=r"subject 'repo:o/r:environment:staging' already opens role 'Deploy'; 'Oracle' needs its own"):
+        github.role("Oracle", role_name="oracle", description="o")

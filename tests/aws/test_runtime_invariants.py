@@ -162,7 +162,10 @@ def test_deploy_role_can_only_assume_bootstrap_roles(aws_app, env):
     policies = aws_app.resources(env, "Oidc", "AWS::IAM::Policy")
     deploy = [p for p in policies.values() if any(r["Ref"].startswith("GitHubDeployRole") for r in p["Properties"]["Roles"])]
     (policy,) = deploy
-    (statement,) = policy["Properties"]["PolicyDocument"]["Statement"]
+    # Besides the bootstrap roles, only its lock and deployed-approval parameters (tests/aws/test_exact_policies.py).
+    statements = policy["Properties"]["PolicyDocument"]["Statement"]
+    assert sorted(s["Sid"] for s in statements) == ["AssumeCdkBootstrapRoles", "DeployLockAndRecord"]
+    (statement,) = [s for s in statements if s["Sid"] == "AssumeCdkBootstrapRoles"]
     assert sorted(as_list(statement["Action"])) == ["sts:AssumeRole", "sts:TagSession"]
     resources = [r["Fn::Join"][1][-1] for r in statement["Resource"]]
     assert sorted(resources) == sorted(

@@ -23,8 +23,12 @@ reads: modules run side by side), ``"undone"`` (it changes things and puts
 them back: it has the target to itself meanwhile), ``"spoils"`` (it leaves
 changes: the next user gets a fresh deployment). A module with a failed test
 counts as ``"spoils"``. A module that destroys the deployment or needs an
-account nobody touched (the lifecycle, recovery and nonce modules) keeps its
-own target: it does not take the fixture. bin/test's scheduler
+account nobody touched (the lifecycle, recovery, deploy integrity and nonce
+modules) keeps its own target: it does not take the fixture. A module that
+deploys through ``bin/ops`` on the shared deployment must keep its approved
+assemblies in ``shared_target.approvals`` (``LocalTarget`` sets it as
+``OPS_APPROVALS_DIR``): the record a deploy leaves names one, and the next
+module's ``verify`` looks for it there. bin/test's scheduler
 (tests/conftest.py) sends the marked modules to one worker, one after the
 other, so the deployment is made once and nobody waits for the lock.
 """

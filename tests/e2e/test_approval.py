@@ -17,16 +17,15 @@ import yaml
 
 from tests.e2e.test_lifecycle import CONFIG, REPO, Target, timed, TIMES
 
-# The run's deployed Staging (tests/e2e/conftest.py): every change is rolled back by the last tests.
-pytestmark = [pytest.mark.e2e, pytest.mark.shared_target(changes="undone")]
+pytestmark = pytest.mark.e2e
 OPS = str(REPO / "bin" / "ops")
 ID_LINE = re.compile(r"^approval id: ([0-9a-f]{64})$", re.MULTILINE)
 IDS: dict[str, str] = {}
 
 
 @pytest.fixture(scope="module")
-def target(tmp_path_factory, gates_cache_dir, shared_target):
-    t = Target(tmp_path_factory.mktemp("approval"), gates_cache_dir, shared=shared_target)
+def target(tmp_path_factory, gates_cache_dir):
+    t = Target(tmp_path_factory.mktemp("approval"), gates_cache_dir)
     t.env["OPS_APPROVALS_DIR"] = str(t.tmp / "approvals")
     # The CLIs as bin/env.sh sets them up (the supported Node), as an operator's shell has them.
     t.env["PATH"] = f"{REPO}/bin/shims:{t.env['PATH']}"

@@ -1,7 +1,12 @@
 """Post-deploy truth, end to end on the local target: Staging deployed once
-with the real CDK CLI, then each tampering of issue 9 made behind the
-tools' back with boto3; ``verify`` and/or ``detect-drift`` must exit non-zero
-and name the resource, and go green again once it is undone. Also: smoke
+through ``bin/ops deploy`` (the real CDK CLI, the kept assembly recorded as
+the approved one), then each tampering made behind the tools' back with boto3
+(a stopped trail, disabled alarm actions, widened trusts, a deleted alarm;
+swapped code, a route to NONE, a proxy route, a ``*`` permission, an admin
+policy attached or inline, an extra subscription, the nonce as String, a
+change set outside bin/ops); ``verify`` and ``detect-drift`` must exit
+non-zero and name the resource with expected and actual, and go green again
+once it is undone. Also: smoke
 and test-alarm against the running Oracle, and a nonce rotation seen by the
 running function (old and new accepted during the grace period, old refused
 after, judged at injected instants).

@@ -63,7 +63,7 @@ def test_stack_sets_max_connections_and_each_service_gets_its_pool(synth):
 
 
 def test_socket_alert_fires_below_websocket_capacity(synth):
-    """The WebSocket alert fires at 1000 open sockets (seed 002 Warning); capacity is above it."""
+    """The WebSocket alert fires at 1000 open sockets (Warning); capacity is above it."""
     service = synth.one("google_cloud_run_v2_service", "Runtime/Websocket/Service")["template"]
     capacity = service["max_instance_request_concurrency"] * service["scaling"]["max_instance_count"]
     alert = synth.one("google_monitoring_alert_policy", "Observability/Monitoring/WebsocketConnections")

@@ -66,7 +66,7 @@ def test_a_valid_environment_builds(bare):
 
 
 def test_a_secret_without_a_version_is_refused(bare):
-    """A revision reading `latest` of an empty secret fails at its first start (issue 11)."""
+    """A revision reading `latest` of an empty secret fails at its first start."""
     from constructs_lib.gcp.kms import KeyRing, grant_encrypt_decrypt
     from constructs_lib.gcp.secrets import Secret
 

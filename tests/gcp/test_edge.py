@@ -1,4 +1,4 @@
-"""Custom domains for the API and WebSocket (seed 002): global HTTPS load balancer, managed certificate."""
+"""Custom domains for the API and WebSocket (docs/requirements.md#gcp-tls): global HTTPS load balancer, managed certificate."""
 
 from __future__ import annotations
 

@@ -1,14 +1,14 @@
-"""GCP values SPEC and the seeds fix, stated here (not read from config/gcp/*.yaml):
+"""GCP values docs/requirements.md fixes, stated here (not read from config/gcp/*.yaml):
 every alert policy enabled, comparing "greater than" with a threshold no laxer
-than SPEC's, with a notification channel; Cloud SQL's logging flags exactly."""
+than docs/requirements.md#gcp-alerts, with a notification channel; Cloud SQL's logging flags exactly."""
 
 from __future__ import annotations
 
-# SPEC GCP observability: 5xx ratio > 5 %, p95 > 500 ms, Redis memory > 75 %, disk > 80 % (seed 002).
+# GCP observability: 5xx ratio > 5 %, p95 > 500 ms, Redis memory > 75 %, disk > 80 % (docs/requirements.md#gcp-alerts).
 ALERT_CEILINGS = {"Cloud Run 5xx ratio": 0.05, "Cloud Run p95 latency": 500, "Memorystore memory usage": 0.75,
                   "Cloud SQL disk utilization": 0.8}
 # CIS Google Cloud PostgreSQL benchmark flags; statement text is not logged
-# beyond DDL (seed 003: no PII in logs); pgaudit for the audit trail.
+# beyond DDL (docs/requirements.md#gcp-alerts: no PII in logs); pgaudit for the audit trail.
 SQL_FLAGS = {
     "log_checkpoints": "on", "log_connections": "on", "log_disconnections": "on", "log_duration": "off",
     "log_lock_waits": "on", "log_hostname": "on", "log_min_messages": "error", "log_min_error_statement": "error",
@@ -33,7 +33,7 @@ def test_every_alert_policy_is_enabled_routed_and_no_laxer_than_spec(synth):
             for label, ceiling in ALERT_CEILINGS.items():
                 if policy["display_name"].endswith(label):
                     seen.add(label)
-                    assert 0 <= threshold["threshold_value"] <= ceiling, f"{name}: {threshold['threshold_value']} above SPEC's {ceiling}"
+                    assert 0 <= threshold["threshold_value"] <= ceiling, f"{name}: {threshold['threshold_value']} above the requirements {ceiling}"
     assert seen == set(ALERT_CEILINGS)
 
 

@@ -1,6 +1,6 @@
 """First apply on an empty project: the Terraform dependency graph orders what each resource needs.
 
-SPEC "Truth on the operator's path" rule 5 and issue 11. Terraform creates
+docs/requirements.md#gcp-state. Terraform creates
 resources in parallel unless an edge (``depends_on`` or a reference) orders
 them; a Cloud Run revision that starts before a version of its secret
 exists fails, and a CMEK grant to a service agent nobody created fails. The

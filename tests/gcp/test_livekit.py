@@ -1,4 +1,4 @@
-"""LiveKit on Compute Engine (seed 002 Day 3-4): config-gated, on in staging."""
+"""LiveKit on Compute Engine (docs/requirements.md#livekit): config-gated, on in staging."""
 
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ def test_livekit_is_on_in_staging_and_off_in_production(gcp_synth):
 
 def test_vm_is_shielded_os_login_and_runs_as_its_own_account(staging):
     vm = staging.one("google_compute_instance", "Media/Livekit/Instance")
-    assert vm["machine_type"] == "e2-medium"  # seed 002
+    assert vm["machine_type"] == "e2-medium"
     assert vm["shielded_instance_config"] == {"enable_secure_boot": True, "enable_vtpm": True, "enable_integrity_monitoring": True}
     assert vm["metadata"]["enable-oslogin"] == "TRUE"
     assert vm["metadata"]["block-project-ssh-keys"] == "TRUE"
@@ -185,7 +185,7 @@ def test_livekit_down_is_critical_and_checked_from_outside(staging):
     assert check["http_check"]["port"] == 443 and check["http_check"]["use_ssl"] is True
     assert check["monitored_resource"]["labels"]["host"] == "livekit-staging.mirror-dissonance.dev"
     alert = staging.one("google_monitoring_alert_policy", "Observability/Monitoring/LivekitDown")
-    assert alert["severity"] == "CRITICAL"  # seed 002: "LiveKit server down" is Critical
+    assert alert["severity"] == "CRITICAL"  # "LiveKit server down" is Critical
     assert staging.ref("google_monitoring_uptime_check_config", "Media/Livekit/Uptime", "uptime_check_id") in alert["conditions"][0]["condition_threshold"]["filter"]
 
 

@@ -38,20 +38,20 @@ def test_alert_policy_thresholds_and_routing(synth, key, metric, threshold):
     assert f'metric.type = "{metric}"' in condition["filter"]
     assert condition["comparison"] == "COMPARISON_GT"
     assert condition["threshold_value"] == pytest.approx(threshold(synth.config.monitoring))
-    assert policy["severity"] == SEED_002_SEVERITY[key]
+    assert policy["severity"] == SEVERITY_ROUTE[key]
     assert policy["documentation"]["content"]
 
 
-# Seed 002 "Alerting Policies": Critical (paged) = API error rate > 5 %, database
+# Critical (paged) = API error rate > 5 %, database
 # connections exhausted, Redis out of memory, LiveKit down; Warning (e-mail) = p95 latency > 500 ms,
-# disk > 80 %, Redis memory > 75 %, WebSocket connections > 1000. Seed 003 adds
+# disk > 80 %, Redis memory > 75 %, WebSocket connections > 1000. docs/requirements.md#gcp-alerts adds
 # migrations failures (they block a deploy: Critical); uptime failures page.
-SEED_002_SEVERITY = {
+SEVERITY_ROUTE = {
     "ErrorRatio": "CRITICAL",
     "SqlConnections": "CRITICAL",
     "RedisOutOfMemory": "CRITICAL",
     "MigrationsFailed": "CRITICAL",
-    "RedisRejectedConnections": "CRITICAL",  # seed 003: auth/redis session failures
+    "RedisRejectedConnections": "CRITICAL",  # auth/redis session failures
     "LatencyP95": "WARNING",
     "SqlDisk": "WARNING",
     "RedisMemory": "WARNING",
@@ -67,7 +67,7 @@ def test_every_policy_is_critical_or_warning_and_routed_by_it(synth):
     team = {f"${{google_monitoring_notification_channel.{n}.id}}" for n, c in channels.items() if "/Email" in c["//"]["metadata"]["path"]}
     assert pager and team and not pager & team
     policies = synth.resources("google_monitoring_alert_policy")
-    for key, severity in SEED_002_SEVERITY.items():
+    for key, severity in SEVERITY_ROUTE.items():
         assert _policy(synth, key)["severity"] == severity, key
     for name, policy in policies.items():
         assert policy["severity"] in ("CRITICAL", "WARNING"), name
@@ -95,7 +95,7 @@ def test_slos_with_burn_rate_alerts_for_each_public_service(synth):
     # api: availability and latency; websocket: availability (its requests are sessions)
     assert len(slos) == 3
     api = synth.one("google_monitoring_slo", "Observability/ApiSlo/Latency")
-    assert api["request_based_sli"]["distribution_cut"]["range"] == {"max": 500}  # SPEC: 500 ms
+    assert api["request_based_sli"]["distribution_cut"]["range"] == {"max": 500}  # 500 ms
     for name, slo in slos.items():
         assert 0.9 <= slo["goal"] < 1 and slo["rolling_period_days"] == 28, name
         ref = f"${{google_monitoring_slo.{name}.name}}"
@@ -175,7 +175,7 @@ def test_dashboard_has_service_database_and_redis_panels(synth):
             "Redis memory ratio"} <= titles
 
 
-def test_budget_alerts_at_seed_002_amounts_in_staging(gcp_synth):
+def test_budget_alerts_at_the_required_amounts_in_staging(gcp_synth):
     budget = gcp_synth[Environment.STAGING].one("google_billing_budget", "Observability/Budget")
     assert budget["amount"]["specified_amount"] == {"currency_code": "USD", "units": "200"}
     spend = [round(r["threshold_percent"] * 200) for r in budget["threshold_rules"]]

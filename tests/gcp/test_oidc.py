@@ -64,7 +64,7 @@ def test_deploy_roles_are_narrow(synth):
 
 
 def test_deploy_identity_may_back_up_cloud_sql_and_nothing_more(synth):
-    """bin/gcp-rollout backs up Cloud SQL before migrations (seed 002 risk 3) as the deploy identity."""
+    """bin/gcp-rollout backs up Cloud SQL before migrations (docs/requirements.md#gcp-release) as the deploy identity."""
     role = synth.one("google_project_iam_custom_role", "Oidc/RolloutBackup")
     assert role["permissions"] == ["cloudsql.backupRuns.create", "cloudsql.backupRuns.get", "cloudsql.instances.get"]
     binding = synth.one("google_project_iam_member", "Oidc/RolloutBackup")

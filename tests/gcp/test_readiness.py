@@ -24,7 +24,7 @@ def artifacts(request, aws_app, gcp_synth):
 
 
 # Gates that fail on purpose until the resource that proves them exists
-# (issue 9: a PASS needs the resource, not a suggestive name). Remove an
+# (a PASS needs the resource, not a suggestive name). Remove an
 # entry when the gate passes: the test then fails on a stale entry.
 KNOWN_FAILING: dict[str, str] = {}
 

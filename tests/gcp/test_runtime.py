@@ -47,7 +47,7 @@ def test_service_environment_matches_contract_and_secrets_are_references(synth, 
     for name, ref in secret.items():
         assert ref["version"] == "latest"
         assert ref["secret"].startswith("${google_secret_manager_secret.") and ref["secret"].endswith(".secret_id}"), name
-    # Seed 003: the schema's names, never the legacy ones.
+    # the schema's names, never the legacy ones.
     assert {"BETTER_AUTH_SECRET", "KV_REDIS_URL", "KV_REDIS_PASSWORD"} <= set(secret)
     assert not {"AUTH_SECRET", "REDIS_URL", "DATABASE_URL"} & names
     assert plain["NODE_ENV"] == "production" and plain["APP_ENV"] == synth.config.environment.value
@@ -94,7 +94,7 @@ def test_migrations_job_is_serialized_not_retried_and_contract_checked(synth):
 
 
 def test_websocket_keeps_sockets_an_hour_and_sticks_to_an_instance(synth):
-    """Issue 11 / seed 002 risk 4: Cloud Run's default 300 s timeout would cut every socket."""
+    """Cloud Run's default 300 s timeout would cut every socket."""
     ws = synth.one("google_cloud_run_v2_service", "Runtime/Websocket/Service")["template"]
     assert int(ws["timeout"].rstrip("s")) >= 3600
     assert ws["session_affinity"] is True
@@ -108,7 +108,7 @@ def test_agent_cpu_is_not_throttled_between_requests_and_the_others_are(synth):
         assert body["template"]["containers"][0]["resources"]["cpu_idle"] is throttled, service
 
 
-# Seed 000 / 003: traces and metrics over OTLP; the writers each signal needs.
+# traces and metrics over OTLP; the writers each signal needs.
 OTLP_ROLES = {"roles/cloudtrace.agent", "roles/monitoring.metricWriter", "roles/telemetry.metricsWriter"}
 
 

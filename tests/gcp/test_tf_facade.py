@@ -1,6 +1,6 @@
 """Every cdktf / provider import goes through constructs_lib/gcp/tf.py.
 
-cdktf is archived (SPEC Traps); moving to the maintained fork (cdktn) must
+cdktf is archived (on 2025-12-10); moving to the maintained fork (cdktn) must
 stay a change to that one file. This test greps the repository.
 """
 

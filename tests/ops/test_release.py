@@ -484,3 +484,54 @@ def test_bin_ops_entry_hands_restore_drill_to_a_time_untouched(monkeypatch, caps
                     ["restore-drill", "--env", "staging", "--to=2026-12-01T00:00:00Z"]]
     assert entry.main(["rollback", "--env", "staging", "--to", "1800000000"]) == 2  # an approval id there
     assert "an approval id is 64 hexadecimal digits" in capsys.readouterr().err
+
+
+class _Body(io.BytesIO):
+    pass
+
+
+class FakeCloud:
+    """CloudFormation, Lambda and S3 answers for check_deployed, from a dict of what is deployed."""
+
+    def __init__(self, templates, code, objects):
+        self.templates, self.code, self.objects = templates, code, objects
+
+    def __call__(self, service, region=None):
+        return self
+
+    def get_template(self, StackName, TemplateStage):
+        return {"TemplateBody": self.templates[StackName]}
+
+    def list_stack_resources(self, StackName, **kw):
+        return {"StackResourceSummaries": [{"LogicalResourceId": "Fn", "PhysicalResourceId": "fn-1"}]}
+
+    def get_function_configuration(self, FunctionName):
+        return {"CodeSha256": self.code}
+
+    def get_object(self, Bucket, Key):
+        return {"Body": _Body(self.objects[(Bucket, Key)])}
+
+
+def _deployed_as_approved(root):
+    from opscli import assembly
+
+    stage = assembly.read(root).stage("Staging")
+    templates = {s.name: s.template for s in stage.stacks.values()}
+    (code,) = stage.stacks["Staging-Runtime"].lambda_code_sha256().values()
+    objects = {(b, k): a.package() for m in stage.asset_manifests.values() for a in m.files.values() for b, k, _ in a.destinations}
+    return stage, FakeCloud(templates, code, objects)
+
+
+def test_check_deployed_passes_only_when_templates_code_and_objects_are_the_approved_ones(tmp_path):
+    from tests.ops.assembly_fixture import ASSET_ID, BUCKET, build
+
+    stage, cloud = _deployed_as_approved(build(tmp_path / "a"))
+    assert release.check_deployed(stage, cloud) == []
+    cloud.templates["Staging-Data"] = {"Resources": {}}
+    cloud.code = "EVIL="
+    cloud.objects[(BUCKET, f"{ASSET_ID}.zip")] = b"PK poisoned"
+    problems = release.check_deployed(stage, cloud)
+    assert problems[0] == "Staging-Data: the deployed template is not the approved template"
+    assert problems[1].startswith("Staging-Runtime/Fn (fn-1) runs code with CodeSha256 EVIL=; the approved package has ")
+    assert problems[2].startswith(f"s3://{BUCKET}/{ASSET_ID}.zip (asset aaaaaaaaaaaa…) holds bytes with sha256 ")
+    assert len(problems) == 3

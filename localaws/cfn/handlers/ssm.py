@@ -2,7 +2,7 @@
 CloudFormation) straight to PutParameter (a list there), ignores the name
 CloudFormation generates when ``Name`` is absent, and updates by delete +
 create (losing the version history). String parameters only: CloudFormation
-cannot create SecureStrings (SPEC, Traps) and neither does this handler."""
+cannot create SecureStrings (docs/requirements.md#encryption) and neither does this handler."""
 from __future__ import annotations
 
 from moto.ssm.models import ssm_backends
