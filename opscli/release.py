@@ -35,6 +35,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -99,6 +100,28 @@ def _cdk(*args: str) -> list[str]:
     return [*toolchain.cdk_cli(), *args]
 
 
+def source_commit() -> str | None:
+    """The commit a plan was synthesized from: ``GITHUB_SHA`` in a workflow, else the checkout's HEAD
+    when nothing the app is built from has uncommitted changes (None otherwise).
+
+    It goes into ``approval.json`` and, at deploy, into the deployment record, so that a
+    scheduled drift job can synthesize that commit again and get the approved assembly back
+    (the same commit gives the same approval id; .github/workflows/drift.yml).
+    """
+    if re.fullmatch(r"[0-9a-f]{40}", os.environ.get("GITHUB_SHA", "")):
+        return os.environ["GITHUB_SHA"]
+    try:
+        head = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "HEAD"], capture_output=True, text=True, timeout=10)
+        dirty = subprocess.run(["git", "-C", str(ROOT), "status", "--porcelain", "--", *SOURCES],
+                               capture_output=True, text=True, timeout=10)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    commit = head.stdout.strip()
+    if head.returncode or dirty.returncode or dirty.stdout.strip() or not re.fullmatch(r"[0-9a-f]{40}", commit):
+        return None
+    return commit
+
+
 def sources_digest() -> str:
     """Digest of the files the AWS app is built from (plus MD_CONFIG_DIR's files when set)."""
     roots = [ROOT / s for s in SOURCES]
@@ -152,7 +175,7 @@ def plan(config: AwsEnvironment, *, runner: Runner = run_command, out: TextIO = 
         if not directory.exists():
             (staging_area / "approval.json").write_text(json.dumps({
                 "environment": config.name.value, "stage": stage, "approval_id": digest.digest,
-                "stacks": digest.by_name(), "sources": fingerprint,
+                "stacks": digest.by_name(), "sources": fingerprint, "commit": source_commit(),
             }, indent=2, sort_keys=True) + "\n")
             try:
                 staging_area.rename(directory)  # atomic: a kept directory is always complete
@@ -291,7 +314,7 @@ class Account(Protocol):
 
     def lock(self, command: str, approval_id: str): ...
     def check_deployed(self, stage: assembly.Stage) -> list[str]: ...
-    def record(self, approval_id: str, command: str) -> None: ...
+    def record(self, approval_id: str, command: str, commit: str | None = None) -> None: ...
 
 
 class AwsAccount:
@@ -349,11 +372,11 @@ class AwsAccount:
             return clients[key]
         return client
 
-    def record(self, approval_id: str, command: str) -> None:
+    def record(self, approval_id: str, command: str, commit: str | None = None) -> None:
         self.aws.client("ssm").put_parameter(
             Name=self.config.deployed_approval_parameter, Type="String", Overwrite=True,
-            Value=json.dumps({"approval_id": approval_id, "deployed_at": int(time.time()), "by": self.by, "command": command},
-                             sort_keys=True),
+            Value=json.dumps({"approval_id": approval_id, "deployed_at": int(time.time()), "by": self.by, "command": command,
+                              "commit": commit}, sort_keys=True),
             Description="Approval id of the assembly bin/ops last deployed (verify and drift compare with it)")
 
 
@@ -439,7 +462,7 @@ def _deploy_kept(config: AwsEnvironment, directory: Path, record: dict, *, runne
             if problems:
                 raise CheckFailed("after cdk deploy, what runs is not what was approved (see docs/operations.md, "
                                   "\"After a deploy\"):\n  " + "\n  ".join(problems))
-            account.record(approval_id, command)
+            account.record(approval_id, command, commit=record.get("commit"))
     with (directory.parent / "deployments.log").open("a") as log:  # what rollback lists
         log.write(f"{time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime())} {verb} {approval_id}\n")
     print(f"{verb}: {config.name.stage_id} is at approval id {approval_id}", file=out, flush=True)

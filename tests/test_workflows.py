@@ -53,3 +53,19 @@ def test_production_deploys_the_planned_assembly_by_its_id():
     assert deploy["needs"] == "plan"
     runs = "\n".join(s.get("run", "") for s in steps(deploy))
     assert 'bin/ops deploy --env production --no-verify --approved "$APPROVAL_ID"' in runs
+
+
+def test_scheduled_drift_judges_against_the_recorded_approval_not_the_checkout():
+    """detect-drift compares live stacks with the assembly the account records as deployed
+    (docs/requirements.md#verify-and-drift): the job rebuilds it from the recorded commit,
+    checks the id, and points detect-drift at it."""
+    drift_yml = Path(__file__).resolve().parents[1] / ".github" / "workflows" / "drift.yml"
+    steps = yaml.safe_load(drift_yml.read_text())["jobs"]["aws"]["steps"]
+    names = [s.get("name", s.get("run", "")) for s in steps]
+    rebuild = next(i for i, s in enumerate(steps) if s.get("name", "").startswith("Rebuild the deployed assembly"))
+    drift = next(i for i, s in enumerate(steps) if "bin/ops detect-drift" in s.get("run", ""))
+    assert rebuild < drift, names
+    script = steps[rebuild]["run"]
+    assert "deployed_approval_parameter" in script and "bin/ops plan" in script
+    assert 'grep -qx "approval id: $id"' in script  # the rebuilt assembly must be the recorded one
+    assert steps[drift]["env"]["OPS_APPROVALS_DIR"] == "${{ github.workspace }}/.approvals"

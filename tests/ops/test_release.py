@@ -110,8 +110,9 @@ class FakeAccount:
         self.events.append(("check", stage.name))
         return list(FakeAccount.problems)
 
-    def record(self, approval_id, command):
+    def record(self, approval_id, command, commit=None):
         self.events.append(("record", approval_id, command))
+        self.commit = commit
 
 
 @pytest.fixture(autouse=True)
@@ -135,6 +136,24 @@ def test_plan_prints_the_approval_id_last_and_keeps_the_assembly(tmp_path):
     # the diff runs on the kept assembly, not on a fresh synthesis
     diff_cmd = runner.commands[1]
     assert diff_cmd[diff_cmd.index("--app") + 1] == str(plan.assembly)
+
+
+def test_the_plan_keeps_its_commit_and_the_deploy_records_it(monkeypatch):
+    """The drift job rebuilds the deployed assembly from the recorded commit (.github/workflows/drift.yml)."""
+    monkeypatch.setenv("GITHUB_SHA", "a" * 40)
+    plan = _plan("production")
+    assert json.loads((plan.directory / "approval.json").read_text())["commit"] == "a" * 40
+    monkeypatch.setenv("GITHUB_SHA", "b" * 40)  # the deploy job's own commit does not matter: the plan's does
+    assert release.deploy(load("production"), approved=plan.approval_id, verify=lambda: 0, runner=FakeRunner(),
+                          out=io.StringIO()) == 0
+    assert FakeAccount.instances[-1].commit == "a" * 40
+
+
+def test_a_plan_from_uncommitted_sources_records_no_commit(monkeypatch):
+    monkeypatch.delenv("GITHUB_SHA", raising=False)
+    monkeypatch.setattr(release.subprocess, "run", lambda cmd, **kw: subprocess.CompletedProcess(
+        cmd, 0, stdout=" M config/aws/staging.yaml\n" if "status" in cmd else "c" * 40 + "\n", stderr=""))
+    assert release.source_commit() is None
 
 
 def test_same_inputs_give_the_same_id_whatever_the_console_says():
