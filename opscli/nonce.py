@@ -1,4 +1,4 @@
-"""Nonce rotation with grace periods that keep their promises (seed 001 ``rotate-nonce.sh``).
+"""Nonce rotation with grace periods that keep their promises (docs/requirements.md#operator-input).
 
 Parameters (the Secrets stack grants the Oracle reads on the first two, and
 the operators' write policy all three):

@@ -1,4 +1,4 @@
-"""Observability stack: alert topic, the alarms of seeds 001 and 004, dashboard, audit trail."""
+"""Observability stack: alert topic, the table, Oracle and runtime alarms (docs/requirements.md#alarms), dashboard, audit trail."""
 
 from __future__ import annotations
 
@@ -40,7 +40,7 @@ class ObservabilityStack(EnvironmentStack):
             self, "Alerts", topic_name=f"{config.resource_prefix}-alerts", encryption_key=self.key.key,
             emails=obs.alarm_emails, alarm_name_prefix=f"{config.resource_prefix}-",
         )
-        # Seed 004 cost: the account's monthly budget alerts on the same topic.
+        # Cost (docs/requirements.md#cost): the account's monthly budget alerts on the same topic.
         if config.budget:
             self.key.allow_service("budgets.amazonaws.com", actions=("kms:Decrypt", "kms:GenerateDataKey*"), sid="AllowBudgets")
             self.budget = CostBudget(
@@ -54,7 +54,7 @@ class ObservabilityStack(EnvironmentStack):
             workspace_id=obs.slack.workspace_id, channel_id=obs.slack.channel_id,
         ) if obs.slack else None
 
-        # Seed 001, alarms 1-6: read/write throttles on each table.
+        # Alarms 1-6 (docs/requirements.md#alarms): read/write throttles on each table.
         t = obs.table_throttle
         table_metrics: dict[TableName, dict[str, cw.Metric]] = {}
         for table in TableName:
@@ -68,7 +68,7 @@ class ObservabilityStack(EnvironmentStack):
                     f"{table.value}-{kind.lower()}-throttle", metric=metric, thresholds={t.severity: t.value},
                     description=f"{name}: {kind}ThrottleEvents above {t.value:g} per {t.period_minutes} min",
                 )
-        # Seed 001, alarms 7-8: the Oracle's custom metrics.
+        # Alarms 7-8 (docs/requirements.md#alarms): the Oracle's custom metrics.
         env_dim = {"Environment": config.name.value}
         ssm_failures = sum_metric(obs.metrics_namespace, "SSMParameterFailures", env_dim, _minutes(obs.ssm_parameter_failures))
         breaker = sum_metric(obs.metrics_namespace, "CircuitBreakerTriggers", env_dim, _minutes(obs.circuit_breaker_triggers))
@@ -78,7 +78,7 @@ class ObservabilityStack(EnvironmentStack):
         self.monitoring.add("circuit-breaker-triggered", metric=breaker, thresholds={c.severity: c.value},
                             description=f"Oracle circuit breaker tripped (more than {c.value:g} in {c.period_minutes} min)")
 
-        # Seed 004: runtime alarms on the Oracle function (deterministic name) and its API (published id).
+        # Runtime alarms (docs/requirements.md#alarms) on the Oracle function (deterministic name) and its API (published id).
         function_dim = {"FunctionName": f"{config.resource_prefix}-oracle"}
         e, lat, thr = obs.lambda_error_rate_percent, obs.api_latency_p95_ms, obs.lambda_throttles
         errors = sum_metric("AWS/Lambda", "Errors", function_dim, _minutes(e))
@@ -98,7 +98,7 @@ class ObservabilityStack(EnvironmentStack):
         self.monitoring.add("oracle-throttles", metric=throttles, thresholds={thr.severity: thr.value},
                             description=f"Oracle Lambda throttled (reserved concurrency {config.runtime.reserved_concurrency})")
 
-        # Seed 001 Day 22 dashboard panels, plus runtime latency and errors.
+        # The table, parameter and circuit-breaker dashboard panels (docs/requirements.md#alarms), plus runtime latency and errors.
         self.dashboard = cw.Dashboard(self, "Dashboard", dashboard_name=f"{config.resource_prefix}-oracle")
         self.dashboard.add_widgets(
             cw.GraphWidget(title="DynamoDB capacity (read)", width=12, left=[
@@ -117,7 +117,7 @@ class ObservabilityStack(EnvironmentStack):
             cw.GraphWidget(title="Circuit breaker events", width=8, left=[breaker]),
             cw.AlarmStatusWidget(title="Alarm status", width=8, alarms=list(self.monitoring.alarms.values())),
         )
-        # Seed 004 commit 3: request throughput, error rates, Lambda duration.
+        # Runtime panels: request throughput, error rates, Lambda duration.
         invocations_panel = sum_metric("AWS/Lambda", "Invocations", function_dim, Duration.minutes(5), label="Lambda invocations")
         api_requests = sum_metric("AWS/ApiGateway", "Count", api_dim, Duration.minutes(5), label="API requests")
         self.dashboard.add_widgets(
@@ -166,7 +166,7 @@ class ObservabilityStack(EnvironmentStack):
         CfnOutput(self, "AlarmCount", value=str(len(self.monitoring.alarms)))
 
     def _data_events(self, config: AwsEnvironment) -> None:
-        """Seed 003: who read or wrote the evidence is auditable.
+        """Who read or wrote the evidence is auditable (docs/requirements.md#audit-trail).
 
         Advanced event selectors (DynamoDB data events exist only there): all
         management events, read and write (no ``readOnly`` field), plus data

@@ -75,6 +75,22 @@ def test_every_checkout_drops_its_token(path):
                 assert (step.get("with") or {}).get("persist-credentials") is False, f"{path.name}/{job_name}"
 
 
+def test_every_terraform_a_workflow_installs_has_write_only_attributes():
+    """secret_data_wo / password_wo exist from Terraform 1.11 on (docs/gcp.md, secrets in state and plans)."""
+    found = 0
+    for path in WORKFLOWS:
+        workflow = yaml.safe_load(path.read_text())
+        for job in workflow["jobs"].values():
+            for step in job.get("steps") or []:
+                if str(step.get("uses", "")).startswith("hashicorp/setup-terraform"):
+                    found += 1
+                    version = str((step.get("with") or {}).get("terraform_version", ""))
+                    version = re.sub(r"\$\{\{\s*env\.(\w+)\s*\}\}", lambda m: str({**workflow.get("env", {}), **job.get("env", {})}[m.group(1)]), version)
+                    assert re.fullmatch(r"\d+\.\d+\.\d+", version), f"{path.name}: unpinned Terraform {version!r}"
+                    assert tuple(map(int, version.split("."))) >= (1, 11, 0), f"{path.name}: Terraform {version} has no write-only attributes"
+    assert found >= 1
+
+
 # ---- the checkers can fail -------------------------------------------------
 
 BAD = """\

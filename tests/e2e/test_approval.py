@@ -1,4 +1,4 @@
-"""Approval = digest of the artifact, end to end against the local AWS target (issue 8).
+"""Approval = digest of the artifact, end to end against the local AWS target (docs/requirements.md#approval).
 
 One target for the module (deployed by ``bin/deploy-local``), then the
 operator's path: ``bin/ops plan`` twice from fresh processes, ``deploy

@@ -132,7 +132,7 @@ def test_config_change_is_redeployed_through_a_change_set(target, tmp_path):
     shutil.copytree(REPO / "config", config_dir)
     path = config_dir / "aws" / "staging.yaml"
     data = yaml.safe_load(path.read_text())
-    data["observability"]["thresholds"]["table_throttle"]["threshold"] = 5  # stricter than seed 001 allows is fine; laxer is refused by the loader
+    data["observability"]["thresholds"]["table_throttle"]["threshold"] = 5  # stricter than the policy floor (docs/requirements.md#alarms) is fine; laxer is refused by the loader
     path.write_text(yaml.safe_dump(data))
     result = timed("redeploy (cdk deploy after a config change)", lambda: target.run(
         "cdk", "deploy", "Staging/*", "--require-approval", "never", "--ci", "--output", str(target.tmp / "cdk.out.2"),

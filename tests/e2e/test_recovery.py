@@ -112,7 +112,7 @@ def test_destroy_keeps_bucket_policies_and_a_naive_redeploy_fails(target):
     s3 = target.client("s3")
     for bucket in STATE["buckets"]:
         assert '"aws:SecureTransport"' in s3.get_bucket_policy(Bucket=bucket)["Policy"], bucket
-    # The trap of issue 12: deploying again fails on the retained names.
+    # The trap of a destroyed environment: deploying again fails on the retained names.
     failed = target.cdk("deploy", "Staging/*", "--app", str(target.out), check=False)
     assert failed.returncode != 0
     status = target.client("cloudformation").describe_stacks(StackName="Staging-Data")["Stacks"][0]["StackStatus"]

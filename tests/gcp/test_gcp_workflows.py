@@ -45,10 +45,15 @@ def test_infrastructure_never_rolls_out():
     assert "GCP_DEPLOY_SERVICE_ACCOUNT" not in text and "digest" not in str(doc[True]).lower()
     assert set(doc[True]) == {"pull_request", "push", "release"}
     assert runs(doc["jobs"]["review"]).count("bin/gcp-release plan --env staging --review") == 1
-    assert "bin/gcp-release plan --env \"${ENV_NAME}\" --keep-in-state-bucket" in runs(doc["jobs"]["plan"])
-    apply = doc["jobs"]["apply"]
-    assert apply["needs"] == "plan"
-    assert 'bin/gcp-release apply --env "${ENV_NAME}" --approved "$APPROVAL_ID" --from-state-bucket' in runs(apply)
+    assert set(doc["jobs"]) == {"review", "plan-staging", "apply-staging", "plan-production", "apply-production"}
+    for env, event in (("staging", "push"), ("production", "release")):
+        plan, apply = doc["jobs"][f"plan-{env}"], doc["jobs"][f"apply-{env}"]
+        assert plan["if"] == f"github.event_name == '{event}'" and apply["if"] == plan["if"]
+        assert plan["environment"] == f"gcp-{env}-plan" and apply["environment"] == f"gcp-{env}"
+        assert f"bin/gcp-release plan --env {env} --keep-in-state-bucket" in runs(plan)
+        assert apply["needs"] == f"plan-{env}"
+        assert apply["env"]["APPROVAL_ID"] == f"${{{{ needs.plan-{env}.outputs.approval_id }}}}"
+        assert f'bin/gcp-release apply --env {env} --approved "$APPROVAL_ID" --from-state-bucket' in runs(apply)
     assert "--auto" not in text and "cdktf deploy" not in text and "-auto-approve" not in text
 
 
@@ -56,9 +61,9 @@ def test_pull_requests_plan_staging_only_and_never_apply():
     doc = load(INFRA)
     review = doc["jobs"]["review"]
     assert review["if"] == "github.event_name == 'pull_request'" and review["environment"] == "gcp-staging-plan"
-    for name in ("plan", "apply"):
-        job = doc["jobs"][name]
-        assert job.get("if") == "github.event_name != 'pull_request'" or doc["jobs"][job.get("needs", "")]["if"] == "github.event_name != 'pull_request'"
+    for name, job in doc["jobs"].items():
+        if name != "review":
+            assert "pull_request" not in job["if"], name
 
 
 def test_release_rolls_out_by_digest_only_then_smokes():
@@ -67,7 +72,13 @@ def test_release_rolls_out_by_digest_only_then_smokes():
     assert doc[True]["repository_dispatch"]["types"] == ["gcp-release"]
     inputs = doc[True]["workflow_dispatch"]["inputs"]
     assert set(inputs) == {"environment", "migrations_digest", "api_digest", "websocket_digest", "agent_digest"}
-    release = doc["jobs"]["release"]
+    assert set(doc["jobs"]) == {"check", "release-staging", "release-production"}
+    for env in ("staging", "production"):
+        job = doc["jobs"][f"release-{env}"]
+        assert job["needs"] == "check" and job["if"] == f"needs.check.outputs.environment == '{env}'"
+        assert job["environment"] == f"gcp-{env}-release"
+        assert f'bin/gcp-smoke --env {env}' in runs(job) and f"bin/gcp-rollout --env {env}" in runs(job)
+    release = doc["jobs"]["release-staging"]
     body = runs(release)
     rollouts = [line for line in body.splitlines() if "bin/gcp-rollout" in line]
     assert len(rollouts) == 1
@@ -76,9 +87,8 @@ def test_release_rolls_out_by_digest_only_then_smokes():
         assert f'--digest "{image}=${{{image.upper()}_DIGEST}}"' in rollout_cmd
     assert "--tag" not in body and "GITHUB_SHA" not in (WORKFLOWS / RELEASE).read_text()
     # The smoke runs after the rollout, in the same job (a failed rollout skips it).
-    assert body.index("bin/gcp-rollout") < body.index('bin/gcp-smoke --env "${ENV_NAME}"')
-    assert "gcp-release" not in body and "terraform" not in (WORKFLOWS / RELEASE).read_text().lower()
-    assert release["needs"] == "check" and release["environment"] == "gcp-${{ needs.check.outputs.environment }}-release"
+    assert body.index("bin/gcp-rollout") < body.index("bin/gcp-smoke --env staging")
+    assert "gcp-release " not in body and "terraform" not in (WORKFLOWS / RELEASE).read_text().lower()
 
 
 def _run_check(env: dict[str, str], tmp_path: Path) -> tuple[int, str, str]:
@@ -164,7 +174,8 @@ def test_drift_is_scheduled_per_environment_and_fails_on_any_difference():
     doc = load(DRIFT)
     assert doc[True]["schedule"] and "cron" in doc[True]["schedule"][0]
     job = doc["jobs"]["drift"]
-    assert job["strategy"]["matrix"]["env"] == ["staging", "production"] and job["strategy"]["fail-fast"] is False
+    assert job["strategy"]["matrix"]["include"] == [{"env": "staging"}, {"env": "production"}]
+    assert job["strategy"]["fail-fast"] is False
     assert job["environment"] == "gcp-${{ matrix.env }}-plan"
     body = runs(job)
     assert 'bin/gcp-release drift --env "${ENV_NAME}"' in body

@@ -94,8 +94,6 @@ def test_no_resource_sets_a_secret_attribute_that_state_keeps(synth):
     assert {v["secret_data_wo_version"] for v in versions} == {1}
     (user,) = synth.resources("google_sql_user").values()
     assert user["password_wo_version"] == 1 and "lifecycle" not in user
-    # Write-only attributes exist from Terraform 1.11 on: the configuration says so.
-    assert synth.doc["terraform"]["required_version"] == ">= 1.11.0"
 
 
 def test_secret_access_is_per_service_account_only(synth):

@@ -1,4 +1,4 @@
-"""Handlers added for issue 12 (budget, trail data-event selectors), each
+"""Handlers for the recovery and cost resources (budget, trail data-event selectors), each
 deployed through CloudFormation and read back through moto's service API."""
 from __future__ import annotations
 
