@@ -29,8 +29,7 @@ from botocore.credentials import Credentials
 from envconfig.aws import load
 from tests.e2e.local_target import REPO, LocalTarget
 
-# The run's deployed Staging (tests/e2e/conftest.py); the last two tests cannot be undone.
-pytestmark = [pytest.mark.e2e, pytest.mark.shared_target(changes="spoils")]
+pytestmark = pytest.mark.e2e
 
 CONFIG = load("staging")
 PREFIX = CONFIG.resource_prefix
@@ -50,13 +49,22 @@ class Target(LocalTarget):
 
 
 @pytest.fixture(scope="module")
-def target(tmp_path_factory, shared_target):
-    # Staging bootstrapped, deployed through bin/ops (the kept assembly is what verify and
-    # detect-drift judge against) and its nonce created, once per run (tests/e2e/conftest.py).
-    t = Target(tmp_path_factory.mktemp("truth"), CONFIG.region, shared=shared_target)
+def target(tmp_path_factory):
+    t = Target(tmp_path_factory.mktemp("truth"), CONFIG.region)
+    t.run(str(REPO / "bin" / "local-aws"), "start", "--port", str(t.port))
     try:
+        start = time.monotonic()
+        bootstrap_dir = t.tmp / "bootstrap"  # outside the project: bootstrap does not synthesize the app
+        bootstrap_dir.mkdir()
+        t.run("cdk", "bootstrap", f"aws://{CONFIG.account}/{CONFIG.region}", "--ci", cwd=bootstrap_dir)
+        # Through bin/ops: the kept assembly is what verify and detect-drift judge against.
+        t.env["OPS_APPROVALS_DIR"] = str(t.tmp / "approvals")
+        t.run(str(REPO / "bin" / "ops"), "deploy", "--env", "staging", "--no-verify")
+        t.run(str(REPO / "bin" / "ops"), "rotate-nonce", "--env", "staging", "--create-only")
+        TIMES["bootstrap + deploy"] = time.monotonic() - start
         yield t
     finally:
+        t.run(str(REPO / "bin" / "local-aws"), "stop", check=False)
         for name, seconds in TIMES.items():
             print(f"e2e timing: {name} {seconds:.1f}s")
 
