@@ -22,9 +22,6 @@ EXPECTED = {
     ("Runtime/Oracle/Function", "AwsSolutions-IAM5[Resource::*]"),
     ("Runtime/Oracle/Function", "AwsSolutions-IAM5[Action::kms:GenerateDataKey*]"),
     ("Runtime/Oracle/Function", "AwsSolutions-IAM5[Action::kms:ReEncrypt*]"),
-    ("Oidc/GitHub/OracleRole", "AwsSolutions-IAM5[Resource::*]"),
-    ("Oidc/GitHub/OracleRole", "AwsSolutions-IAM5[Action::kms:GenerateDataKey*]"),
-    ("Oidc/GitHub/OracleRole", "AwsSolutions-IAM5[Action::kms:ReEncrypt*]"),
     # Per stage the bucket name differs; the test below compares per stage with the name filled in.
     ("Oidc/RestoreDrillAccess/Policy", "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::<baselines>/*]"),
     ("Oidc/RestoreDrillAccess/Policy", "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::<baselines>/restore-drill/*]"),
