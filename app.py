@@ -14,7 +14,7 @@ from pathlib import Path
 
 import toolchain
 from envconfig import ConfigError
-from envconfig.aws import AwsEnvironment, load_all
+from envconfig.aws import AwsConfig, load_all
 
 toolchain.prefer_supported_node()
 
@@ -36,7 +36,7 @@ def build_app(configs: dict | None = None, *, outdir: str | None = None):
 
 def main() -> int:
     try:
-        configs: dict[object, AwsEnvironment] = load_all()
+        configs: dict[object, AwsConfig] = load_all()
         # Building checks the environment contract (ContractError is a ConfigError).
         app, _ = build_app(configs)
     except ConfigError as error:

@@ -2,7 +2,7 @@
 
 One YAML file per environment (``config/aws/<env>.yaml``) is read strictly
 (:func:`envconfig.reader.read_yaml`) and validated into a frozen
-:class:`~envconfig.models.aws.AwsEnvironment`; the rules across its fields,
+:class:`~envconfig.models.aws.AwsConfig`; the rules across its fields,
 the production floors and the clouds' limits then run over the model. Every
 violation is a :class:`~envconfig.errors.ConfigError` naming the file, the
 field and the rule, before any construct is built.
@@ -20,31 +20,31 @@ from envconfig import cross, limits, policy
 from envconfig.errors import ConfigError
 from envconfig.location import REPO_CONFIG_DIR, config_dir
 from envconfig.models.aws import (  # noqa: F401 - the public names of the AWS configuration
-    AWS_REGIONS, LOG_RETENTION_DAYS, NONCE_GRACE_MAX_SECONDS, AuditConfig, AwsEnvironment, AwsNaming, BudgetConfig, DataConfig, EnvName,
+    AWS_REGIONS, LOG_RETENTION_DAYS, NONCE_GRACE_MAX_SECONDS, AuditConfig, AwsConfig, AwsNaming, BudgetConfig, DataConfig, Environment,
     GitHubConfig, ObservabilityConfig, OracleConsumer, RecoveryConfig, RecoveryObjective, RuntimeConfig, SecretsConfig,
     Severity, Store, TableName, Threshold,
 )
 from envconfig.reader import read_yaml
 from envconfig.validation import validate
 
-__all__ = ["AwsEnvironment", "AwsNaming", "EnvName", "REPO_CONFIG_DIR", "Severity", "Store", "TableName", "Threshold", "config_path",
+__all__ = ["AwsConfig", "AwsNaming", "Environment", "REPO_CONFIG_DIR", "Severity", "Store", "TableName", "Threshold", "config_path",
            "load", "load_all"]
 
 
-def config_path(env: EnvName | str) -> Path:
-    return config_dir() / "aws" / f"{EnvName(env).value}.yaml"
+def config_path(env: Environment | str) -> Path:
+    return config_dir() / "aws" / f"{Environment(env).value}.yaml"
 
 
-def load(env: EnvName | str, path: Path | None = None) -> AwsEnvironment:
+def load(env: Environment | str, path: Path | None = None) -> AwsConfig:
     """Load and validate one environment's configuration."""
     try:
-        expected = EnvName(env)
+        expected = Environment(env)
     except ValueError:
-        raise ConfigError(config_dir() / "aws", "<environment>", f"must be one of {[e.value for e in EnvName]}, got {env!r}") from None
+        raise ConfigError(config_dir() / "aws", "<environment>", f"must be one of {[e.value for e in Environment]}, got {env!r}") from None
     path = path or config_path(expected)
     raw = read_yaml(path)
     _refuse_removed_github_keys(raw, path)
-    config = validate(AwsEnvironment, raw, path, source=path)
+    config = validate(AwsConfig, raw, path, source=path)
     if config.name is not expected:
         raise ConfigError(path, "environment", f"file is for {expected.value!r} but says {config.name.value!r}")
     _check_fields(config)
@@ -70,7 +70,7 @@ def _refuse_removed_github_keys(raw: dict, path: Path) -> None:
                                                             "(staging deploys from main run in the 'staging' environment)")
 
 
-def _check_fields(config: AwsEnvironment) -> None:
+def _check_fields(config: AwsConfig) -> None:
     """The rules that join two fields of one file."""
     path, gh = config.source, config.github
     for consumer in config.oracle_consumers:
@@ -97,11 +97,11 @@ def _check_fields(config: AwsEnvironment) -> None:
             raise ConfigError(path, f"{field}.rpo_minutes", f"must be between {floor} and {MAX_OBJECTIVE_MINUTES}, got {objective.rpo_minutes}")
 
 
-def load_all() -> dict[EnvName, AwsEnvironment]:
+def load_all() -> dict[Environment, AwsConfig]:
     """Both environments, with the rules that span files (one GitHub OIDC provider per account),
     and, where the GCP files are beside them, the trust rules across clouds (one infrastructure
     repository, no subject shared by two purposes)."""
-    configs = {env: load(env) for env in EnvName}
+    configs = {env: load(env) for env in Environment}
     cross.check_aws(configs)
     if (config_dir() / "gcp").is_dir():
         from envconfig.gcp import load_all as load_all_gcp

@@ -7,11 +7,11 @@ from __future__ import annotations
 from typing import Mapping
 
 from envconfig.errors import ConfigError
-from envconfig.models.aws import AwsEnvironment, EnvName
+from envconfig.models.aws import AwsConfig, Environment
 from envconfig.models.gcp import Environment, GcpConfig
 
 
-def check_aws(configs: Mapping[EnvName, AwsEnvironment]) -> None:
+def check_aws(configs: Mapping[Environment, AwsConfig]) -> None:
     envs = sorted(configs.values(), key=lambda c: c.name.value != "staging")  # staging first: report on the later file
     for index, later in enumerate(envs):
         for earlier in envs[:index]:
@@ -41,7 +41,7 @@ def check_gcp(configs: Mapping[Environment, GcpConfig]) -> None:
                                   f"docs/requirements.md#gcp-state)")
 
 
-def check_trust(aws: Mapping["EnvName", "AwsEnvironment"], gcp: Mapping["Environment", "GcpConfig"]) -> None:
+def check_trust(aws: Mapping["Environment", "AwsConfig"], gcp: Mapping["Environment", "GcpConfig"]) -> None:
     """Both clouds trust the same infrastructure repository, and no GitHub OIDC
     subject opens two identities of different purposes, in one cloud or across
     clouds (docs/requirements.md#trust)."""

@@ -19,7 +19,7 @@ from envconfig.errors import ConfigError
 from envconfig.gcp_cost import check_idle_cost
 from envconfig.models.gcp import (  # noqa: F401 - the public names of the GCP configuration
     MIN_WEBSOCKET_TIMEOUT_SECONDS, AppConfig, ArtifactRegistryConfig, BackendConfig, BudgetConfig, DomainsConfig, Environment,
-    FrontendConfig, GcpConfig, GithubConfig, LiveKitConfig, LoggingConfig, MigrationsConfig, MonitoringConfig, NetworkConfig,
+    FrontendConfig, GcpConfig, GitHubConfig, LiveKitConfig, LoggingConfig, MigrationsConfig, ObservabilityConfig, NetworkConfig,
     OidcConfig, OtlpConfig, RedisConfig, RedisTier, Region, ServiceConfig, Service, SloConfig, SqlAvailability, SqlConfig,
     SqlTier, LIVEKIT_SETTINGS,
 )

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from envconfig.errors import ConfigError
-from envconfig.models.aws import AwsEnvironment
+from envconfig.models.aws import AwsConfig
 from envconfig.models.gcp import GcpConfig
 
 # https://cloud.google.com/run/docs/configuring/services/memory-limits and
@@ -28,7 +28,7 @@ def check_cloud_run(source, field: str, cpu: str, memory: str) -> None:
                           f"Cloud Run allows {low}Mi-{high // 1024}Gi with cpu {cpu}, got {memory} (raise cpu or change memory)")
 
 
-def check_aws(config: AwsEnvironment) -> None:
+def check_aws(config: AwsConfig) -> None:
     # CloudWatch reserves the AWS/ prefix for AWS services' own metrics
     # (https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_PutMetricData.html).
     if config.observability.metrics_namespace.lower().startswith("aws/"):

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from envconfig.audit_trail import PRODUCTION_MIN_LOCK_DAYS, ObjectLockMode
 from envconfig.errors import ConfigError
-from envconfig.models.aws import AwsEnvironment, Store
+from envconfig.models.aws import AwsConfig, Store
 from envconfig.models.gcp import Environment, GcpConfig, RedisTier, Service, SqlAvailability
 
 # A year of logs in production (Control Tower CT.CLOUDWATCH.PR.2).
@@ -49,7 +49,7 @@ GCP_DEPLOY_ROLE_ALLOWLIST = frozenset({
 })
 
 
-def check_aws_production(config: AwsEnvironment) -> None:
+def check_aws_production(config: AwsConfig) -> None:
     """What production must be, beyond what any environment may be."""
     if not config.is_production:
         return
@@ -79,7 +79,7 @@ def check_aws_production(config: AwsEnvironment) -> None:
                           "must list every store in production (who read the evidence must be auditable, docs/requirements.md#audit-trail)")
 
 
-def check_aws(config: AwsEnvironment) -> None:
+def check_aws(config: AwsConfig) -> None:
     check_aws_production(config)
     source = config.source
     if config.observability.log_retention_days < MIN_LOG_RETENTION_DAYS:

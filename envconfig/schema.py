@@ -23,7 +23,7 @@ import sys
 from pathlib import Path
 
 from envconfig.location import REPO_CONFIG_DIR
-from envconfig.models.aws import AwsEnvironment
+from envconfig.models.aws import AwsConfig
 from envconfig.models.contract import ContractFile
 from envconfig.models.gcp import GcpConfig
 from envconfig.validation import adapter
@@ -41,7 +41,7 @@ def derived(title: str, model: type) -> dict:
 def generate() -> dict[str, dict]:
     """File name -> schema, for every configuration file kind."""
     return {
-        "aws.schema.json": derived("AWS environment (config/aws/<env>.yaml, envconfig/models/aws.py)", AwsEnvironment),
+        "aws.schema.json": derived("AWS environment (config/aws/<env>.yaml, envconfig/models/aws.py)", AwsConfig),
         "gcp.schema.json": derived("GCP environment (config/gcp/<env>.yaml, envconfig/models/gcp.py)", GcpConfig),
         "env_contract.schema.json": derived("Environment contract (config/env_contract.yaml, envconfig/models/contract.py)", ContractFile),
     }

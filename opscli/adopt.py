@@ -46,7 +46,7 @@ from typing import Any, Callable, Iterator, TextIO
 
 from botocore.exceptions import ClientError
 
-from envconfig.aws import AwsEnvironment
+from envconfig.aws import AwsConfig
 
 from . import assembly as cloud_assembly
 from .errors import CheckFailed, OpsError
@@ -99,7 +99,7 @@ class StackArtifact:
     template: dict[str, Any]
 
 
-def load_assembly(config: AwsEnvironment, assembly: Path) -> list[StackArtifact]:
+def load_assembly(config: AwsConfig, assembly: Path) -> list[StackArtifact]:
     stage = config.name.stage_id
     if not (assembly / f"assembly-{stage}" / "manifest.json").is_file():
         raise OpsError(f"{assembly / f'assembly-{stage}' / 'manifest.json'}: no cloud assembly of {stage} "
@@ -144,7 +144,7 @@ class Plan:
 
 
 class Adopter:
-    def __init__(self, aws: Aws, config: AwsEnvironment, *, overrides: dict[str, str], out: TextIO):
+    def __init__(self, aws: Aws, config: AwsConfig, *, overrides: dict[str, str], out: TextIO):
         self.aws, self.config, self.overrides, self.out = aws, config, overrides, out
         self._clients: dict[tuple[str, str], Any] = {}
 
@@ -370,7 +370,7 @@ def _wait_deleted(adopter: Adopter, stack: StackArtifact, timeout_seconds: float
         time.sleep(2)
 
 
-def adopt(aws: Aws, config: AwsEnvironment, *, assembly: Path | None, overrides: dict[str, str],
+def adopt(aws: Aws, config: AwsConfig, *, assembly: Path | None, overrides: dict[str, str],
           runner: Runner = run_command, out: TextIO = sys.stdout) -> float:
     """Adopt every retained resource of the environment; returns the measured seconds."""
     start = time.monotonic()
@@ -428,7 +428,7 @@ def add_parser(sub, add_env) -> None:
                    help="bind this template key to this KMS key instead of deciding from the data (repeatable)")
 
 
-def run(args, config: AwsEnvironment, *, out: TextIO | None = None) -> int:
+def run(args, config: AwsConfig, *, out: TextIO | None = None) -> int:
     out = out or sys.stdout
     overrides = parse_key_overrides(args.key)  # input first, before any cloud call
     if args.assembly is not None:

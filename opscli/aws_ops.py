@@ -19,7 +19,7 @@ from typing import Any, Callable, TextIO
 from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
 
 from envconfig import ConfigError
-from envconfig.aws import AwsEnvironment, EnvName, load
+from envconfig.aws import AwsConfig, Environment, load
 
 from . import adopt, alarm_drill, approval, drift, nonce, readiness, release, restore_drill, smoke, verify
 from . import github_token as token
@@ -42,11 +42,11 @@ class Command:
     """One ``bin/ops`` command: how its arguments are declared and how it runs."""
 
     add_parser: Callable[[Any], argparse.ArgumentParser]
-    run: Callable[[argparse.Namespace, AwsEnvironment, Context], int]
+    run: Callable[[argparse.Namespace, AwsConfig, Context], int]
 
 
 def _add_env(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--env", required=True, choices=[e.value for e in EnvName],
+    parser.add_argument("--env", required=True, choices=[e.value for e in Environment],
                         help="environment whose config/aws/<env>.yaml names the resources")
 
 
@@ -58,7 +58,7 @@ def _approval_id(value: str) -> str:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
-def _aws(config: AwsEnvironment) -> Aws:
+def _aws(config: AwsConfig) -> Aws:
     aws = Aws(config)
     aws.check_account()
     return aws

@@ -1,7 +1,7 @@
 """One deployment at a time per environment (docs/requirements.md#deploy-lock).
 
 The lock is the SSM String parameter ``<parameter_prefix>deploy-lock``
-(``AwsEnvironment.deploy_lock_parameter``), held in the environment's account,
+(``AwsConfig.deploy_lock_parameter``), held in the environment's account,
 so two operators, two CI runs or an operator and a CI run exclude each other
 wherever they run. Its value is JSON::
 

@@ -19,7 +19,7 @@ import json
 from pathlib import Path
 from typing import Callable
 
-from envconfig.aws import AwsEnvironment
+from envconfig.aws import AwsConfig
 from envconfig.contract import default_contract
 from gates.secret_scan import scan
 
@@ -32,7 +32,7 @@ from .rules.trail import audit_trail, passes
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def load_artifacts(config: AwsEnvironment, *, cdk_out: Path = ROOT / "cdk.out", cdktf_out: Path = ROOT / "cdktf.out") -> Artifacts:
+def load_artifacts(config: AwsConfig, *, cdk_out: Path = ROOT / "cdk.out", cdktf_out: Path = ROOT / "cdktf.out") -> Artifacts:
     manifest = cdk_out / f"assembly-{config.name.stage_id}" / "manifest.json"
     tf = cdktf_out / "stacks" / f"gcp-{config.name.value}" / "cdk.tf.json"
     for path in (manifest, tf):
@@ -63,7 +63,7 @@ def _env_of(service: dict) -> list[dict]:
     return [e for c in service.get("template", {}).get("containers", []) for e in c.get("env", [])]
 
 
-def security_gates(a: Artifacts, config: AwsEnvironment) -> list[Gate]:
+def security_gates(a: Artifacts, config: AwsConfig) -> list[Gate]:
     leaks = [f"{p.name}: {kind}" for p, kind in scan(a.roots)]
     services = {**a.gcp_resources("google_cloud_run_v2_service"), **a.gcp_resources("google_cloud_run_v2_job")}
     origins = [e.get("value", "") for s in services.values() for e in _env_of(s) if e["name"] == "TRUSTED_ORIGINS"]
@@ -85,7 +85,7 @@ def security_gates(a: Artifacts, config: AwsEnvironment) -> list[Gate]:
     ]
 
 
-def _migrations_first(a: Artifacts, config: AwsEnvironment) -> tuple[bool, str]:
+def _migrations_first(a: Artifacts, config: AwsConfig) -> tuple[bool, str]:
     """The synthesized job is the one the rollout executes and waits for before it updates any synthesized service."""
     from envconfig.gcp import load_environment
 
@@ -125,7 +125,7 @@ def _backups(a: Artifacts) -> tuple[bool, str]:
                 f"tables in no backup selection: {unselected or 'none'}; Cloud SQL backups+PITR: {sql_ok}")
 
 
-def ops_gates(a: Artifacts, config: AwsEnvironment) -> list[Gate]:
+def ops_gates(a: Artifacts, config: AwsConfig) -> list[Gate]:
     migrations_ok, migrations = _migrations_first(a, config)
     backups_ok, backups = _backups(a)
     aws_keys = {lid: k["Properties"].get("EnableKeyRotation") for _, lid, k in a.aws_resources("AWS::KMS::Key")}
@@ -157,7 +157,7 @@ def ops_gates(a: Artifacts, config: AwsEnvironment) -> list[Gate]:
     ]
 
 
-def contract_gates(a: Artifacts, config: AwsEnvironment) -> list[Gate]:
+def contract_gates(a: Artifacts, config: AwsConfig) -> list[Gate]:
     contract = default_contract()
     gates = []
     services = {**a.gcp_resources("google_cloud_run_v2_service"), **a.gcp_resources("google_cloud_run_v2_job")}
@@ -201,7 +201,7 @@ def _aws_alarms(a: Artifacts, metric: str, namespace: str) -> list[str]:
     return found
 
 
-def observability_gates(a: Artifacts, config: AwsEnvironment) -> list[Gate]:
+def observability_gates(a: Artifacts, config: AwsConfig) -> list[Gate]:
     aws_dash = " ".join(_flat(d["Properties"].get("DashboardBody")) for _, _, d in a.aws_resources("AWS::CloudWatch::Dashboard"))
     gcp_dash = " ".join(d.get("dashboard_json", "") for d in a.gcp_resources("google_monitoring_dashboard").values())
     panels = {"API latency": "request_latencies" in gcp_dash and "Latency" in aws_dash,
@@ -237,13 +237,13 @@ def observability_gates(a: Artifacts, config: AwsEnvironment) -> list[Gate]:
                 "bin/ops test-alarm --env <env> on the live environment, result recorded")]
 
 
-SECTIONS: tuple[Callable[[Artifacts, AwsEnvironment], list[Gate]], ...] = (security_gates, ops_gates, contract_gates, observability_gates)
+SECTIONS: tuple[Callable[[Artifacts, AwsConfig], list[Gate]], ...] = (security_gates, ops_gates, contract_gates, observability_gates)
 
 
 SECTIONS += (recovery_gates,)
 
 
-def evaluate(artifacts: Artifacts, config: AwsEnvironment) -> list[Gate]:
+def evaluate(artifacts: Artifacts, config: AwsConfig) -> list[Gate]:
     return [gate for section in SECTIONS for gate in section(artifacts, config)]
 
 

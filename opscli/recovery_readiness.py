@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from envconfig.aws import AwsEnvironment, Store
+from envconfig.aws import AwsConfig, Store
 
 from .rules.gate import Artifacts, Gate, Verdict
 from .rules.gate import gate as _gate
@@ -31,7 +31,7 @@ def _flat(value) -> str:
     return value if isinstance(value, str) else ""
 
 
-def recovery_gates(a: Artifacts, config: AwsEnvironment, *, runbook: Path = RUNBOOK) -> list[Gate]:
+def recovery_gates(a: Artifacts, config: AwsConfig, *, runbook: Path = RUNBOOK) -> list[Gate]:
     objectives = config.recovery.objectives if config.recovery else {}
     missing = [s.value for s in Store if s not in objectives]
     defined = ", ".join(f"{s.value} {o.rpo_minutes}/{o.rto_minutes} min" for s, o in objectives.items())

@@ -49,7 +49,7 @@ from typing import Callable, Iterator, Protocol, TextIO
 from botocore.exceptions import ClientError
 
 import toolchain
-from envconfig.aws import AwsEnvironment
+from envconfig.aws import AwsConfig
 
 from . import approval, assembly, deploy_lock, faults
 from .errors import CheckFailed, OpsError
@@ -77,7 +77,7 @@ def approvals_dir() -> Path:
     return Path(os.environ.get("OPS_APPROVALS_DIR") or ROOT / ".approvals")
 
 
-def kept_dir(config: AwsEnvironment, approval_id: str) -> Path:
+def kept_dir(config: AwsConfig, approval_id: str) -> Path:
     return approvals_dir() / config.name.value / approval_id
 
 
@@ -92,7 +92,7 @@ class Plan:
         return self.directory / "assembly"
 
 
-def _stage_selector(config: AwsEnvironment) -> str:
+def _stage_selector(config: AwsConfig) -> str:
     return f"{config.name.stage_id}/*"
 
 
@@ -134,7 +134,7 @@ def _tail(proc: subprocess.CompletedProcess, limit: int = 3000) -> str:
     return ((proc.stdout or "") + (proc.stderr or ""))[-limit:].strip()
 
 
-def synthesize_gated(config: AwsEnvironment, outdir: Path, *, runner: Runner, out: TextIO) -> None:
+def synthesize_gated(config: AwsConfig, outdir: Path, *, runner: Runner, out: TextIO) -> None:
     """One synthesis into ``outdir``, and every gate run on that synthesis."""
     print(f"==> gates on one synthesis ({outdir.name}): cdk synth '**' with cdk-nag, cfn-lint, checkov", file=out, flush=True)
     gates = runner([sys.executable, "-m", "gates.run", "--aws-only", "--output", str(outdir)])
@@ -156,7 +156,7 @@ def _no_preflight() -> None:
     return None
 
 
-def plan(config: AwsEnvironment, *, runner: Runner = run_command, out: TextIO = sys.stdout,
+def plan(config: AwsConfig, *, runner: Runner = run_command, out: TextIO = sys.stdout,
          preflight: Callable[[], None] = _no_preflight) -> Plan:
     """``preflight`` (bin/ops: the credentials' account is the environment's) runs before the gates,
     so missing credentials or an unreachable endpoint stop the plan in seconds, not after a synthesis."""
@@ -207,7 +207,7 @@ def plan(config: AwsEnvironment, *, runner: Runner = run_command, out: TextIO = 
     return Plan(digest.digest, directory, text)
 
 
-def _load_kept(config: AwsEnvironment, approval_id: str) -> tuple[Path, dict]:
+def _load_kept(config: AwsConfig, approval_id: str) -> tuple[Path, dict]:
     directory = kept_dir(config, approval_id)
     record = directory / "approval.json"
     if not record.is_file() or not (directory / "assembly").is_dir():
@@ -261,7 +261,7 @@ def private_copy(source: Path) -> Iterator[Path]:
         shutil.rmtree(tmp, ignore_errors=True)
 
 
-def _checked_stage(config: AwsEnvironment, copy: Path, approval_id: str, record: dict) -> assembly.Stage:
+def _checked_stage(config: AwsConfig, copy: Path, approval_id: str, record: dict) -> assembly.Stage:
     """The environment's Stage of the private copy, after checking its digest is the approval id."""
     stage_name = config.name.stage_id
     try:
@@ -281,7 +281,7 @@ def _checked_stage(config: AwsEnvironment, copy: Path, approval_id: str, record:
     return stage
 
 
-def check_digest(config: AwsEnvironment, approval_id: str) -> Path:
+def check_digest(config: AwsConfig, approval_id: str) -> Path:
     """The kept assembly's directory, after checking (on a private copy) that its digest is still the approval id."""
     directory, record = _load_kept(config, approval_id)
     with private_copy(directory / "assembly") as copy:
@@ -289,7 +289,7 @@ def check_digest(config: AwsEnvironment, approval_id: str) -> Path:
     return directory
 
 
-def check_checkout(config: AwsEnvironment, directory: Path, *, runner: Runner, out: TextIO, record: dict | None = None) -> None:
+def check_checkout(config: AwsConfig, directory: Path, *, runner: Runner, out: TextIO, record: dict | None = None) -> None:
     """Refuse when the checkout no longer synthesizes the approved templates (cheap when nothing changed)."""
     record = record if record is not None else json.loads((directory / "approval.json").read_text())
     if record.get("sources") == sources_digest():
@@ -320,7 +320,7 @@ class Account(Protocol):
 class AwsAccount:
     """The account through boto3's normal chain (opscli/session.py)."""
 
-    def __init__(self, config: AwsEnvironment):
+    def __init__(self, config: AwsConfig):
         from .session import Aws  # boto3: imported only when an account is used
 
         self.config = config
@@ -434,7 +434,7 @@ def check_deployed(stage: assembly.Stage, client: Callable[..., object]) -> list
     return problems
 
 
-def _deploy_kept(config: AwsEnvironment, directory: Path, record: dict, *, runner: Runner, out: TextIO, verb: str,
+def _deploy_kept(config: AwsConfig, directory: Path, record: dict, *, runner: Runner, out: TextIO, verb: str,
                  account: Account | None, preflight: Callable[[], None], checkout: bool) -> None:
     approval_id = directory.name
     with private_copy(directory / "assembly") as copy:
@@ -469,7 +469,7 @@ def _deploy_kept(config: AwsEnvironment, directory: Path, record: dict, *, runne
 
 
 def deploy(
-    config: AwsEnvironment,
+    config: AwsConfig,
     *,
     approved: str | None,
     verify: Callable[[], int],
@@ -494,7 +494,7 @@ def deploy(
     return verify()
 
 
-def rollback(config: AwsEnvironment, *, to: str, verify: Callable[[], int], runner: Runner = run_command,
+def rollback(config: AwsConfig, *, to: str, verify: Callable[[], int], runner: Runner = run_command,
              out: TextIO = sys.stdout, preflight: Callable[[], None] = _no_preflight, account: Account | None = None) -> int:
     directory, record = _load_kept(config, approval.parse_id(to))
     _deploy_kept(config, directory, record, runner=runner, out=out, verb="rolled back", account=account,
@@ -503,7 +503,7 @@ def rollback(config: AwsEnvironment, *, to: str, verify: Callable[[], int], runn
     return verify()
 
 
-def history(config: AwsEnvironment) -> list[str]:
+def history(config: AwsConfig) -> list[str]:
     """Lines of ``deployments.log`` for the environment (oldest first)."""
     log = approvals_dir() / config.name.value / "deployments.log"
     return log.read_text().splitlines() if log.is_file() else []

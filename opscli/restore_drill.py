@@ -61,7 +61,7 @@ from typing import Any, Callable, TextIO
 
 from botocore.exceptions import ClientError
 
-from envconfig.aws import AwsEnvironment, Store
+from envconfig.aws import AwsConfig, Store
 
 from .clock import iso, parse_instant
 from .errors import CheckFailed, OpsError
@@ -188,7 +188,7 @@ def sample_keys(items: list[dict], key_names: list[str], size: int) -> list[dict
 
 
 class Drill:
-    def __init__(self, aws: Aws, config: AwsEnvironment, *, sample: int, out: TextIO,
+    def __init__(self, aws: Aws, config: AwsConfig, *, sample: int, out: TextIO,
                  wait: Callable[[float], None] = time.sleep, fault: str | None = None):
         self.aws, self.config, self.sample, self.out, self.wait = aws, config, sample, out, wait
         self.fault = fault
@@ -402,7 +402,7 @@ def add_parser(sub, add_env) -> None:
                    help="baseline objects compared by hash (default 25; tables are always compared whole)")
 
 
-def run(args, config: AwsEnvironment, *, out: TextIO | None = None) -> int:
+def run(args, config: AwsConfig, *, out: TextIO | None = None) -> int:
     out = out or sys.stdout
     # Input first, before any cloud call.
     to = parse_instant(args.to) if args.to else None

@@ -12,13 +12,13 @@ import os
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
-from envconfig.aws import AwsEnvironment
+from envconfig.aws import AwsConfig
 
 from .errors import OpsError
 
 
 class Aws:
-    def __init__(self, config: AwsEnvironment, session: boto3.Session | None = None):
+    def __init__(self, config: AwsConfig, session: boto3.Session | None = None):
         self.config = config
         self.session = session or boto3.Session()
         # botocore reads AWS_DEFAULT_REGION and the profile; the CLI v2 and
@@ -66,10 +66,10 @@ class Aws:
 STACKS = ("Data", "Secrets", "Observability", "Oidc", "Runtime")
 
 
-def secrets_key_alias(config: AwsEnvironment) -> str:
+def secrets_key_alias(config: AwsConfig) -> str:
     """The Secrets stack's key (stacks/secrets.py: alias ``<prefix>-<env>-secrets``)."""
     return f"alias/{config.resource_prefix}-secrets"
 
 
-def data_key_alias(config: AwsEnvironment) -> str:
+def data_key_alias(config: AwsConfig) -> str:
     return f"alias/{config.resource_prefix}-data"

@@ -23,7 +23,7 @@ from aws_cdk import aws_ssm as ssm
 from constructs import Construct
 
 from constructs_lib.aws.naming import pascal
-from envconfig.aws import AwsEnvironment
+from envconfig.aws import AwsConfig
 
 
 class PublishedValue(str, Enum):
@@ -34,14 +34,14 @@ class PublishedValue(str, Enum):
     ORACLE_API_ID = "oracle-api-id"
 
 
-def published_parameter_name(config: AwsEnvironment, value: PublishedValue) -> str:
+def published_parameter_name(config: AwsConfig, value: PublishedValue) -> str:
     return f"{config.parameter_prefix}infra/{value.value}"
 
 
 class EnvironmentStack(Stack):
     """Base of the five stacks: holds the environment's configuration."""
 
-    def __init__(self, scope: Construct, id_: str, *, config: AwsEnvironment, description: str, env: Environment | None = None) -> None:
+    def __init__(self, scope: Construct, id_: str, *, config: AwsConfig, description: str, env: Environment | None = None) -> None:
         super().__init__(scope, id_, description=description, env=env)
         self.config = config
 

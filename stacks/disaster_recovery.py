@@ -15,11 +15,11 @@ from aws_cdk import aws_backup as backup
 from constructs import Construct
 
 from constructs_lib.aws import EnvironmentKey
-from envconfig.aws import AwsEnvironment, AwsNaming
+from envconfig.aws import AwsConfig, AwsNaming
 from stacks.base import EnvironmentStack
 
 
-def dr_vault_name(names: AwsNaming | AwsEnvironment) -> str:
+def dr_vault_name(names: AwsNaming | AwsConfig) -> str:
     return f"{names.resource_prefix}-tables-copy"
 
 
@@ -30,7 +30,7 @@ def dr_vault_arn(scope: Construct, names: AwsNaming, dr_region: str) -> str:
 
 
 class DisasterRecoveryStack(EnvironmentStack):
-    def __init__(self, scope: Construct, id_: str, *, config: AwsEnvironment) -> None:
+    def __init__(self, scope: Construct, id_: str, *, config: AwsConfig) -> None:
         if not (config.recovery and config.recovery.dr_region):
             raise ValueError("DisasterRecoveryStack: recovery.dr_region is not set")
         super().__init__(

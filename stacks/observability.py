@@ -16,7 +16,7 @@ from constructs_lib.aws.monitoring import MonitoringFacade, SlackRouting, sum_me
 from constructs_lib.aws.retention import retention_days
 from constructs_lib.aws.trail_bucket import require_trail_source_arn
 from envconfig.audit_trail import ObjectLockMode
-from envconfig.aws import AwsEnvironment, Store, TableName, Threshold
+from envconfig.aws import AwsConfig, Store, TableName, Threshold
 from stacks.base import EnvironmentStack, PublishedValue
 
 
@@ -25,7 +25,7 @@ def _minutes(threshold: Threshold) -> Duration:
 
 
 class ObservabilityStack(EnvironmentStack):
-    def __init__(self, scope: Construct, id_: str, *, config: AwsEnvironment) -> None:
+    def __init__(self, scope: Construct, id_: str, *, config: AwsConfig) -> None:
         super().__init__(scope, id_, config=config, description=f"Mirror Dissonance observability ({config.name.value}): alarms, dashboard, audit trail")
         obs = config.observability
         self.key = EnvironmentKey(
@@ -165,7 +165,7 @@ class ObservabilityStack(EnvironmentStack):
         CfnOutput(self, "TrailArn", value=self.trail.trail_arn)
         CfnOutput(self, "AlarmCount", value=str(len(self.monitoring.alarms)))
 
-    def _data_events(self, config: AwsEnvironment) -> None:
+    def _data_events(self, config: AwsConfig) -> None:
         """Who read or wrote the evidence is auditable (docs/requirements.md#audit-trail).
 
         Advanced event selectors (DynamoDB data events exist only there): all

@@ -10,7 +10,7 @@ from constructs import Construct
 from constructs_lib.aws.github_oidc import GitHubOidc
 from constructs_lib.aws.oracle_service import ORACLE_ROUTES
 from constructs_lib.aws.restore_drill_access import RestoreDrillAccess
-from envconfig.aws import AwsEnvironment, TableName
+from envconfig.aws import AwsConfig, TableName
 from stacks.base import EnvironmentStack, PublishedValue
 
 # The CDK bootstrap roles (default qualifier) are all the deploy role may assume.
@@ -19,7 +19,7 @@ BOOTSTRAP_QUALIFIER = "hnb659fds"
 
 
 class OidcStack(EnvironmentStack):
-    def __init__(self, scope: Construct, id_: str, *, config: AwsEnvironment) -> None:
+    def __init__(self, scope: Construct, id_: str, *, config: AwsConfig) -> None:
         super().__init__(scope, id_, config=config, description=f"Mirror Dissonance GitHub OIDC ({config.name.value}): provider, deploy and Oracle roles")
         self.github = GitHubOidc(
             self,
@@ -131,7 +131,7 @@ class OidcStack(EnvironmentStack):
         CfnOutput(self, "PlanRoleArn", value=self.plan_role.role_arn)
         CfnOutput(self, "OidcProviderArn", value=self.github.provider.oidc_provider_arn)
 
-    def _grant_api_and_nonce(self, role: iam.Role, config: AwsEnvironment) -> None:
+    def _grant_api_and_nonce(self, role: iam.Role, config: AwsConfig) -> None:
         """Invoke exactly the Oracle API's routes, read exactly the nonce (decrypted through SSM only)."""
         role.add_to_policy(
             iam.PolicyStatement(

@@ -22,7 +22,7 @@ LAMBDA_SOURCE = Path(__file__).resolve().parent.parent / "lambda" / "oracle"
 
 
 class OracleSettings(NamedTuple):
-    """What the Oracle is built from: the environment's names and two sections (an AwsEnvironment has the same three)."""
+    """What the Oracle is built from: the environment's names and two sections (an AwsConfig has the same three)."""
 
     names: AwsNaming
     runtime: RuntimeConfig

@@ -7,7 +7,7 @@ from cdk_nag import AwsSolutionsChecks
 from constructs import Construct
 
 from gates.control_tower import ControlTowerChecks
-from envconfig.aws import AwsEnvironment
+from envconfig.aws import AwsConfig
 from stacks.data import DataStack
 from stacks.disaster_recovery import DisasterRecoveryStack
 from stacks.observability import ObservabilityStack
@@ -27,7 +27,7 @@ class EnvironmentStage(Stage):
     reach stacks inside a Stage).
     """
 
-    def __init__(self, scope: Construct, config: AwsEnvironment) -> None:
+    def __init__(self, scope: Construct, config: AwsConfig) -> None:
         super().__init__(scope, config.name.stage_id, env=Environment(account=config.account, region=config.region))
         self.config = config
         self.data = DataStack(self, "Data", names=config.names, data=config.data, recovery=config.recovery)

@@ -14,7 +14,7 @@ import pytest
 
 import toolchain
 from constructs_lib.gcp import lazy_index
-from envconfig.aws import AwsEnvironment, EnvName, load_all
+from envconfig.aws import AwsConfig, Environment, load_all
 
 toolchain.prefer_supported_node()
 # One jsii kernel serves the whole session, and aws-cdk-lib may start it
@@ -126,16 +126,16 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 @dataclass(frozen=True)
 class SynthesizedApp:
     outdir: Path
-    configs: dict[EnvName, AwsEnvironment]
-    templates: dict[tuple[EnvName, str], dict]
+    configs: dict[Environment, AwsConfig]
+    templates: dict[tuple[Environment, str], dict]
 
-    def template(self, env: EnvName, stack: str) -> dict:
+    def template(self, env: Environment, stack: str) -> dict:
         return self.templates[(env, stack)]
 
     def template_files(self) -> list[Path]:
         return sorted(self.outdir.glob("assembly-*/*.template.json"))
 
-    def resources(self, env: EnvName, stack: str, type_: str) -> dict[str, dict]:
+    def resources(self, env: Environment, stack: str, type_: str) -> dict[str, dict]:
         return {k: v for k, v in self.template(env, stack)["Resources"].items() if v["Type"] == type_}
 
     def all_resources(self):
@@ -160,6 +160,6 @@ def aws_app(tmp_path_factory) -> SynthesizedApp:
     return SynthesizedApp(outdir, configs, templates)
 
 
-@pytest.fixture(params=list(EnvName), ids=lambda e: e.value)
-def env(request) -> EnvName:
+@pytest.fixture(params=list(Environment), ids=lambda e: e.value)
+def env(request) -> Environment:
     return request.param

@@ -10,13 +10,13 @@ from enum import Enum
 
 import pytest
 
-from envconfig.models.aws import AwsEnvironment
+from envconfig.models.aws import AwsConfig
 from envconfig.models.contract import ContractFile
 from envconfig.models.gcp import GcpConfig
 from envconfig.schema import SCHEMA_DIR
 from envconfig.validation import known_keys
 
-ROOTS = [("aws.schema.json", AwsEnvironment), ("gcp.schema.json", GcpConfig), ("env_contract.schema.json", ContractFile)]
+ROOTS = [("aws.schema.json", AwsConfig), ("gcp.schema.json", GcpConfig), ("env_contract.schema.json", ContractFile)]
 
 
 def reachable(root: type) -> tuple[list[type], list[type[Enum]]]:

@@ -63,7 +63,7 @@ def test_a_subject_shared_by_two_purposes_across_clouds_is_refused(candidate):
 
     with pytest.raises(ConfigError, match=r"subject 'repo:PhaseMirror/Phase-Mirror:environment:staging' would open both "
                                           r"AWS deploy \(staging\) and GCP gcp-apply \(staging\)"):
-        check_trust({aws.EnvName.STAGING: aws_cfg}, {gcp.Environment.STAGING: Shared()})
+        check_trust({aws.Environment.STAGING: aws_cfg}, {gcp.Environment.STAGING: Shared()})
 
 
 def test_gcp_apply_environment_must_be_its_own(candidate):

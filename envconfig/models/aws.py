@@ -19,6 +19,7 @@ from pydantic.dataclasses import dataclass
 from pydantic.json_schema import SkipJsonSchema
 
 from envconfig.audit_trail import ObjectLock
+from envconfig.models.common import Environment
 from envconfig.models.fields import (
     MODEL_CONFIG, Bool, Choice, ChoiceList, IncreasingNumbers, Int, Number, OptStr, Section, Str, StrList, fail,
 )
@@ -45,14 +46,6 @@ NONCE_GRACE_MAX_SECONDS = 7 * 24 * 3600
 MAX_OBJECTIVE_MINUTES = 7 * 24 * 60
 
 
-class EnvName(str, Enum):
-    STAGING = "staging"
-    PRODUCTION = "production"
-
-    @property
-    def stage_id(self) -> str:
-        """The CDK Stage id: ``Staging`` / ``Production``."""
-        return self.value.capitalize()
 
 
 class TableName(str, Enum):
@@ -254,7 +247,7 @@ class AwsNaming:
     """
 
     name_prefix: str
-    name: EnvName
+    name: Environment
     account: str
 
     def table_name(self, table: TableName) -> str:
@@ -329,14 +322,14 @@ class AwsNaming:
 
     @property
     def is_production(self) -> bool:
-        return self.name is EnvName.PRODUCTION
+        return self.name is Environment.PRODUCTION
 
 
 @dataclass(frozen=True, config=MODEL_CONFIG)
-class AwsEnvironment:
+class AwsConfig:
     """Everything one AWS environment is built from. Frozen: read once, never changed."""
 
-    environment: Choice(EnvName)
+    environment: Choice(Environment)
     account: Str(ACCOUNT_ID, "must be a 12-digit AWS account id (quote it in YAML so leading zeros survive)")
     region: Str(check=_check_region)
     name_prefix: Str(NAME_PREFIX, "must be 4-27 lowercase letters, digits or '-', starting with a letter "
@@ -353,7 +346,7 @@ class AwsEnvironment:
     source: SkipJsonSchema[Path] = Field(default=Path(), exclude=True)
 
     @property
-    def name(self) -> EnvName:
+    def name(self) -> Environment:
         return self.environment
 
     @property
@@ -424,4 +417,4 @@ class AwsEnvironment:
 # The names, as the environment has always offered them: config.table_name(...), config.parameter_prefix, ...
 NAMING_ATTRIBUTES = ('table_name', 'table_prefix', 'parameter_prefix', 'nonce_parameter', 'nonce_rotation_parameter', 'nonce_lock_parameter', 'deploy_lock_parameter', 'deployed_approval_parameter', 'github_token_parameter', 'secure_parameters', 'resource_prefix', 'restore_drill_table', 'baselines_bucket', 'dr_resource_prefix', 'is_production')
 for _attribute in NAMING_ATTRIBUTES:
-    setattr(AwsEnvironment, _attribute, property(lambda self, _a=_attribute: getattr(self.names, _a)))
+    setattr(AwsConfig, _attribute, property(lambda self, _a=_attribute: getattr(self.names, _a)))

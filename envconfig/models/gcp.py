@@ -17,6 +17,7 @@ from pydantic import BeforeValidator, ConfigDict, Field
 from pydantic.dataclasses import dataclass
 from pydantic.json_schema import SkipJsonSchema
 
+from envconfig.models.common import Environment
 from envconfig.models.fields import (
     MODEL_CONFIG, Bool, Choice, IncreasingNumbers, Int, Number, OptStr, Section, Str, StrList, fail,
 )
@@ -54,9 +55,6 @@ MIN_LOG_RETENTION_DAYS = 30
 MIN_WEBSOCKET_TIMEOUT_SECONDS = 3600
 
 
-class Environment(Enum):
-    STAGING = "staging"
-    PRODUCTION = "production"
 
 
 class Region(Enum):
@@ -133,7 +131,7 @@ class BackendConfig:
 
 
 @dataclass(frozen=True, config=MODEL_CONFIG)
-class GithubConfig:
+class GitHubConfig:
     # owner/name of the repository whose workflows plan, apply and release
     # (the same value as the AWS files': docs/requirements.md#trust).
     infrastructure_repository: Str(GITHUB_REPO, GITHUB_REPO_RULE)
@@ -226,7 +224,7 @@ class SlackConfig:
 
 
 @dataclass(frozen=True, config=MODEL_CONFIG)
-class MonitoringConfig:
+class ObservabilityConfig:
     emails: StrList(EMAIL, "must be an e-mail address", min_items=1)
     error_ratio_percent: Number(0, 100)
     latency_p95_ms: Number(0)
@@ -378,7 +376,7 @@ class GcpConfig:
                                   "at most 30 characters)")
     deletion_protection: Bool
     backend: BackendConfig
-    github: GithubConfig
+    github: GitHubConfig
     network: NetworkConfig
     sql: SqlConfig
     redis: RedisConfig
@@ -386,7 +384,7 @@ class GcpConfig:
     migrations: MigrationsConfig
     bootstrap_image: Str(IMAGE_WITH_TAG, "must be a full image reference with a tag or digest")
     app: AppConfig
-    monitoring: MonitoringConfig
+    monitoring: ObservabilityConfig
     budget: BudgetConfig
     oidc: OidcConfig
     artifact_registry: ArtifactRegistryConfig

@@ -10,7 +10,7 @@ import copy
 
 from botocore.exceptions import ClientError
 
-from envconfig.aws import AwsEnvironment
+from envconfig.aws import AwsConfig
 
 from ..errors import OpsError
 from ..session import Aws
@@ -34,13 +34,13 @@ class StackProblem(OpsError):
     """A stack of the environment is missing, failed or rolled back: nothing to compare (exit 3)."""
 
 
-def keys(config: AwsEnvironment) -> tuple[str, ...]:
+def keys(config: AwsConfig) -> tuple[str, ...]:
     """Every stack of the environment, DisasterRecovery included where it is configured."""
     dr = config.recovery.dr_region if config.recovery else None
     return CORE + ((DISASTER_RECOVERY,) if dr else ())
 
 
-def region_of(config: AwsEnvironment, key: str, default: str) -> str:
+def region_of(config: AwsConfig, key: str, default: str) -> str:
     if key == DISASTER_RECOVERY and config.recovery and config.recovery.dr_region:
         return config.recovery.dr_region
     return default

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from envconfig import ConfigError
-from envconfig.aws import REPO_CONFIG_DIR, EnvName, load
+from envconfig.aws import REPO_CONFIG_DIR, Environment, load
 from tests.config_edit import set_field, write_edited
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -93,7 +93,7 @@ def test_unknown_environment():
 
 
 def test_repository_files_are_valid():
-    for env in EnvName:
+    for env in Environment:
         assert load(env).name is env
 
 

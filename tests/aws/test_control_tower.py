@@ -22,7 +22,7 @@ from gates.control_tower import ControlTowerChecks
 from gates.control_tower_rules import RULE_TYPES_FILE, rule_types_from_package, rules_without_effect
 
 from envconfig import ConfigError
-from envconfig.aws import REPO_CONFIG_DIR, EnvName, load
+from envconfig.aws import REPO_CONFIG_DIR, Environment, load
 from tests.config_edit import DELETE, set_field, write_edited
 
 DENY_GRANTS_NOT_FOR_AWS_RESOURCES = {
@@ -63,13 +63,13 @@ def _bucket(aws_app, env, stack, prefix):
 
 
 def test_audit_trail_bucket_is_object_locked(aws_app):
-    production = _bucket(aws_app, EnvName.PRODUCTION, "Observability", "TrailBucket")
+    production = _bucket(aws_app, Environment.PRODUCTION, "Observability", "TrailBucket")
     assert production["ObjectLockEnabled"] is True
     retention = production["ObjectLockConfiguration"]["Rule"]["DefaultRetention"]
     # Production: nobody, the pipeline's administrator role included, can delete a log file for a year.
     assert production["ObjectLockConfiguration"]["ObjectLockEnabled"] == "Enabled"
     assert retention["Mode"] == "COMPLIANCE" and retention["Days"] >= 365 and "Years" not in retention
-    staging = _bucket(aws_app, EnvName.STAGING, "Observability", "TrailBucket")
+    staging = _bucket(aws_app, Environment.STAGING, "Observability", "TrailBucket")
     assert staging["ObjectLockEnabled"] is True
     assert staging["ObjectLockConfiguration"]["Rule"]["DefaultRetention"]["Mode"] in ("GOVERNANCE", "COMPLIANCE")
     # Versioning is what S3 requires before it accepts a lock.
@@ -91,7 +91,7 @@ def test_access_log_buckets_are_not_object_locked(aws_app, env):
 
 
 def test_production_log_groups_keep_a_year(aws_app):
-    groups = aws_app.resources(EnvName.PRODUCTION, "Runtime", "AWS::Logs::LogGroup") | aws_app.resources(EnvName.PRODUCTION, "Observability", "AWS::Logs::LogGroup")
+    groups = aws_app.resources(Environment.PRODUCTION, "Runtime", "AWS::Logs::LogGroup") | aws_app.resources(Environment.PRODUCTION, "Observability", "AWS::Logs::LogGroup")
     assert len(groups) == 3
     for logical_id, group in groups.items():
         assert group["Properties"]["RetentionInDays"] >= 365, logical_id
@@ -110,7 +110,7 @@ def test_cfn_guard_fails_synth_on_a_finding(tmp_path, monkeypatch):
         kms.Key(self, "Careless", enable_key_rotation=True)
 
     monkeypatch.setattr(data_module.DataStack, "__init__", with_bare_key)
-    app, _ = build_app({EnvName.STAGING: load("staging")}, outdir=str(tmp_path))
+    app, _ = build_app({Environment.STAGING: load("staging")}, outdir=str(tmp_path))
     with pytest.raises(RuntimeError, match=r"(?s)ValidationFailed") as caught:
         app.synth()
     assert "AwsSolutions" not in str(caught.value)

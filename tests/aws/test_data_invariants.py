@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from aws_cdk.assertions import Match, Template
 
-from envconfig.aws import EnvName, TableName
+from envconfig.aws import Environment, TableName
 from gates.secret_scan import count_files, scan
 
 
@@ -57,7 +57,7 @@ def test_every_stateful_resource_is_retained(aws_app):
 
 
 def test_production_tables_have_deletion_protection(aws_app):
-    for table in aws_app.resources(EnvName.PRODUCTION, "Data", "AWS::DynamoDB::GlobalTable").values():
+    for table in aws_app.resources(Environment.PRODUCTION, "Data", "AWS::DynamoDB::GlobalTable").values():
         assert all(r["DeletionProtectionEnabled"] is True for r in table["Properties"]["Replicas"])
 
 

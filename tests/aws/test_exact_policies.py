@@ -15,10 +15,10 @@ from pathlib import Path
 
 import pytest
 
-from envconfig.aws import EnvName
+from envconfig.aws import Environment
 
 REPO = Path(__file__).resolve().parents[2]
-ACCOUNTS = {EnvName.STAGING: "123456789012", EnvName.PRODUCTION: "210987654321"}  # config/aws/*.yaml (free to choose)
+ACCOUNTS = {Environment.STAGING: "123456789012", Environment.PRODUCTION: "210987654321"}  # config/aws/*.yaml (free to choose)
 REGION = "us-east-1"
 
 # ---- one place for additions by other changes --------------------------------
@@ -32,7 +32,7 @@ KEY_POLICY_CREATE_GRANT: list[dict] = [
 ]
 
 
-def trail_event_selectors(env: EnvName) -> list[dict]:
+def trail_event_selectors(env: Environment) -> list[dict]:
     """docs/requirements.md#audit-trail "who accessed evidence": management events read and write, and the
     data events of the three tables and the baselines objects (both environments list all four)."""
     account, e = ACCOUNTS[env], env.value
@@ -80,7 +80,7 @@ def statements(document: dict) -> list[dict]:
 
 def resources_of(aws_app, env, type_):
     # Production also has the DisasterRecovery stack (backup copies in a second region, docs/requirements.md#restore).
-    dr = ("DisasterRecovery",) if env is EnvName.PRODUCTION else ()
+    dr = ("DisasterRecovery",) if env is Environment.PRODUCTION else ()
     for stack in ("Data", "Secrets", "Observability", "Oidc", "Runtime", *dr):
         for logical, resource in aws_app.resources(env, stack, type_).items():
             yield stack, re.sub(r"[0-9A-F]{8}$", "", logical), resource
@@ -88,7 +88,7 @@ def resources_of(aws_app, env, type_):
 
 # ---- roles -----------------------------------------------------------------
 
-def expected_roles(env: EnvName) -> dict[str, dict]:
+def expected_roles(env: Environment) -> dict[str, dict]:
     account, e = ACCOUNTS[env], env.value
     arn = f"arn:aws:iam::{account}"
     tables = sorted(f"arn:aws:dynamodb:{REGION}:{account}:table/mirror-dissonance-{t}-{e}" for t in ("fp-events", "consent", "block-counter"))
@@ -108,7 +108,7 @@ def expected_roles(env: EnvName) -> dict[str, dict]:
              "Effect": "Allow", "Resource": [secrets_key], "Sid": "DecryptNonceViaSsm"},
             {"Action": ["ssm:GetParameter"], "Effect": "Allow", "Resource": [nonce], "Sid": "ReadNonce"},
         ]},
-    } if env is EnvName.STAGING else {}
+    } if env is Environment.STAGING else {}
     return {**consumer,
         # docs/requirements.md#trust: the deploy role may only assume the CDK bootstrap roles
         "Oidc/GitHubDeployRole": {"managed": [], "statements": [
@@ -212,13 +212,13 @@ def test_the_restore_drill_policy_is_exactly_sources_and_scratch_copies(aws_app,
 
 # ---- key policies ------------------------------------------------------------
 
-def expected_keys(env: EnvName) -> dict[str, list[dict]]:
+def expected_keys(env: Environment) -> dict[str, list[dict]]:
     account = ACCOUNTS[env]
     root = {"Action": ["kms:*"], "Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{account}:root"}, "Resource": ["*"]}
     logs = {"Action": ["kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey*", "kms:ReEncrypt*"],
             "Condition": {"ArnLike": {"kms:EncryptionContext:aws:logs:arn": f"arn:aws:logs:{REGION}:{account}:log-group:*"}},
             "Effect": "Allow", "Principal": {"Service": f"logs.{REGION}.amazonaws.com"}, "Resource": ["*"], "Sid": "AllowLogs"}
-    dr = {"DisasterRecovery/CopyKey": [root, *KEY_POLICY_CREATE_GRANT]} if env is EnvName.PRODUCTION else {}
+    dr = {"DisasterRecovery/CopyKey": [root, *KEY_POLICY_CREATE_GRANT]} if env is Environment.PRODUCTION else {}
     return {
         **dr,
         "Data/DataKey": [root, logs, *KEY_POLICY_CREATE_GRANT],
@@ -355,19 +355,19 @@ FORBIDDEN_TO_CONSUMERS = ("dynamodb:Scan", "dynamodb:DeleteItem", "dynamodb:Batc
 
 def test_consumer_role_cannot_scan_delete_or_read_the_token(aws_app):
     """Before: the consumer repository assumed the Oracle role (Scan, BatchWrite, DeleteItem, the github-token)."""
-    roles = aws_app.resources(EnvName.STAGING, "Oidc", "AWS::IAM::Role")
+    roles = aws_app.resources(Environment.STAGING, "Oidc", "AWS::IAM::Role")
     (logical, role) = next((k, r) for k, r in roles.items() if r["Properties"]["RoleName"] == "MirrorDissonanceOracleConsumerRole-staging")
     (statement,) = role["Properties"]["AssumeRolePolicyDocument"]["Statement"]
     assert statement["Condition"]["StringEquals"]["token.actions.githubusercontent.com:sub"] == [
         "repo:PhaseMirror/Phase-Mirror-Test:environment:staging"]
     assert "ManagedPolicyArns" not in role["Properties"]  # not the parameters-read policy (it names the github-token)
-    policies = [p for p in aws_app.resources(EnvName.STAGING, "Oidc", "AWS::IAM::Policy").values() if {"Ref": logical} in p["Properties"]["Roles"]]
+    policies = [p for p in aws_app.resources(Environment.STAGING, "Oidc", "AWS::IAM::Policy").values() if {"Ref": logical} in p["Properties"]["Roles"]]
     text = json.dumps(policies)
     for action in FORBIDDEN_TO_CONSUMERS + ("dynamodb:*", "kms:ReEncrypt"):
         assert action not in text, action
     assert "github-token" not in text and "/nonce" in text
     # The Oracle role trusts no consumer, and no role trusts a branch.
-    for env in EnvName:
+    for env in Environment:
         for other in aws_app.resources(env, "Oidc", "AWS::IAM::Role").values():
             subjects = json.dumps(other["Properties"]["AssumeRolePolicyDocument"])
             assert ":ref:" not in subjects

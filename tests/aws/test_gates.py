@@ -37,7 +37,7 @@ def test_cdk_nag_fails_synth_on_a_finding(tmp_path, monkeypatch):
     """The gate can fail: an unencrypted, unlogged bucket in a Stage stops synth."""
     import stacks.data as data_module
     from app import build_app
-    from envconfig.aws import EnvName, load
+    from envconfig.aws import Environment, load
 
     original = data_module.DataStack.__init__
 
@@ -46,7 +46,7 @@ def test_cdk_nag_fails_synth_on_a_finding(tmp_path, monkeypatch):
         s3.Bucket(self, "Careless")
 
     monkeypatch.setattr(data_module.DataStack, "__init__", with_bad_bucket)
-    app, _ = build_app({EnvName.STAGING: load("staging")}, outdir=str(tmp_path))
+    app, _ = build_app({Environment.STAGING: load("staging")}, outdir=str(tmp_path))
     with pytest.raises(RuntimeError, match=r"(?s)ValidationFailed: .*AwsSolutions-S1.*AwsSolutions-S10"):
         app.synth()
 

@@ -11,7 +11,7 @@ import json
 import pytest
 
 from envconfig import ConfigError
-from envconfig.aws import REPO_CONFIG_DIR, EnvName, TableName, load
+from envconfig.aws import REPO_CONFIG_DIR, Environment, TableName, load
 from tests.config_edit import DELETE, set_field, write_edited
 
 PRIMARY = "us-east-1"
@@ -45,14 +45,14 @@ def test_every_bucket_policy_is_retained_with_its_bucket(aws_app):
 
 
 def test_production_copies_every_recovery_point_to_a_second_region_with_its_own_key(aws_app):
-    _, plan = one(aws_app.resources(EnvName.PRODUCTION, "Data", "AWS::Backup::BackupPlan"))
+    _, plan = one(aws_app.resources(Environment.PRODUCTION, "Data", "AWS::Backup::BackupPlan"))
     (rule,) = plan["Properties"]["BackupPlan"]["BackupPlanRule"]
     (copy,) = rule["CopyActions"]
     assert flat(copy["DestinationBackupVaultArn"]) == "arn:aws:backup:us-west-2:210987654321:backup-vault:mirror-dissonance-production-tables-copy"
     # Same retention floor as the original recovery point; never shorter than PITR's longest window.
     assert copy["Lifecycle"]["DeleteAfterDays"] == rule["Lifecycle"]["DeleteAfterDays"] >= 35
 
-    dr = aws_app.template(EnvName.PRODUCTION, "DisasterRecovery")
+    dr = aws_app.template(Environment.PRODUCTION, "DisasterRecovery")
     vault_id, vault = one({k: v for k, v in dr["Resources"].items() if v["Type"] == "AWS::Backup::BackupVault"})
     key_id, key = one({k: v for k, v in dr["Resources"].items() if v["Type"] == "AWS::KMS::Key"})
     assert vault["Properties"]["BackupVaultName"] == "mirror-dissonance-production-tables-copy"
@@ -66,12 +66,12 @@ def test_dr_stack_is_in_the_second_region_and_only_in_production(aws_app):
     envs = {a["displayName"]: a["environment"] for a in manifest["artifacts"].values() if a["type"] == "aws:cloudformation:stack"}
     assert envs.pop("Production/DisasterRecovery") == "aws://210987654321/us-west-2"
     assert set(envs.values()) == {f"aws://210987654321/{PRIMARY}"}
-    assert (EnvName.STAGING, "DisasterRecovery") not in aws_app.templates
-    _, plan = one(aws_app.resources(EnvName.STAGING, "Data", "AWS::Backup::BackupPlan"))
+    assert (Environment.STAGING, "DisasterRecovery") not in aws_app.templates
+    _, plan = one(aws_app.resources(Environment.STAGING, "Data", "AWS::Backup::BackupPlan"))
     assert all("CopyActions" not in r for r in plan["Properties"]["BackupPlan"]["BackupPlanRule"])
 
 
-@pytest.mark.parametrize("env,limit", [(EnvName.STAGING, 10), (EnvName.PRODUCTION, 100)])
+@pytest.mark.parametrize("env,limit", [(Environment.STAGING, 10), (Environment.PRODUCTION, 100)])
 def test_budget_alerts_go_to_the_alert_topic(aws_app, env, limit):
     _, budget = one(aws_app.resources(env, "Observability", "AWS::Budgets::Budget"))
     topic_id, _ = one(aws_app.resources(env, "Observability", "AWS::SNS::Topic"))
@@ -88,14 +88,14 @@ def test_budget_alerts_go_to_the_alert_topic(aws_app, env, limit):
     _, topic_policy = one(aws_app.resources(env, "Observability", "AWS::SNS::TopicPolicy"))
     (allow,) = [s for s in topic_policy["Properties"]["PolicyDocument"]["Statement"] if s.get("Sid") == "AllowBudgets"]
     assert allow["Principal"] == {"Service": "budgets.amazonaws.com"} and allow["Action"] == "sns:Publish"
-    account = "123456789012" if env is EnvName.STAGING else "210987654321"
+    account = "123456789012" if env is Environment.STAGING else "210987654321"
     assert allow["Condition"]["StringEquals"] == {"aws:SourceAccount": account}
     _, key = one(aws_app.resources(env, "Observability", "AWS::KMS::Key"))
     (key_allow,) = [s for s in key["Properties"]["KeyPolicy"]["Statement"] if s.get("Sid") == "AllowBudgets"]
     assert key_allow["Condition"] == {"StringEquals": {"aws:SourceAccount": account}}
 
 
-@pytest.mark.parametrize("env,account", [(EnvName.STAGING, "123456789012"), (EnvName.PRODUCTION, "210987654321")])
+@pytest.mark.parametrize("env,account", [(Environment.STAGING, "123456789012"), (Environment.PRODUCTION, "210987654321")])
 def test_trail_logs_management_events_and_data_events_of_the_evidence(aws_app, env, account):
     _, trail = one(aws_app.resources(env, "Observability", "AWS::CloudTrail::Trail"))
     assert "EventSelectors" not in trail["Properties"]
@@ -128,7 +128,7 @@ def _oracle_trust(aws_app, env):
 
 def test_oracle_role_trusts_only_its_smoke_environment(aws_app):
     # Consumers have their own role (tests/aws/test_trust.py); docs/requirements.md#trust.
-    for env in (EnvName.STAGING, EnvName.PRODUCTION):
+    for env in (Environment.STAGING, Environment.PRODUCTION):
         statement = _oracle_trust(aws_app, env)
         assert set(statement["Condition"]) == {"StringEquals"}  # never StringLike
         assert statement["Condition"]["StringEquals"]["token.actions.githubusercontent.com:sub"] == [
@@ -187,7 +187,7 @@ def test_recovery_configuration_rules(tmp_path, env, field, value, rule):
     assert f"{env}.yaml" in str(error.value)
 
 
-@pytest.mark.parametrize("env,account", [(EnvName.STAGING, "123456789012"), (EnvName.PRODUCTION, "210987654321")])
+@pytest.mark.parametrize("env,account", [(Environment.STAGING, "123456789012"), (Environment.PRODUCTION, "210987654321")])
 def test_restore_drill_role_is_pinned_and_names_exactly_what_the_drill_touches(aws_app, env, account):
     from opscli.restore_drill import scratch_prefix
 

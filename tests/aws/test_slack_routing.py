@@ -8,7 +8,7 @@ from pathlib import Path
 from aws_cdk import App
 from aws_cdk.assertions import Match, Template
 
-from envconfig.aws import EnvName
+from envconfig.aws import Environment
 
 
 def test_slack_is_off_by_default(aws_app, env):
@@ -22,7 +22,7 @@ def test_slack_by_configuration_subscribes_chatbot_to_the_alert_topic(aws_app):
     from envconfig.models.aws import SlackConfig
     from stacks.observability import ObservabilityStack
 
-    config = load_all()[EnvName.STAGING]
+    config = load_all()[Environment.STAGING]
     obs = dataclasses.replace(config.observability, slack=SlackConfig(workspace_id="T0123ABCD", channel_id="C0123ABCDE"))
     config = dataclasses.replace(config, observability=obs)
     # The same feature flags as the app (cdk.json context).

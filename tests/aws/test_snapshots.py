@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from envconfig.aws import EnvName
+from envconfig.aws import Environment
 
 SNAPSHOTS = Path(__file__).with_name("snapshots")
 _ASSET_HASH = re.compile(r"\b[0-9a-f]{64}\b")
@@ -44,11 +44,11 @@ def _check(name: str, current: dict) -> None:
 
 
 def test_secrets_stack_snapshot(aws_app):
-    _check("staging-secrets", scrub(aws_app.template(EnvName.STAGING, "Secrets")))
+    _check("staging-secrets", scrub(aws_app.template(Environment.STAGING, "Secrets")))
 
 
 def test_oracle_role_policy_snapshot(aws_app):
-    policies = {k: v for k, v in aws_app.resources(EnvName.STAGING, "Oidc", "AWS::IAM::Policy").items() if k.startswith("GitHubOracleRole")}
+    policies = {k: v for k, v in aws_app.resources(Environment.STAGING, "Oidc", "AWS::IAM::Policy").items() if k.startswith("GitHubOracleRole")}
     _check("staging-oracle-role-policy", scrub({"Resources": policies}))
 
 

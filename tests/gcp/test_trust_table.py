@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from envconfig.aws import EnvName
+from envconfig.aws import Environment
 from envconfig.gcp import Environment
 
 REPO = Path(__file__).resolve().parents[2]
@@ -68,7 +68,7 @@ def test_no_subject_in_two_rows():
 def test_aws_roles_trust_exactly_their_rows(aws_app):
     expected = {ticks(r["identity"])[0]: [ticks(r["subject"])[0]] for r in ROWS if r["identity"].startswith("AWS")}
     actual = {}
-    for env in EnvName:
+    for env in Environment:
         for role in aws_app.resources(env, "Oidc", "AWS::IAM::Role").values():
             (statement,) = role["Properties"]["AssumeRolePolicyDocument"]["Statement"]
             sub = statement["Condition"]["StringEquals"][SUB]
