@@ -107,7 +107,8 @@ def test_a_config_change_after_approval_is_refused_naming_the_stack(target, tmp_
 
 
 def test_a_trust_condition_change_appears_verbatim_in_the_plan(target, tmp_path):
-    env = edited_config(tmp_path, lambda d: d["github"].update(repository="PhaseMirror/Other-Repo"))
+    # a new consumer repository: the consumer role's trust condition gains its subject
+    env = edited_config(tmp_path, lambda d: d["github"]["oracle_consumers"].update({"PhaseMirror/Other-Repo": {"environments": ["staging"]}}))
     result = target.run(OPS, "plan", "--env", "staging", env=env)
     IDS["changed"] = approval_id(result)
     assert IDS["changed"] != IDS["staging"]
