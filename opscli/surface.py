@@ -23,6 +23,7 @@ from pathlib import Path
 
 from botocore.exceptions import ClientError
 
+from . import approval as approval_digest
 from . import template_resolver as templates
 from .live import api as live_api
 from .live import approval_record
@@ -76,6 +77,14 @@ def expected_templates(aws: Aws) -> tuple[list[Check], dict[str, dict] | None, s
     checks = [Check("(account)", record.parameter, "AWS::SSM::Parameter",
                     approval.recorded(record, production=aws.config.is_production, kept=usable, kept_dir=str(kept)))]
     if not usable:
+        return checks, None, None
+    try:
+        digest, problem = approval_digest.assembly_digest(kept, aws.config.name.stage_id).digest, None
+    except (ValueError, OSError) as exc:  # the reader refuses what it cannot vouch for
+        digest, problem = None, str(exc)
+    intact = approval.kept_intact(str(kept), record.approval_id, digest, problem)
+    checks.append(Check("(account)", record.parameter, "AWS::SSM::Parameter", intact))
+    if intact.outcome is not Outcome.PASS:
         return checks, None, None
     approved = {}
     kept_stacks = templates.assembly_stacks(aws, kept)

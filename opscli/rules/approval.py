@@ -23,6 +23,14 @@ def recorded(record: Record, *, production: bool, kept: bool, kept_dir: str) -> 
                  f"{record.approval_id} (deployed {record.deployed_at} by {record.by})")
 
 
+def kept_intact(parameter: str, approval_id: str, kept_digest: str | None, problem: str | None = None) -> Finding:
+    """The kept assembly still has the recorded id as its digest: a kept directory altered on
+    this machine is reported as tampering, never used as the expectation."""
+    actual = kept_digest if kept_digest is not None else f"unreadable: {problem}"
+    return judge("approval.kept", parameter, kept_digest == approval_id,
+                 f"a kept assembly whose digest is {approval_id}", actual)
+
+
 def _changes(approved: dict, deployed: dict) -> list[str]:
     a, d = approved.get("Resources", {}), deployed.get("Resources", {})
     changes = [f"+{k}" for k in sorted(set(d) - set(a))] + [f"-{k}" for k in sorted(set(a) - set(d))]

@@ -250,3 +250,13 @@ def test_a_template_changed_outside_bin_ops_fails():
     assert found.outcome is Outcome.FAIL and "changed outside bin/ops: ~Role" in found.evidence()
     added = {"Resources": {**approved["Resources"], "Extra": {"Type": "AWS::IAM::User"}}}
     assert "+Extra" in approval.template("Staging-Oidc", ID, approved, added).evidence()
+
+
+def test_approval_kept_intact_only_when_the_kept_digest_is_the_recorded_id():
+    """A kept directory altered on the runner is tampering, not the expectation (docs/requirements.md#verify-and-drift)."""
+    recorded = "a" * 64
+    assert approval.kept_intact("d", recorded, "a" * 64).outcome is Outcome.PASS
+    altered = approval.kept_intact("d", recorded, "b" * 64)
+    assert altered.outcome is Outcome.FAIL and altered.actual == "b" * 64
+    refused = approval.kept_intact("d", recorded, None, "symlink in assembly/x.json")
+    assert refused.outcome is Outcome.FAIL and "symlink" in refused.actual
