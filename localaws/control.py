@@ -67,7 +67,8 @@ def read_state() -> State | None:
         return None
 
 
-def _alive(pid: int) -> bool:
+def pid_alive(pid: int) -> bool:
+    """The process exists and is not a zombie (also used by the tests' shared deployment)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -104,7 +105,7 @@ def _command_line(pid: int) -> list[str] | None:
 
 def is_target(state: State) -> bool:
     """The recorded pid is alive and is still the target that was started (not a reused pid)."""
-    if not _alive(state.pid):
+    if not pid_alive(state.pid):
         return False
     command = _command_line(state.pid)
     if command is None or "localaws.server" not in command or str(state.port) not in command:

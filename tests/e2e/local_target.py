@@ -13,6 +13,8 @@ from pathlib import Path
 
 import boto3
 
+from localaws.control import pid_alive
+
 REPO = Path(__file__).resolve().parents[2]
 
 
@@ -129,19 +131,6 @@ def _flock(path: Path, exclusive: bool = True):
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    try:  # a zombie is dead for our purpose
-        return Path(f"/proc/{pid}/stat").read_text().split()[2] != "Z"
-    except OSError:
-        return True
-
-
 class SharedDeployment:
     """The run's one local target with Staging deployed, in ``root`` (common to the workers)."""
 
@@ -180,14 +169,14 @@ class SharedDeployment:
 
     def _watchdog_alive(self) -> bool:
         try:
-            return _alive(int((self.root / "watchdog.pid").read_text()))
+            return pid_alive(int((self.root / "watchdog.pid").read_text()))
         except (OSError, ValueError):
             return False
 
     def _live_leases(self) -> list[int]:
         pids = []
         for lease in self._leases.iterdir():
-            if lease.name.isdigit() and _alive(int(lease.name)):
+            if lease.name.isdigit() and pid_alive(int(lease.name)):
                 pids.append(int(lease.name))
             else:
                 lease.unlink(missing_ok=True)  # a worker that died without leaving
