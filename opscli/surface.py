@@ -24,6 +24,7 @@ from pathlib import Path
 from botocore.exceptions import ClientError
 
 from . import approval as approval_digest
+from . import assembly as cloud_assembly
 from . import template_resolver as templates
 from .live import api as live_api
 from .live import approval_record
@@ -78,8 +79,11 @@ def expected_templates(aws: Aws) -> tuple[list[Check], dict[str, dict] | None, s
                     approval.recorded(record, production=aws.config.is_production, kept=usable, kept_dir=str(kept)))]
     if not usable:
         return checks, None, None
+    # One read serves the digest and the expectation: what is judged is what was checked.
+    stage = None
     try:
-        digest, problem = approval_digest.assembly_digest(kept, aws.config.name.stage_id).digest, None
+        stage = cloud_assembly.read(kept).stage(aws.config.name.stage_id)
+        digest, problem = approval_digest.stage_digest(stage).digest, None
     except (ValueError, OSError) as exc:  # the reader refuses what it cannot vouch for
         digest, problem = None, str(exc)
     intact = approval.kept_intact(str(kept), record.approval_id, digest, problem)
@@ -87,7 +91,7 @@ def expected_templates(aws: Aws) -> tuple[list[Check], dict[str, dict] | None, s
     if intact.outcome is not Outcome.PASS:
         return checks, None, None
     approved = {}
-    kept_stacks = templates.assembly_stacks(aws, kept)
+    kept_stacks = stage.stacks
     for key in live_stacks.keys(aws.config):
         if aws.stack_name(key) not in kept_stacks:
             checks.append(Check(aws.stack_name(key), "(template)", "AWS::CloudFormation::Stack", Finding(
